@@ -1,0 +1,10 @@
+"""Thin Slack listeners: each acknowledges, calls a domain function and renders a reply."""
+
+from slack_bolt import App
+
+from handlers import actions, commands, errors, events, options, shortcuts, views
+
+
+def register(app: App) -> None:
+    for module in (commands, actions, views, shortcuts, options, events, errors):
+        module.register(app)

@@ -1,0 +1,312 @@
+"""Logging touchpoints: the domain operations behind `/log`, the modal and the shortcut.
+
+Each function takes an open session and the clock as `now`; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.customer_index import CustomerIndexes
+from bot.parsing import FollowUpPlan, parse_log_line
+from storage import customers as customer_store
+from storage import touchpoints as touchpoint_store
+from storage import workspaces as workspace_store
+from storage.models import FollowUp, Touchpoint
+
+DEPARTMENTS = ("sales", "support", "finance", "logistics", "production", "marketing", "management", "other")
+
+
+class NotFound(LookupError):
+    """The touchpoint or customer a button points at is not in this workspace (any more)."""
+
+
+@dataclass(frozen=True)
+class Author:
+    user_id: str
+    tz: ZoneInfo
+    department: str | None
+
+
+@dataclass(frozen=True)
+class TouchpointView:
+    id: int
+    customer_id: int | None
+    customer_name: str | None
+    customer_text: str | None
+    kind: str
+    summary: str
+    tags: list[str]
+    occurred_at: datetime
+    author_user_id: str
+    department: str | None
+    source: str
+    permalink: str | None
+    deleted: bool
+    follow_up_due: datetime | None
+    follow_up_assignee: str | None
+    follow_up_text: str | None
+
+
+@dataclass(frozen=True)
+class LogOutcome:
+    touchpoint: TouchpointView
+    matched_by: str = "exact"
+    typed_customer: str | None = None
+    candidates: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    ask_department: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A touchpoint as filled in through the modal or the message shortcut."""
+
+    customer_id: int | None
+    new_customer_name: str | None
+    kind: str
+    summary: str
+    occurred_at: datetime
+    tags: list[str]
+    follow_up: FollowUpPlan | None
+    source: str
+    permalink: str | None = None
+    channel_id: str | None = None
+    author_user_id: str | None = None
+
+
+def log_line(
+    session: Session,
+    indexes: CustomerIndexes,
+    workspace_id: int,
+    author: Author,
+    text: str,
+    *,
+    now: datetime,
+    channel_id: str | None = None,
+) -> LogOutcome:
+    names = indexes.current(session, workspace_id)
+    parsed = parse_log_line(text, names, now=now, tz=author.tz, author=author.user_id)
+    live = customer_store.live_customers(session, workspace_id, [parsed.customer_id] if parsed.customer_id else [])
+    customer = live.get(parsed.customer_id) if parsed.customer_id else None
+    if customer is None and parsed.customer_id is not None:  # merged away: follow to the survivor
+        customer = next(iter(live.values()), None)
+    row = Touchpoint(
+        workspace_id=workspace_id,
+        customer_id=customer.id if customer else None,
+        customer_text=parsed.customer_text or None,
+        author_user_id=author.user_id,
+        author_department=author.department,
+        kind=parsed.kind,
+        summary=parsed.summary,
+        raw_text=text,
+        tags=parsed.tags,
+        occurred_at=now,
+        source="command",
+        channel_id=channel_id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    if parsed.follow_up is not None:
+        _add_follow_up(session, row, parsed.follow_up, now)
+    touchpoint_store.record(session, workspace_id, author.user_id, "logged", row, now, text=text)
+    candidate_rows = customer_store.customers_by_ids(session, workspace_id, [c.customer_id for c in parsed.candidates])
+    return LogOutcome(
+        touchpoint=describe(session, row),
+        matched_by=parsed.matched_by if customer or parsed.customer_id is None else "unknown",
+        typed_customer=parsed.customer_text,
+        candidates=[(c.id, c.name) for c in candidate_rows],
+        errors=parsed.errors,
+        ask_department=author.department is None,
+    )
+
+
+def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> LogOutcome:
+    customer_id = entry.customer_id
+    if customer_id is None and entry.new_customer_name:
+        customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
+    if customer_id is not None and customer_store.customer(session, workspace_id, customer_id) is None:
+        raise NotFound("customer")
+    author_id = entry.author_user_id or actor.user_id
+    department = actor.department
+    if author_id != actor.user_id:
+        author_member = workspace_store.member(session, workspace_id, author_id)
+        department = author_member.department if author_member else None
+    row = Touchpoint(
+        workspace_id=workspace_id,
+        customer_id=customer_id,
+        author_user_id=author_id,
+        author_department=department,
+        kind=entry.kind,
+        summary=entry.summary,
+        tags=entry.tags,
+        occurred_at=entry.occurred_at,
+        source=entry.source,
+        permalink=entry.permalink,
+        channel_id=entry.channel_id,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    if entry.follow_up is not None:
+        _add_follow_up(session, row, entry.follow_up, now)
+    touchpoint_store.record(session, workspace_id, actor.user_id, "logged", row, now, source=entry.source)
+    return LogOutcome(touchpoint=describe(session, row), ask_department=actor.department is None)
+
+
+def edit_touchpoint(
+    session: Session, workspace_id: int, actor: Author, touchpoint_id: int, entry: Entry, *, now: datetime
+) -> LogOutcome:
+    row = _touchpoint(session, workspace_id, touchpoint_id)
+    before = _snapshot(session, row)
+    customer_id = entry.customer_id
+    if customer_id is None and entry.new_customer_name:
+        customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
+    row.customer_id = customer_id
+    row.kind, row.summary, row.tags, row.occurred_at = entry.kind, entry.summary, entry.tags, entry.occurred_at
+    current = touchpoint_store.follow_up_of(session, workspace_id, row.id)
+    if current is not None and current.status == "open":
+        current.status, current.completed_at = "cancelled", now
+    if entry.follow_up is not None:
+        _add_follow_up(session, row, entry.follow_up, now)
+    session.flush()
+    touchpoint_store.record(
+        session, workspace_id, actor.user_id, "edited", row, now, before=before, after=_snapshot(session, row)
+    )
+    return LogOutcome(touchpoint=describe(session, row))
+
+
+def undo_touchpoint(
+    session: Session, workspace_id: int, user_id: str, touchpoint_id: int, *, now: datetime
+) -> LogOutcome:
+    """Hide the touchpoint and pause its follow-up; restore_touchpoint brings both back."""
+    row = _touchpoint(session, workspace_id, touchpoint_id)
+    if row.deleted_at is None:
+        row.deleted_at, row.deleted_by = now, user_id
+        follow_up = touchpoint_store.follow_up_of(session, workspace_id, row.id)
+        if follow_up is not None and follow_up.status == "open":
+            follow_up.status = "cancelled"
+        touchpoint_store.record(session, workspace_id, user_id, "undone", row, now)
+    return LogOutcome(touchpoint=describe(session, row))
+
+
+def restore_touchpoint(
+    session: Session, workspace_id: int, user_id: str, touchpoint_id: int, *, now: datetime
+) -> LogOutcome:
+    row = _touchpoint(session, workspace_id, touchpoint_id)
+    if row.deleted_at is not None:
+        row.deleted_at, row.deleted_by = None, None
+        follow_up = touchpoint_store.follow_up_of(session, workspace_id, row.id)
+        if follow_up is not None and follow_up.status == "cancelled" and follow_up.completed_at is None:
+            follow_up.status = "open"
+        touchpoint_store.record(session, workspace_id, user_id, "restored", row, now)
+    return LogOutcome(touchpoint=describe(session, row))
+
+
+def attach_customer(
+    session: Session, workspace_id: int, user_id: str, touchpoint_id: int, customer_id: int, *, now: datetime
+) -> LogOutcome:
+    row = _touchpoint(session, workspace_id, touchpoint_id)
+    customer = customer_store.customer(session, workspace_id, customer_id)
+    if customer is None:
+        raise NotFound("customer")
+    before = row.customer_id
+    row.customer_id = customer.id
+    follow_up = touchpoint_store.follow_up_of(session, workspace_id, row.id)
+    if follow_up is not None:
+        follow_up.customer_id = customer.id
+    touchpoint_store.record(session, workspace_id, user_id, "customer_set", row, now, before=before, after=customer.id)
+    return LogOutcome(touchpoint=describe(session, row))
+
+
+def create_customer(session: Session, workspace_id: int, user_id: str, name: str, *, now: datetime) -> int:
+    """A new customer, or the existing one when someone else created the same name a moment ago."""
+    existing = customer_store.customer_by_exact_name(session, workspace_id, name)
+    if existing is not None:
+        return existing.id
+    row = customer_store.add_customer(session, workspace_id, name, created_by=user_id, now=now)
+    touchpoint_store.record(session, workspace_id, user_id, "created", row, now, name=row.name)
+    return row.id
+
+
+def set_follow_up(
+    session: Session, workspace_id: int, user_id: str, touchpoint_id: int, plan: FollowUpPlan, *, now: datetime
+) -> LogOutcome:
+    row = _touchpoint(session, workspace_id, touchpoint_id)
+    current = touchpoint_store.follow_up_of(session, workspace_id, row.id)
+    if current is not None and current.status == "open":
+        current.status, current.completed_at = "cancelled", now
+    follow_up = _add_follow_up(session, row, plan, now)
+    touchpoint_store.record(
+        session, workspace_id, user_id, "follow_up_set", follow_up, now, due_at=plan.due_at.isoformat()
+    )
+    return LogOutcome(touchpoint=describe(session, row))
+
+
+def touchpoint_view(session: Session, workspace_id: int, touchpoint_id: int) -> TouchpointView:
+    return describe(session, _touchpoint(session, workspace_id, touchpoint_id))
+
+
+def describe(session: Session, row: Touchpoint) -> TouchpointView:
+    customer = customer_store.customer(session, row.workspace_id, row.customer_id) if row.customer_id else None
+    follow_up = touchpoint_store.follow_up_of(session, row.workspace_id, row.id)
+    open_follow_up = follow_up if follow_up is not None and follow_up.status == "open" else None
+    return TouchpointView(
+        id=row.id,
+        customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else None,
+        customer_text=row.customer_text,
+        kind=row.kind,
+        summary=row.summary,
+        tags=list(row.tags or []),
+        occurred_at=row.occurred_at,
+        author_user_id=row.author_user_id,
+        department=row.author_department,
+        source=row.source,
+        permalink=row.permalink,
+        deleted=row.deleted_at is not None,
+        follow_up_due=open_follow_up.due_at if open_follow_up else None,
+        follow_up_assignee=open_follow_up.assignee_user_id if open_follow_up else None,
+        follow_up_text=open_follow_up.due_text if open_follow_up else None,
+    )
+
+
+def with_errors(outcome: LogOutcome, *errors: str) -> LogOutcome:
+    return replace(outcome, errors=[*outcome.errors, *errors])
+
+
+def _add_follow_up(session: Session, row: Touchpoint, plan: FollowUpPlan, now: datetime) -> FollowUp:
+    follow_up = FollowUp(
+        workspace_id=row.workspace_id,
+        touchpoint_id=row.id,
+        customer_id=row.customer_id,
+        assignee_user_id=plan.assignee,
+        due_at=plan.due_at,
+        due_text=plan.text[:200],
+        created_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    return follow_up
+
+
+def _touchpoint(session: Session, workspace_id: int, touchpoint_id: int) -> Touchpoint:
+    row = touchpoint_store.touchpoint(session, workspace_id, touchpoint_id)
+    if row is None:
+        raise NotFound("touchpoint")
+    return row
+
+
+def _snapshot(session: Session, row: Touchpoint) -> dict[str, object]:
+    return {
+        "customer_id": row.customer_id,
+        "kind": row.kind,
+        "summary": row.summary,
+        "tags": list(row.tags or []),
+        "occurred_at": row.occurred_at.isoformat(),
+    }

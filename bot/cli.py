@@ -1,0 +1,98 @@
+"""The `touchpoint` command: one entry point for serving, the shell, the store and data in and out."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.store import StoreNotReady
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return int(args.run(args, settings) or 0)
+    except (ConfigError, StoreNotReady) as error:
+        print(f"touchpoint: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="touchpoint", description="Log customer touchpoints from Slack into one shared customer store."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve Slack's HTTP requests on POST /slack/events (gunicorn)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default: 8)")
+    serve.set_defaults(run=_lazy("bot.commands.serving", "serve"))
+
+    socket = commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
+    socket.set_defaults(run=_lazy("bot.commands.serving", "socket"))
+
+    shell = commands.add_parser("shell", help="try the bot in this terminal, no Slack account needed")
+    shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
+    shell.add_argument("--team", default="T0LOCAL", help="workspace (team id) to act in (default: T0LOCAL)")
+    shell.set_defaults(run=_lazy("bot.shell", "run_shell"))
+
+    db = commands.add_parser("db", help="manage the store's schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply every migration (SQLite and PostgreSQL)").set_defaults(
+        run=_lazy("bot.commands.database", "upgrade")
+    )
+    db_commands.add_parser("current", help="print the store's schema revision").set_defaults(
+        run=_lazy("bot.commands.database", "current")
+    )
+
+    imports = commands.add_parser("import", help="import data into the store")
+    import_what = imports.add_subparsers(dest="what", required=True, metavar="WHAT")
+    customers = import_what.add_parser("customers", help="customers from a CSV file with a header row")
+    customers.add_argument("file", help="CSV file: name (required), domain, aliases (;-separated), stage, owner")
+    customers.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    customers.set_defaults(run=_lazy("bot.commands.data", "import_customers"))
+
+    exports = commands.add_parser("export", help="export data from the store")
+    export_what = exports.add_subparsers(dest="what", required=True, metavar="WHAT")
+    touchpoints = export_what.add_parser("touchpoints", help="one row per touchpoint")
+    touchpoints.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    touchpoints.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
+    touchpoints.set_defaults(run=_lazy("bot.commands.data", "export_touchpoints"))
+
+    parse = commands.add_parser("parse", help="show how a /log line is understood, as JSON")
+    parse.add_argument("text", help="the line, or - to read JSON lines {text, now, tz, user} from standard input")
+    parse.add_argument("--now", help="ISO 8601 instant to read times against (default: now)")
+    parse.add_argument("--tz", help="IANA time zone of the author (default: DEFAULT_TZ)")
+    parse.add_argument("--user", default="U0PARSE", help="author's Slack user id")
+    parse.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    parse.set_defaults(run=_lazy("bot.commands.data", "parse_lines"))
+    return parser
+
+
+def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings], int | None]:
+    """Import a command's module only when it runs, so `touchpoint --help` stays instant."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int | None:
+        import importlib
+
+        return getattr(importlib.import_module(module), function)(args, settings)
+
+    return run
+

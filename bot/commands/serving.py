@@ -1,0 +1,58 @@
+"""`touchpoint serve` and `touchpoint socket`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from slack_bolt import App
+
+from bot import followup
+from bot.app import build_app
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.server import GunicornServer, wsgi_app
+from bot.store import open_store
+from storage.workspaces import all_workspace_ids
+
+logger = logging.getLogger(__name__)
+
+
+def warmed_app(settings: Settings) -> tuple[Runtime, App]:
+    """The app with everything slow loaded up front, so the first /log after start is as fast as any."""
+    engine = open_store(settings)
+    rt = Runtime(settings=settings, engine=engine)
+    followup.warm_up()
+    with rt.readers.begin() as session:
+        for workspace_id in all_workspace_ids(session):
+            rt.indexes.current(session, workspace_id)
+    return rt, build_app(rt)
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    open_store(settings).dispose()  # fail here, with one clear line, rather than in every worker
+
+    def load():
+        rt, app = warmed_app(settings)
+        return wsgi_app(app, rt.engine)
+
+    options = {
+        "bind": f"{args.host}:{args.port or settings.port}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "timeout": 30,
+        "accesslog": "-",
+    }
+    GunicornServer(load, options).run()
+    return 0
+
+
+def socket(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    _, app = warmed_app(settings)
+    SocketModeHandler(app, settings.slack_app_token).start()
+    return 0

@@ -1,0 +1,115 @@
+"""Settings read from the environment (and a `.env` file), validated once at start-up.
+
+A bad setting must stop the command with one line naming the variable, never a traceback,
+so every check raises ConfigError with the variable and what it should hold.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///touchpoint.db"
+
+
+class ConfigError(Exception):
+    def __init__(self, variable: str, expected: str, value: str | None = None) -> None:
+        shown = f" (got {value!r})" if value is not None else ""
+        super().__init__(f"{variable}: {expected}{shown}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    port: int
+    default_tz: ZoneInfo
+
+    def require(self, *names: str) -> Settings:
+        """Fail with the documented one-line error when a command needs a setting that is unset."""
+        for name in names:
+            if not getattr(self, name.lower()):
+                raise ConfigError(name, _EXPECTED[name])
+        return self
+
+
+_EXPECTED = {
+    "SLACK_BOT_TOKEN": "a bot token starting with xoxb- (OAuth & Permissions page of your Slack app)",
+    "SLACK_SIGNING_SECRET": "the signing secret from the Basic Information page of your Slack app",
+    "SLACK_APP_TOKEN": "an app-level token starting with xapp- with the connections:write scope",
+    "SLACK_API_URL": "an http(s) URL of the Slack Web API ending in /, such as https://slack.com/api/",
+    "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///touchpoint.db or postgresql://user@host/db",
+    "PORT": "a TCP port number between 1 and 65535",
+    "DEFAULT_TZ": "an IANA time zone name such as Europe/Berlin or America/New_York",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    return Settings(
+        slack_bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),
+        slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
+        slack_app_token=_token(env, "SLACK_APP_TOKEN", "xapp-"),
+        slack_api_url=_api_url(env),
+        database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        port=_port(env),
+        default_tz=_zone(env),
+    )
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
+    value = _optional(env, name)
+    if value is not None and not value.startswith(prefix):
+        raise ConfigError(name, _EXPECTED[name], value[:8] + "…")
+    return value
+
+
+def _api_url(env: Mapping[str, str]) -> str:
+    value = _optional(env, "SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError("SLACK_API_URL", _EXPECTED["SLACK_API_URL"], value)
+    # WebClient joins base_url and method name without a separator.
+    return value if value.endswith("/") else value + "/"
+
+
+def _port(env: Mapping[str, str]) -> int:
+    value = _optional(env, "PORT") or "3000"
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError("PORT", _EXPECTED["PORT"], value)
+    return int(value)
+
+
+def _zone(env: Mapping[str, str]) -> ZoneInfo:
+    value = _optional(env, "DEFAULT_TZ") or "UTC"
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("DEFAULT_TZ", _EXPECTED["DEFAULT_TZ"], value) from None
+
+
+def normalize_database_url(value: str) -> str:
+    """Accept the `postgres://` URLs hosting platforms hand out and pick the psycopg 3 driver."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], value) from None
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], value)
+    return url.render_as_string(hide_password=False)

@@ -1,0 +1,99 @@
+"""Reading the log and follow-up forms' submitted state into plain values, with per-field errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.capture import Entry
+from bot.followup import DueTimeError, parse_due
+from bot.kinds import KINDS
+from bot.parsing import FollowUpPlan
+from bot.text import slack_to_plain
+
+NEW_CUSTOMER_PREFIX = "new:"
+_TAG = re.compile(r"#?(\w[\w-]*)")
+
+
+class FormErrors(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class FormContext:
+    user_id: str
+    tz: ZoneInfo
+    now: datetime
+
+
+def _value(values: dict[str, Any], block_id: str, key: str = "value") -> Any:
+    element = values.get(block_id, {})
+    return next(iter(element.values()), {}).get(key) if element else None
+
+
+def read_log_form(values: dict[str, Any], form: FormContext, metadata: dict[str, Any]) -> Entry:
+    errors: dict[str, str] = {}
+    customer_id, new_name = None, None
+    selected = (_value(values, "customer", "selected_option") or {}).get("value")
+    if not selected:
+        errors["customer"] = "Pick a customer, or type a new name and choose Create."
+    elif selected.startswith(NEW_CUSTOMER_PREFIX):
+        new_name = selected.removeprefix(NEW_CUSTOMER_PREFIX).strip()
+    else:
+        customer_id = int(selected)
+    kind = (_value(values, "kind", "selected_option") or {}).get("value") or "note"
+    if kind not in KINDS:
+        errors["kind"] = "Pick one of the listed kinds."
+    stamp = _value(values, "occurred", "selected_date_time")
+    occurred_at = datetime.fromtimestamp(int(stamp), UTC) if stamp else form.now
+    if occurred_at > form.now:
+        errors["occurred"] = "A touchpoint that already happened can't be in the future."
+    summary = (_value(values, "summary") or "").strip()
+    tags = [t.lower() for t in _TAG.findall(_value(values, "tags") or "")]
+    assignee = _value(values, "assignee", "selected_user") or metadata.get("author") or form.user_id
+    follow_up = None
+    try:
+        follow_up = read_follow_up(values, form, assignee)
+    except FormErrors as problem:
+        errors.update(problem.errors)
+    if errors:
+        raise FormErrors(errors)
+    return Entry(
+        customer_id=customer_id,
+        new_customer_name=new_name,
+        kind=kind,
+        summary=summary,
+        occurred_at=occurred_at,
+        tags=list(dict.fromkeys(tags)),
+        follow_up=follow_up,
+        source=metadata.get("source", "modal"),
+        channel_id=metadata.get("channel"),
+        author_user_id=metadata.get("author"),
+    )
+
+
+def read_follow_up(values: dict[str, Any], form: FormContext, assignee: str) -> FollowUpPlan | None:
+    """A follow-up from the date and time pickers, or from words; None when the form leaves it empty."""
+    day = _value(values, "follow_up_date", "selected_date")
+    clock = _value(values, "follow_up_time", "selected_time")
+    words = slack_to_plain((_value(values, "follow_up_text") or "").strip())
+    if day:
+        local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock) if clock else time(9))
+        due_at = local.replace(tzinfo=form.tz)
+        if due_at <= form.now:
+            raise FormErrors({"follow_up_date": "That follow-up time is in the past."})
+        return FollowUpPlan(due_at, assignee, f"{day} {clock or '09:00'}")
+    if clock and not words:
+        raise FormErrors({"follow_up_date": "Pick a date for the follow-up too."})
+    if words:
+        try:
+            due_at = parse_due(words, form.now, form.tz)
+        except DueTimeError as error:
+            raise FormErrors({"follow_up_text": str(error)}) from None
+        return FollowUpPlan(due_at, assignee, words)
+    return None

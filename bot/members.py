@@ -1,0 +1,68 @@
+"""Who is acting: their time zone and department, refreshed from Slack's profile now and then."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bot.capture import Author
+from storage import workspaces as workspace_store
+
+PROFILE_MAX_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What `users.info` tells about a person."""
+
+    name: str | None
+    real_name: str | None
+    tz: str | None
+    is_admin: bool
+    deleted: bool
+
+
+ProfileFetcher = Callable[[str], Profile | None]
+
+
+def author_for(
+    session: Session,
+    workspace_id: int,
+    user_id: str,
+    fetch_profile: ProfileFetcher,
+    *,
+    default_tz: ZoneInfo,
+    now: datetime,
+) -> Author:
+    """The acting member; their profile is fetched the first time and once a day after that."""
+    member = workspace_store.member(session, workspace_id, user_id)
+    stale = member is None or member.refreshed_at is None or now - member.refreshed_at > PROFILE_MAX_AGE
+    if stale:
+        profile = fetch_profile(user_id)
+        if profile is not None:
+            member = workspace_store.save_member_profile(
+                session,
+                workspace_id,
+                user_id,
+                name=profile.name,
+                real_name=profile.real_name,
+                tz=profile.tz,
+                is_admin=profile.is_admin,
+                deleted=profile.deleted,
+                now=now,
+            )
+    tz = zone(member.tz if member else None, default_tz)
+    return Author(user_id=user_id, tz=tz, department=member.department if member else None)
+
+
+def zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default

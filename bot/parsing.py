@@ -1,0 +1,152 @@
+"""Understanding one `/log` line: customer, kind, summary, tags and follow-up.
+
+Input is the text as Slack sends it (mentions as `<@U1>`, `&amp;` escaped); the summary that comes
+out is plain text, escaped again only when rendered. Nothing here touches Slack or the store: the
+customer names come in through a `NameLookup`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.followup import DueTimeError, find_follow_up, parse_due
+from bot.kinds import detect_kind
+from bot.matching import Scored
+from bot.text import fold, slack_to_plain
+
+MAX_CUSTOMER_WORDS = 6
+MAX_CUSTOMER_CHARS = 80
+FOLLOW_UP_EXAMPLES = ("follow up friday 10am", "f/u in 2 weeks")
+
+_SEPARATOR = re.compile(r"\s*(?::|\s[-–—]\s|[–—])\s*")
+_TAG = re.compile(r"(?<![<\w&/])#(\w[\w-]*)")
+_CLAUSE_LEAD = re.compile(r"[\s,;.\-–—]*(?:\b(?:and|then)\s*)?[\s,;.\-–—]*$", re.IGNORECASE)
+
+
+class NameLookup(Protocol):
+    def exact(self, text: str) -> set[int]: ...
+    def typo_match(self, text: str) -> Scored | None: ...
+    def closest(self, text: str, limit: int = 5) -> list[Scored]: ...
+
+
+@dataclass(frozen=True)
+class FollowUpPlan:
+    due_at: datetime
+    assignee: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    customer_id: int | None
+    customer_text: str
+    matched_by: str  # exact, typo, ambiguous, unknown, missing
+    candidates: list[Scored]
+    kind: str
+    summary: str
+    tags: list[str]
+    follow_up: FollowUpPlan | None
+    follow_up_text: str | None
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_log_line(text: str, names: NameLookup, *, now: datetime, tz: ZoneInfo, author: str) -> ParsedLine:
+    wire = text.strip()
+    follow_up, follow_up_text, errors, body = _split_follow_up(wire, now=now, tz=tz, author=author)
+    tags = _tags(wire)
+    plain = slack_to_plain(body).strip()
+    customer_text, rest, has_separator = _split_customer(plain, names)
+    customer_id, matched_by, candidates = _resolve_customer(customer_text, names, has_separator)
+    summary = rest.strip(" ,;.-–—")
+    if matched_by == "missing":
+        errors.insert(0, "I couldn't tell which customer this is about. Start the line with the customer's name.")
+    elif matched_by == "ambiguous":
+        errors.insert(0, f"Several customers are called “{customer_text}”: pick the right one.")
+    elif matched_by == "unknown":
+        errors.insert(0, f"I don't know a customer called “{customer_text}” yet.")
+    return ParsedLine(
+        customer_id=customer_id,
+        customer_text=customer_text,
+        matched_by=matched_by,
+        candidates=candidates,
+        kind=detect_kind(summary),
+        summary=summary,
+        tags=tags,
+        follow_up=follow_up,
+        follow_up_text=follow_up_text,
+        errors=errors,
+    )
+
+
+def _split_follow_up(
+    wire: str, *, now: datetime, tz: ZoneInfo, author: str
+) -> tuple[FollowUpPlan | None, str | None, list[str], str]:
+    clause = find_follow_up(wire)
+    if clause is None:
+        return None, None, [], wire
+    body = _CLAUSE_LEAD.sub("", wire[: clause.start])
+    clause_text = slack_to_plain(wire[clause.start :]).strip()
+    try:
+        due_at = parse_due(clause.when_text, now, tz)
+    except DueTimeError as error:
+        hint = " or ".join(f"“{example}”" for example in FOLLOW_UP_EXAMPLES)
+        return None, clause_text, [f"{error} The touchpoint is saved without a follow-up; try {hint}."], body
+    return FollowUpPlan(due_at, clause.assignee or author, clause_text), clause_text, [], body
+
+
+def _tags(wire: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for match in _TAG.finditer(wire):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)
+
+
+def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
+    """The customer text and the rest; with no separator the longest known name at the start wins."""
+    match = _SEPARATOR.search(plain)
+    if match and 0 < match.start() <= MAX_CUSTOMER_CHARS:
+        head = plain[: match.start()].strip()
+        if len(head.split()) <= MAX_CUSTOMER_WORDS and fold(head):
+            return head, plain[match.end() :], True
+    tokens = list(re.finditer(r"\S+", plain))
+    for count in range(min(MAX_CUSTOMER_WORDS, len(tokens)), 0, -1):
+        end = tokens[count - 1].end()
+        head = plain[:end].rstrip(",;.")
+        if names.exact(head):
+            return head, plain[end:], False
+    for count in range(min(3, len(tokens)), 0, -1):
+        end = tokens[count - 1].end()
+        head = plain[:end].rstrip(",;.")
+        if len(fold(head)) >= 4 and names.typo_match(head):
+            return head, plain[end:], False
+    if not tokens:
+        return "", "", False
+    head_count = _capitalised_lead(tokens)
+    end = tokens[head_count - 1].end()
+    return plain[:end].rstrip(",;."), plain[end:], False
+
+
+def _capitalised_lead(tokens: list[re.Match[str]]) -> int:
+    """Guess where an unknown name ends: "Initech Systems called about…" names "Initech Systems"."""
+    count = 1
+    while count < min(3, len(tokens)) and tokens[count].group()[:1].isupper():
+        count += 1
+    return count
+
+
+def _resolve_customer(text: str, names: NameLookup, has_separator: bool) -> tuple[int | None, str, list[Scored]]:
+    if not fold(text):
+        return None, "missing", []
+    exact = names.exact(text)
+    if len(exact) == 1:
+        return next(iter(exact)), "exact", []
+    if len(exact) > 1:
+        return None, "ambiguous", [Scored(cid, fold(text), 100.0) for cid in sorted(exact)]
+    typo = names.typo_match(text)
+    if typo is not None:
+        return typo.customer_id, "typo", []
+    return None, "unknown", names.closest(text, limit=3)

@@ -1,0 +1,35 @@
+"""What every listener needs, built once per process and handed to Bolt through the context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.customer_index import CustomerIndexes
+from storage.db import make_reader_factory, make_session_factory
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clock: Callable[[], datetime] = system_clock
+    indexes: CustomerIndexes = field(default_factory=CustomerIndexes)
+    sessions: sessionmaker[Session] = field(init=False)
+    readers: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = make_session_factory(self.engine)
+        self.readers = make_reader_factory(self.engine)
+
+    def now(self) -> datetime:
+        return self.clock()

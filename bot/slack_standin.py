@@ -1,0 +1,664 @@
+"""A local stand-in for the Slack Web API.
+
+It serves the handful of Web API methods Touchpoint uses over a real HTTP server bound to loopback,
+so ``slack_sdk.WebClient(base_url=standin.api_url)`` and the Bolt app run unchanged against it. The
+test suite uses it the way bolt-python's own tests use ``tests/mock_web_api_server``, and
+``touchpoint shell`` uses it to run the real app without a Slack account.
+
+It never talks to the network beyond the address it binds (127.0.0.1 by default). Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RecordedCall", "SlackStandIn"]
+
+# Form-encoded requests carry these as JSON strings; tests want to assert on the structure, not on text.
+_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks"})
+
+# Slack's ts values look like epoch seconds with microseconds; a fixed origin keeps them deterministic.
+_TS_ORIGIN = 1_700_000_000
+_TS_STEP_MICROS = 100
+
+RESPONSE_URL_METHOD = "response_url"
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    path: str
+    at: float
+    status: int
+    ok: bool = True
+
+
+class _SlackError(Exception):
+    """A Slack-level failure: HTTP 200 with ``{"ok": false, "error": ...}``, as real Slack answers."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.body.get("ok"))
+
+
+def _ok(**fields: Any) -> dict[str, Any]:
+    return {"ok": True, **fields}
+
+
+def _failure_reply(status: int, error: str | None, retry_after: int | None) -> _Reply:
+    if retry_after is not None:
+        return _Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+    if status == 200:
+        return _Reply(200, {"ok": False, "error": error or "internal_error"})
+    if status == 429:
+        # A 429 without Retry-After would make slack_sdk's retry handler guess; keep it explicit.
+        return _Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    return _Reply(status, {"ok": False, "error": error or "internal_error"})
+
+
+def _is_user_id(value: str) -> bool:
+    # Enterprise Grid user ids start with W; both are accepted by chat.postMessage as a DM target.
+    return value[:1] in ("U", "W")
+
+
+def _dm_channel(user_id: str) -> str:
+    return "D" + user_id
+
+
+class _Workspace:
+    """The fake workspace's state and the method handlers that read and change it.
+
+    Handlers take the request params and return the response body, or raise ``_SlackError``.
+    """
+
+    def __init__(self, team_id: str, bot_user_id: str) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = "B" + bot_user_id.lstrip("U")
+        self.domain = "example"
+        # Re-entrant so a handler holding it can still draw a fresh id.
+        self.lock = threading.RLock()
+        self._counters: dict[str, int] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self._view_ids_by_external_id: dict[str, str] = {}
+        self._home_view_ids: dict[str, str] = {}
+        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self.auth_test,
+            "team.info": self.team_info,
+            "chat.postMessage": self.chat_post_message,
+            "chat.postEphemeral": self.chat_post_ephemeral,
+            "chat.update": self.chat_update,
+            "chat.delete": self.chat_delete,
+            "chat.getPermalink": self.chat_get_permalink,
+            "chat.scheduleMessage": self.chat_schedule_message,
+            "conversations.open": self.conversations_open,
+            "users.info": self.users_info,
+            "users.list": self.users_list,
+            "users.lookupByEmail": self.users_lookup_by_email,
+            "views.open": self.views_open,
+            "views.push": self.views_push,
+            "views.update": self.views_update,
+            "views.publish": self.views_publish,
+        }
+
+    # --- id generators (requests arrive on many server threads at once) ---
+
+    def _next(self, kind: str) -> int:
+        with self.lock:
+            self._counters[kind] = self._counters.get(kind, 0) + 1
+            return self._counters[kind]
+
+    def next_ts(self) -> str:
+        micros = self._next("ts") * _TS_STEP_MICROS
+        return f"{_TS_ORIGIN + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _next_view_id(self) -> str:
+        return f"V{self._next('view'):08d}"
+
+    # --- users ---
+
+    def add_user(self, user: dict[str, Any]) -> None:
+        with self.lock:
+            self.users[user["id"]] = user
+
+    def _user(self, user_id: str | None) -> dict[str, Any]:
+        with self.lock:
+            user = self.users.get(user_id or "")
+        if user is None:
+            raise _SlackError("user_not_found")
+        return user
+
+    def _resolve_channel(self, channel: str | None) -> str:
+        """Posting to a user id lands in the DM with them, which real Slack answers with the D id."""
+        if not channel:
+            raise _SlackError("channel_not_found")
+        if not _is_user_id(channel):
+            return channel
+        with self.lock:
+            known = channel in self.users
+        if not known:
+            raise _SlackError("channel_not_found")
+        return _dm_channel(channel)
+
+    # --- handlers ---
+
+    def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return _ok(
+            url=f"https://{self.domain}.slack.com/",
+            team="Touchpoint Stand-in",
+            user="touchpoint",
+            team_id=self.team_id,
+            user_id=self.bot_user_id,
+            bot_id=self.bot_id,
+            is_enterprise_install=False,
+        )
+
+    def team_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return _ok(team={"id": self.team_id, "name": "Touchpoint Stand-in", "domain": self.domain})
+
+    def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
+            raise _SlackError("no_text")
+        ts = self.next_ts()
+        message = {
+            "type": "message",
+            "text": params.get("text", ""),
+            "blocks": params.get("blocks", []),
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "team": self.team_id,
+            "ts": ts,
+        }
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        return _ok(channel=channel, ts=ts, message=message)
+
+    def chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._resolve_channel(params.get("channel"))
+        if not params.get("user"):
+            raise _SlackError("user_not_in_channel")
+        return _ok(message_ts=self.next_ts())
+
+    def chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        if not params.get("ts"):
+            raise _SlackError("message_not_found")
+        text = params.get("text", "")
+        message = {"text": text, "blocks": params.get("blocks", []), "user": self.bot_user_id}
+        return _ok(channel=channel, ts=params["ts"], text=text, message=message)
+
+    def chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        return _ok(channel=channel, ts=params.get("ts"))
+
+    def chat_get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        ts = str(params.get("message_ts", ""))
+        permalink = f"https://{self.domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return _ok(channel=channel, permalink=permalink)
+
+    def chat_schedule_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        scheduled_id = f"Q{self._next('scheduled'):08d}"
+        return _ok(channel=channel, scheduled_message_id=scheduled_id, post_at=params.get("post_at"))
+
+    def conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel"):
+            return _ok(channel={"id": params["channel"]})
+        user_ids = [u.strip() for u in str(params.get("users", "")).split(",") if u.strip()]
+        if len(user_ids) != 1:
+            # Group DMs are out of scope for Touchpoint; say so rather than invent an id.
+            raise _SlackError("not_enough_users" if not user_ids else "method_not_supported_for_channel_type")
+        user = self._user(user_ids[0])
+        return _ok(channel={"id": _dm_channel(user["id"])})
+
+    def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return _ok(user=_with_live_tz(self._user(params.get("user"))))
+
+    def users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            members = [_with_live_tz(u) for u in self.users.values()]
+        return _ok(members=members, response_metadata={"next_cursor": ""})
+
+    def users_lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email", "")).lower()
+        with self.lock:
+            match = next((u for u in self.users.values() if u["profile"]["email"].lower() == email), None)
+        if match is None:
+            raise _SlackError("users_not_found")
+        return _ok(user=_with_live_tz(match))
+
+    def views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            raise _SlackError("invalid_trigger_id")
+        return _ok(view=self._store_view(params, self._next_view_id()))
+
+    def views_push(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.views_open(params)
+
+    def views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        # An unknown view_id is accepted and adopted: tests hand-craft payloads whose view ids the
+        # stand-in never issued, and the handler under test should still be able to update "its" modal.
+        view_id = params.get("view_id")
+        if not view_id and params.get("external_id"):
+            with self.lock:
+                view_id = self._view_ids_by_external_id.get(params["external_id"])
+        return _ok(view=self._store_view(params, view_id or self._next_view_id()))
+
+    def views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user_id")
+        if not user_id:
+            raise _SlackError("invalid_arguments")
+        # Slack keeps one Home tab view per user, so republishing keeps its id.
+        with self.lock:
+            view_id = self._home_view_ids.get(user_id)
+            if view_id is None:
+                view_id = self._home_view_ids[user_id] = self._next_view_id()
+        return _ok(view=self._store_view(params, view_id))
+
+    def _store_view(self, params: dict[str, Any], view_id: str) -> dict[str, Any]:
+        submitted = params.get("view")
+        if not isinstance(submitted, dict):
+            raise _SlackError("invalid_arguments")
+        with self.lock:
+            previous = self.views.get(view_id, {})
+        view = {
+            "type": "modal",
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "clear_on_close": False,
+            "notify_on_close": False,
+            **submitted,
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": "A0STANDIN",
+            "bot_id": self.bot_id,
+            "root_view_id": previous.get("root_view_id", view_id),
+            "previous_view_id": None,
+            "hash": f"{int(time.time())}.{self._next('hash'):08d}",
+            "state": {"values": {}},
+        }
+        with self.lock:
+            self.views[view_id] = view
+            if view["external_id"]:
+                self._view_ids_by_external_id[view["external_id"]] = view_id
+        return view
+
+
+def _with_live_tz(user: dict[str, Any]) -> dict[str, Any]:
+    """tz_offset depends on the date (DST), so it is computed per answer, not when the user is added."""
+    now = datetime.now(ZoneInfo(user["tz"]))
+    offset = now.utcoffset()
+    return {
+        **user,
+        "tz_label": now.tzname() or user["tz"],
+        "tz_offset": int(offset.total_seconds()) if offset else 0,
+    }
+
+
+class _FaultPlan:
+    """Decides whether a call gets an injected failure instead of its normal answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued: dict[str, list[_Reply]] = {}
+        self._rates: dict[str | None, tuple[float, int, random.Random]] = {}
+
+    def queue(self, method: str, reply: _Reply, times: int) -> None:
+        with self._lock:
+            self._queued.setdefault(method, []).extend([reply] * times)
+
+    def set_rate(self, method: str | None, rate: float, status: int, seed: int) -> None:
+        with self._lock:
+            if rate <= 0:
+                self._rates.pop(method, None)
+            else:
+                self._rates[method] = (rate, status, random.Random(seed))
+
+    def take(self, method: str) -> _Reply | None:
+        with self._lock:
+            queued = self._queued.get(method)
+            if queued:
+                return queued.pop(0)
+            for key in (method, None):
+                if key in self._rates:
+                    rate, status, rng = self._rates[key]
+                    if rng.random() < rate:
+                        return _failure_reply(status, None, None)
+                    return None
+        return None
+
+
+class _StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # Tests start and stop many stand-ins; do not let TIME_WAIT sockets block a rebind.
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], standin: SlackStandIn) -> None:
+        super().__init__(address, _Handler)
+        self.standin = standin
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _StandInServer
+    server_version = "SlackStandIn/1.0"
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        reply = self.server.standin._handle(
+            path=self.path,
+            body=body,
+            content_type=self.headers.get("Content-Type", ""),
+            authorization=self.headers.get("Authorization"),
+        )
+        payload = json.dumps(reply.body).encode("utf-8")
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The default writes every request to stderr, which would garble the shell's terminal.
+        logger.debug("slack stand-in: " + format, *args)
+
+
+def _parse_params(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    params: dict[str, Any] = dict(parse_qsl(query))
+    text = body.decode("utf-8") if body else ""
+    if text:
+        # slack_sdk labels even form bodies as JSON in some paths, so trust the body's shape over the header.
+        looks_json = "json" in content_type.lower() or text.lstrip().startswith("{")
+        params.update(_parse_json_body(text) if looks_json else dict(parse_qsl(text, keep_blank_values=True)))
+    for name in _JSON_FIELDS & params.keys():
+        params[name] = _maybe_json(params[name])
+    return params
+
+
+def _parse_json_body(text: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return parsed if isinstance(parsed, dict) else {"_body": parsed}
+
+
+def _maybe_json(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[len("bearer ") :].strip() or None
+    return None
+
+
+class SlackStandIn:
+    """A Slack Web API stand-in served over HTTP on loopback. Use as a context manager or start()/stop()."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, team_id: str = "T0001", bot_user_id: str = "UBOT"
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self._workspace = _Workspace(team_id, bot_user_id)
+        self._faults = _FaultPlan()
+        self._calls: list[RecordedCall] = []
+        self._calls_changed = threading.Condition()
+        self._subscribers: list[Callable[[RecordedCall], None]] = []
+        self._server: _StandInServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> SlackStandIn:
+        if self._server is not None:
+            return self
+        self._server = _StandInServer((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        # A short poll interval makes stop() (which waits for the serve loop to notice) near-instant.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"slack-standin:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- addresses ---
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("SlackStandIn is not running; call start() first")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, key: str = "r1") -> str:
+        return f"{self.base_url}/respond/{key}"
+
+    # --- workspace setup ---
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        tz: str = "Europe/Berlin",
+        deleted: bool = False,
+        is_admin: bool = False,
+        team_id: str | None = None,
+        email: str | None = None,
+    ) -> None:
+        ZoneInfo(tz)  # fail here, in the test's setup, rather than inside a server thread later
+        name = name or user_id.lower()
+        real_name = real_name or name.replace(".", " ").title()
+        self._workspace.add_user(
+            {
+                "id": user_id,
+                "team_id": team_id or self.team_id,
+                "name": name,
+                "real_name": real_name,
+                "deleted": deleted,
+                "is_admin": is_admin,
+                "is_owner": False,
+                "is_bot": False,
+                "tz": tz,
+                "profile": {
+                    "real_name": real_name,
+                    "display_name": name,
+                    "email": email or f"{name}@example.com",
+                },
+            }
+        )
+
+    @property
+    def views(self) -> dict[str, dict[str, Any]]:
+        """The latest version of every view opened, pushed, updated or published, by view id."""
+        with self._workspace.lock:
+            return dict(self._workspace.views)
+
+    # --- fault injection ---
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls to `method` fail.
+
+        retry_after -> 429 ratelimited with a Retry-After header. error alone -> a Slack-level error
+        (HTTP 200, ok false), e.g. "user_not_found". status alone -> that HTTP status (default 500).
+        """
+        if status is None:
+            status = 200 if error is not None and retry_after is None else 500
+        self._faults.queue(method, _failure_reply(status, error, retry_after), times)
+
+    def set_failure_rate(self, method: str | None, rate: float, status: int = 500, seed: int = 0) -> None:
+        """Fail a seeded-random share of calls to `method` (None: every method); rate 0 turns it off."""
+        self._faults.set_rate(method, rate, status, seed)
+
+    # --- recording ---
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        with self._calls_changed:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        with self._calls_changed:
+            return [c for c in self._calls if c.method == method]
+
+    def clear(self) -> None:
+        """Forget recorded calls. Users, views and queued failures stay."""
+        with self._calls_changed:
+            self._calls.clear()
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
+        """Block until `count` calls to `method` (failed ones included) are recorded; return all of them."""
+        deadline = time.monotonic() + timeout
+        with self._calls_changed:
+            while True:
+                matching = [c for c in self._calls if c.method == method]
+                remaining = deadline - time.monotonic()
+                if len(matching) >= count:
+                    return matching
+                if remaining <= 0:
+                    seen = sorted({c.method for c in self._calls})
+                    raise AssertionError(
+                        f"expected {count} call(s) to {method} within {timeout}s, got {len(matching)}; "
+                        f"methods seen: {seen}"
+                    )
+                self._calls_changed.wait(remaining)
+
+    def subscribe(self, callback: Callable[[RecordedCall], None]) -> None:
+        with self._calls_changed:
+            self._subscribers.append(callback)
+
+    # --- request handling (server threads) ---
+
+    def _handle(self, *, path: str, body: bytes, content_type: str, authorization: str | None) -> _Reply:
+        url = urlsplit(path)
+        params = _parse_params(url.query, body, content_type)
+        param_token = params.pop("token", None)
+        token = _bearer_token(authorization) or param_token
+        method = self._method_for(url.path, params)
+        if method is None:
+            return _Reply(404, {"ok": False, "error": "unknown_path"})
+        reply = self._faults.take(method) or self._answer(method, params)
+        call = RecordedCall(
+            method=method,
+            params=params,
+            token=token,
+            path=url.path,
+            at=time.time(),
+            status=reply.status,
+            ok=reply.ok,
+        )
+        self._record(call)
+        return reply
+
+    @staticmethod
+    def _method_for(path: str, params: dict[str, Any]) -> str | None:
+        if path.startswith("/api/") and len(path) > len("/api/"):
+            return path[len("/api/") :]
+        if path.startswith("/respond/"):
+            params["key"] = path[len("/respond/") :]
+            return RESPONSE_URL_METHOD
+        return None
+
+    def _answer(self, method: str, params: dict[str, Any]) -> _Reply:
+        handler = self._workspace.handlers.get(method)
+        if handler is None:
+            # Unforeseen methods succeed so a new API call in the app does not crash the shell or tests;
+            # the recording still shows it was made.
+            return _Reply(200, _ok())
+        try:
+            return _Reply(200, handler(params))
+        except _SlackError as exc:
+            return _Reply(200, {"ok": False, "error": exc.error})
+
+    def _record(self, call: RecordedCall) -> None:
+        with self._calls_changed:
+            self._calls.append(call)
+            subscribers = list(self._subscribers)
+            self._calls_changed.notify_all()
+        if not call.ok:
+            return
+        for callback in subscribers:
+            try:
+                callback(call)
+            except Exception:
+                # A broken renderer must not turn into an HTTP 500 the app would then retry.
+                logger.exception("slack stand-in subscriber failed for %s", call.method)

@@ -1,0 +1,86 @@
+"""Text helpers shared by parsing and rendering: folding for matching, Slack escaping, truncation."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from unidecode import unidecode
+
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# Legal forms say nothing about which customer is meant: "acme" should find "Acme Corp".
+_LEGAL_FORMS = (
+    "inc incorporated corp corporation co company ltd limited llc llp plc gmbh ag kg sa sas sarl srl spa "
+    "bv nv oy ab as aps pty pte kk group holding holdings"
+)
+LEGAL_SUFFIXES = frozenset(_LEGAL_FORMS.split())
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces: the form every name is matched in."""
+    return _NON_WORD.sub(" ", unidecode(text).lower()).strip()
+
+
+def name_keys(name: str) -> set[str]:
+    """Every folded form a person may type for one name: plain, German transliteration, without legal form."""
+    keys = {fold(name), fold(name.translate(_GERMAN))}
+    for key in list(keys):
+        words = key.split()
+        while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+            words = words[:-1]
+        keys.add(" ".join(words))
+    return {key for key in keys if key}
+
+
+def domain_keys(domain: str) -> set[str]:
+    """`acme.com` is typed as `acme.com`, `acme com` after folding, or just `acme`."""
+    folded = fold(domain)
+    keys = {folded}
+    label = clean_domain(domain).split(".")[0]
+    if label:
+        keys.add(fold(label))
+    return {key for key in keys if key}
+
+
+def clean_domain(domain: str) -> str:
+    domain = domain.strip().lower()
+    domain = re.sub(r"^[a-z]+://", "", domain)
+    domain = domain.split("/")[0]
+    return domain.removeprefix("www.")
+
+
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+
+
+def slack_to_plain(text: str) -> str:
+    """Turn Slack's wire format (`<@U1|dana>`, `<!here>`, `&amp;`) into the plain text a person typed."""
+
+    def token(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            return "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!subteam^"):
+            return "@" + (label.lstrip("@") or "group")
+        if target.startswith("!"):
+            return "@" + target[1:].split("^")[0]
+        if label:
+            return f"{label} ({target})"
+        return target.removeprefix("mailto:")
+
+    return html.unescape(_SLACK_TOKEN.sub(token, text))
+
+
+def escape(text: str) -> str:
+    """Escape user text for Slack mrkdwn so `<!channel>` or `<@U1>` can never ping anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"

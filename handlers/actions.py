@@ -1,0 +1,116 @@
+"""Buttons and selects on Touchpoint's own messages."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, capture
+from handlers.commands import log_text
+from handlers.common import acting, runtime
+from handlers.views import open_log_modal
+from storage.workspaces import set_department
+
+
+def undo_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
+    ack()
+    rt = runtime(context)
+    with rt.sessions.begin() as session:
+        workspace_id, _ = acting(session, context, client, body["user"]["id"])
+        outcome = capture.undo_touchpoint(session, workspace_id, body["user"]["id"], int(action["value"]), now=rt.now())
+    respond(replace_original=True, **blocks.undone_reply(outcome.touchpoint))
+
+
+def restore_clicked(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    rt = runtime(context)
+    user_id = body["user"]["id"]
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        outcome = capture.restore_touchpoint(session, workspace_id, user_id, int(action["value"]), now=rt.now())
+    respond(replace_original=True, **blocks.logged_reply(outcome, author.tz))
+
+
+def edit_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
+    ack()
+    metadata = {"response_url": body.get("response_url")} if body.get("response_url") else {}
+    open_log_modal(
+        client, context, body["trigger_id"], body["user"]["id"], metadata, touchpoint_id=int(action["value"])
+    )
+
+
+def customer_picked(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    touchpoint_id, customer_id = (int(part) for part in action["value"].split(":"))
+    rt = runtime(context)
+    user_id = body["user"]["id"]
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        outcome = capture.attach_customer(session, workspace_id, user_id, touchpoint_id, customer_id, now=rt.now())
+    respond(replace_original=True, **blocks.logged_reply(outcome, author.tz))
+
+
+def create_customer_clicked(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    rt = runtime(context)
+    user_id = body["user"]["id"]
+    now = rt.now()
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        view = capture.touchpoint_view(session, workspace_id, int(action["value"]))
+        customer_id = capture.create_customer(session, workspace_id, user_id, view.customer_text or "", now=now)
+        outcome = capture.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
+    respond(replace_original=True, **blocks.logged_reply(outcome, author.tz))
+
+
+def set_follow_up_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+    ack()
+    metadata = {"response_url": body.get("response_url")} if body.get("response_url") else {}
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.follow_up_modal(int(action["value"]), metadata))
+
+
+def department_chosen(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    rt = runtime(context)
+    user_id = body["user"]["id"]
+    department = action["selected_option"]["value"]
+    touchpoint_id = int(action["block_id"].split(":")[1])
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        set_department(session, workspace_id, user_id, department)
+        view = capture.touchpoint_view(session, workspace_id, touchpoint_id)
+    note = f"Thanks! Saved *{department}* as your department."
+    respond(replace_original=True, **blocks.logged_reply(capture.LogOutcome(touchpoint=view), author.tz, note=note))
+
+
+def retry_clicked(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    ack()
+    channel_id = (body.get("channel") or {}).get("id")
+    respond(replace_original=True, **log_text(context, client, body["user"]["id"], action["value"], channel_id))
+
+
+def open_log_modal_clicked(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+    ack()
+    open_log_modal(client, context, body["trigger_id"], body["user"]["id"], {})
+
+
+def register(app: App) -> None:
+    app.action(blocks.UNDO)(undo_clicked)
+    app.action(blocks.RESTORE)(restore_clicked)
+    app.action(blocks.EDIT)(edit_clicked)
+    app.action(blocks.PICK_CUSTOMER)(customer_picked)
+    app.action(blocks.CREATE_CUSTOMER)(create_customer_clicked)
+    app.action(blocks.SET_FOLLOW_UP)(set_follow_up_clicked)
+    app.action(blocks.DEPARTMENT)(department_chosen)
+    app.action(blocks.RETRY_LOG)(retry_clicked)
+    app.action(blocks.OPEN_LOG_MODAL)(open_log_modal_clicked)

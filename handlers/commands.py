@@ -1,0 +1,39 @@
+"""Slash commands."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import blocks, capture
+from handlers.common import acting, runtime
+from handlers.views import open_log_modal
+
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
+
+
+def log_command(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
+    text = (command.get("text") or "").strip()
+    if not text:
+        ack()
+        open_log_modal(client, context, command["trigger_id"], command["user_id"], {"channel": command["channel_id"]})
+        return
+    if text.lower() in HELP_WORDS:
+        ack(**blocks.help_reply())
+        return
+    ack(**log_text(context, client, command["user_id"], text, command.get("channel_id")))
+
+
+def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, channel_id: str | None) -> dict:
+    """Save one line and render the reply; shared by `/log` and its *Try again* button."""
+    rt = runtime(context)
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        outcome = capture.log_line(
+            session, rt.indexes, workspace_id, author, text, now=rt.now(), channel_id=channel_id
+        )
+    return blocks.logged_reply(outcome, author.tz)
+
+
+def register(app: App) -> None:
+    app.command("/log")(log_command)

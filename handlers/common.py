@@ -1,0 +1,56 @@
+"""What every listener does first: find the runtime, the workspace and the acting member."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.capture import Author
+from bot.members import Profile, ProfileFetcher, author_for
+from bot.runtime import Runtime
+from storage.workspaces import workspace_for_team
+
+logger = logging.getLogger(__name__)
+PROFILE_TIMEOUT_S = 2
+
+
+def runtime(context: BoltContext) -> Runtime:
+    return context["runtime"]
+
+
+def profile_fetcher(client: WebClient) -> ProfileFetcher:
+    def fetch(user_id: str) -> Profile | None:
+        try:
+            user: dict[str, Any] = client.users_info(user=user_id, timeout=PROFILE_TIMEOUT_S)["user"]
+        except (SlackApiError, OSError) as error:
+            logger.warning("users.info for %s failed: %s", user_id, error)
+            return None
+        return Profile(
+            name=user.get("name"),
+            real_name=user.get("real_name") or user.get("profile", {}).get("real_name"),
+            tz=user.get("tz"),
+            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+            deleted=bool(user.get("deleted")),
+        )
+
+    return fetch
+
+
+def acting(session: Session, context: BoltContext, client: WebClient, user_id: str) -> tuple[int, Author]:
+    """The workspace row id and the acting member, both scoped to the request's team."""
+    rt = runtime(context)
+    workspace = workspace_for_team(session, context.team_id or "", context.enterprise_id)
+    author = author_for(
+        session,
+        workspace.id,
+        user_id,
+        profile_fetcher(client),
+        default_tz=rt.settings.default_tz,
+        now=rt.now(),
+    )
+    return workspace.id, author

@@ -1,0 +1,119 @@
+"""Modals: opening the log form and reading what was submitted."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot import blocks, capture
+from bot.forms import FormContext, FormErrors, read_follow_up, read_log_form
+from handlers.common import acting, runtime
+from storage.customers import customer as find_customer
+
+logger = logging.getLogger(__name__)
+
+
+def open_log_modal(
+    client: WebClient,
+    context: BoltContext,
+    trigger_id: str,
+    user_id: str,
+    metadata: dict[str, Any],
+    *,
+    summary: str = "",
+    kind: str | None = None,
+    customer_id: int | None = None,
+    touchpoint_id: int | None = None,
+) -> None:
+    rt = runtime(context)
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        tp = capture.touchpoint_view(session, workspace_id, touchpoint_id) if touchpoint_id else None
+        customer = find_customer(session, workspace_id, customer_id) if customer_id else None
+    view = blocks.log_modal(
+        tz=author.tz,
+        now=rt.now(),
+        metadata={**metadata, "tp": touchpoint_id} if touchpoint_id else metadata,
+        customer=(customer.id, customer.name) if customer else None,
+        tp=tp,
+        summary=summary,
+        kind=kind,
+    )
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:
+    rt = runtime(context)
+    user_id = body["user"]["id"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
+        try:
+            entry = read_log_form(view["state"]["values"], form, metadata)
+        except FormErrors as problem:
+            ack(response_action="errors", errors=problem.errors)
+            return
+        if metadata.get("tp"):
+            outcome = capture.edit_touchpoint(session, workspace_id, author, int(metadata["tp"]), entry, now=form.now)
+        else:
+            if metadata.get("ts") and metadata.get("channel"):
+                entry = _with_permalink(client, entry, metadata["channel"], metadata["ts"])
+            outcome = capture.log_entry(session, workspace_id, author, entry, now=form.now)
+    ack()
+    _confirm(client, metadata, user_id, blocks.logged_reply(outcome, author.tz))
+
+
+def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:
+    rt = runtime(context)
+    user_id = body["user"]["id"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    with rt.sessions.begin() as session:
+        workspace_id, author = acting(session, context, client, user_id)
+        form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
+        try:
+            plan = read_follow_up(view["state"]["values"], form, user_id)
+        except FormErrors as problem:
+            ack(response_action="errors", errors=problem.errors)
+            return
+        if plan is None:
+            ack(response_action="errors", errors={"follow_up_date": "Pick a date, or say when in words."})
+            return
+        outcome = capture.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
+    ack()
+    _confirm(client, metadata, user_id, blocks.logged_reply(outcome, author.tz))
+
+
+def _with_permalink(client: WebClient, entry: capture.Entry, channel: str, ts: str) -> capture.Entry:
+    try:
+        permalink = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+    except SlackApiError as error:
+        logger.warning("chat.getPermalink failed: %s", error)
+        return entry
+    return replace(entry, permalink=permalink)
+
+
+def _confirm(client: WebClient, metadata: dict[str, Any], user_id: str, reply: dict[str, Any]) -> None:
+    """Tell the person what was saved where they started: the reply they edited, the channel, or a DM."""
+    if metadata.get("response_url"):
+        WebhookClient(metadata["response_url"]).send(replace_original=True, **reply)
+        return
+    if metadata.get("channel"):
+        try:
+            client.chat_postEphemeral(channel=metadata["channel"], user=user_id, **reply)
+            return
+        except SlackApiError as error:  # the bot is not in that channel: fall back to a DM
+            logger.info("ephemeral confirmation failed, sending a DM: %s", error)
+    client.chat_postMessage(channel=user_id, **reply)
+
+
+def register(app: App) -> None:
+    app.view(blocks.LOG_MODAL)(log_modal_submitted)
+    app.view(blocks.FOLLOW_UP_MODAL)(follow_up_modal_submitted)

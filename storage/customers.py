@@ -1,0 +1,147 @@
+"""Customers and the names they are known by."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.matching import NameRow
+from bot.text import clean_domain, domain_keys, fold, name_keys
+from storage.models import Customer, CustomerName, Touchpoint
+
+
+def name_rows_since(session: Session, workspace_id: int, after_row_id: int) -> list[NameRow]:
+    """Names added since an index last looked, so every process's index catches up cheaply."""
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.key)
+        .where(CustomerName.workspace_id == workspace_id, CustomerName.id > after_row_id)
+        .order_by(CustomerName.id)
+    )
+    return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
+
+
+def live_customers(session: Session, workspace_id: int, ids: Iterable[int]) -> dict[int, Customer]:
+    """The customers behind ids, following merges to the survivor and dropping deleted ones."""
+    wanted = set(ids)
+    found: dict[int, Customer] = {}
+    for _ in range(5):  # merge chains are short; the bound guards against a cycle
+        if not wanted:
+            break
+        rows = session.scalars(
+            select(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(wanted))
+        ).all()
+        wanted = set()
+        for row in rows:
+            if row.merged_into_id is not None:
+                wanted.add(row.merged_into_id)
+            elif row.deleted_at is None:
+                found[row.id] = row
+    return found
+
+
+def customer(session: Session, workspace_id: int, customer_id: int) -> Customer | None:
+    return live_customers(session, workspace_id, [customer_id]).get(customer_id)
+
+
+def customers_by_ids(session: Session, workspace_id: int, ids: Sequence[int]) -> list[Customer]:
+    rows = live_customers(session, workspace_id, ids)
+    return [rows[i] for i in ids if i in rows]
+
+
+def customer_by_exact_name(session: Session, workspace_id: int, name: str) -> Customer | None:
+    key = fold(name)
+    customer_id = session.scalar(
+        select(CustomerName.customer_id)
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.key == key,
+            CustomerName.kind == "name",
+            CustomerName.active.is_(True),
+        )
+        .limit(1)
+    )
+    return None if customer_id is None else customer(session, workspace_id, customer_id)
+
+
+def add_customer(
+    session: Session,
+    workspace_id: int,
+    name: str,
+    *,
+    domain: str | None = None,
+    aliases: Iterable[str] = (),
+    stage: str | None = None,
+    owner_user_id: str | None = None,
+    created_by: str | None = None,
+    now: datetime,
+) -> Customer:
+    row = Customer(
+        workspace_id=workspace_id,
+        name=name.strip(),
+        domain=clean_domain(domain) if domain else None,
+        stage=stage,
+        owner_user_id=owner_user_id,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    add_names(session, row, "name", [row.name])
+    if row.domain:
+        add_names(session, row, "domain", [row.domain])
+    add_names(session, row, "alias", aliases)
+    return row
+
+
+def add_names(session: Session, row: Customer, kind: str, values: Iterable[str]) -> None:
+    known = {
+        (k, v)
+        for k, v in session.execute(
+            select(CustomerName.key, CustomerName.value).where(
+                CustomerName.customer_id == row.id, CustomerName.active.is_(True)
+            )
+        )
+    }
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        keys = domain_keys(value) if kind == "domain" else name_keys(value)
+        for key in sorted(keys):
+            if (key, value) not in known:
+                session.add(
+                    CustomerName(workspace_id=row.workspace_id, customer_id=row.id, kind=kind, value=value, key=key)
+                )
+                known.add((key, value))
+    session.flush()
+
+
+def customer_aliases(session: Session, customer_id: int) -> list[str]:
+    values = session.scalars(
+        select(CustomerName.value)
+        .where(CustomerName.customer_id == customer_id, CustomerName.kind == "alias", CustomerName.active.is_(True))
+        .order_by(CustomerName.id)
+    )
+    return list(dict.fromkeys(values))
+
+
+def recent_customers(session: Session, workspace_id: int, limit: int) -> list[Customer]:
+    """Customers with the latest touchpoints first, then the newest customers."""
+    last_touch = (
+        select(Touchpoint.customer_id, func.max(Touchpoint.occurred_at).label("last"))
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.deleted_at.is_(None))
+        .group_by(Touchpoint.customer_id)
+        .subquery()
+    )
+    query = (
+        select(Customer)
+        .outerjoin(last_touch, last_touch.c.customer_id == Customer.id)
+        .where(Customer.workspace_id == workspace_id, Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+        .order_by(last_touch.c.last.desc().nulls_last(), Customer.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,84 @@
+"""Touchpoints, their follow-ups and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import AuditEvent, Customer, FollowUp, Touchpoint
+
+
+def record(
+    session: Session,
+    workspace_id: int,
+    actor: str | None,
+    action: str,
+    entity: Touchpoint | FollowUp | Customer,
+    now: datetime,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditEvent(
+            workspace_id=workspace_id,
+            actor_user_id=actor,
+            action=action,
+            entity_type=entity.__tablename__.removesuffix("s"),
+            entity_id=entity.id,
+            details=details,
+            at=now,
+        )
+    )
+
+
+def touchpoint(session: Session, workspace_id: int, touchpoint_id: int) -> Touchpoint | None:
+    return session.scalar(
+        select(Touchpoint).where(Touchpoint.workspace_id == workspace_id, Touchpoint.id == touchpoint_id)
+    )
+
+
+def follow_up_of(session: Session, workspace_id: int, touchpoint_id: int) -> FollowUp | None:
+    """The touchpoint's latest follow-up, whatever its status."""
+    return session.scalar(
+        select(FollowUp)
+        .where(FollowUp.workspace_id == workspace_id, FollowUp.touchpoint_id == touchpoint_id)
+        .order_by(FollowUp.id.desc())
+        .limit(1)
+    )
+
+
+def audit_trail(session: Session, workspace_id: int, entity_type: str, entity_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.workspace_id == workspace_id,
+                AuditEvent.entity_type == entity_type,
+                AuditEvent.entity_id == entity_id,
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def touchpoints_for_export(
+    session: Session, workspace_id: int, batch_size: int = 1000
+) -> Iterator[tuple[Touchpoint, str | None, datetime | None]]:
+    """Every live touchpoint with its customer's name and its open follow-up's due time, oldest first."""
+    latest_follow_up = (
+        select(FollowUp.touchpoint_id, FollowUp.due_at)
+        .where(FollowUp.workspace_id == workspace_id, FollowUp.status != "cancelled")
+        .subquery()
+    )
+    query = (
+        select(Touchpoint, Customer.name, latest_follow_up.c.due_at)
+        .outerjoin(Customer, Customer.id == Touchpoint.customer_id)
+        .outerjoin(latest_follow_up, latest_follow_up.c.touchpoint_id == Touchpoint.id)
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.deleted_at.is_(None))
+        .order_by(Touchpoint.occurred_at, Touchpoint.id)
+        .execution_options(yield_per=batch_size)
+    )
+    yield from session.execute(query)

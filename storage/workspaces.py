@@ -1,0 +1,84 @@
+"""Workspaces and their members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Member, Touchpoint, Workspace
+
+
+def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
+    """The workspace row of a Slack team, created on first contact."""
+    workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+    if workspace is not None:
+        return workspace
+    try:
+        with session.begin_nested():
+            workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id)
+            session.add(workspace)
+    except IntegrityError:  # another process created it first
+        workspace = session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
+    return workspace
+
+
+def find_workspace(session: Session, team_id: str | None) -> Workspace | None:
+    """The workspace named by team id, or the only one in the store when none is named."""
+    if team_id:
+        return session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+    workspaces = session.scalars(select(Workspace).limit(2)).all()
+    return workspaces[0] if len(workspaces) == 1 else None
+
+
+def all_workspace_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Workspace.id)))
+
+
+def member(session: Session, workspace_id: int, user_id: str) -> Member | None:
+    return session.scalar(
+        select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
+    )
+
+
+def save_member_profile(
+    session: Session,
+    workspace_id: int,
+    user_id: str,
+    *,
+    name: str | None,
+    real_name: str | None,
+    tz: str | None,
+    is_admin: bool,
+    deleted: bool,
+    now: datetime,
+) -> Member:
+    row = member(session, workspace_id, user_id)
+    if row is None:
+        row = Member(workspace_id=workspace_id, slack_user_id=user_id)
+        session.add(row)
+    row.name, row.real_name, row.tz = name, real_name, tz
+    row.is_admin, row.deleted, row.refreshed_at = is_admin, deleted, now
+    session.flush()
+    return row
+
+
+def set_department(session: Session, workspace_id: int, user_id: str, department: str) -> int:
+    """Keep the department and give it to the member's touchpoints that were logged without one."""
+    row = member(session, workspace_id, user_id)
+    if row is None:
+        row = Member(workspace_id=workspace_id, slack_user_id=user_id)
+        session.add(row)
+    row.department = department
+    result = session.execute(
+        update(Touchpoint)
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.author_user_id == user_id,
+            Touchpoint.author_department.is_(None),
+        )
+        .values(author_department=department)
+    )
+    return result.rowcount or 0
