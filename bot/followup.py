@@ -12,7 +12,7 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from types import ModuleType
 from zoneinfo import ZoneInfo
@@ -67,7 +67,7 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
 
 def warm_up() -> None:
     """Pay dateparser's import and first-parse cost at boot rather than on a user's first request."""
-    _read_with_dateparser("10 december 2030 2pm", _PROBE_NOW, _PROBE_NOW.tzinfo)
+    _read_with_dateparser("10 december 2030 2pm", _PROBE_NOW, _PROBE_ZONE)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def warm_up() -> None:
 _MARKER_RE = re.compile(
     r"(?<![\w/@-])"
     r"(?:follow(?:\s+|-)?up|f/u|fu|remind(?:\s+me|er)|nudge\s+me|ping"
-    r"|check[\s-]+(?:in|back)|circle[\s-]+back)"
+    r"|check\s+(?:in|back)|circle\s+back)"
     r"(?![\w/@-])",
     re.IGNORECASE,
 )
@@ -122,11 +122,10 @@ def _is_readable(when_text: str) -> bool:
     if not phrase:
         return False
     try:
-        return _read_rules(phrase) is not None or (
-            _read_with_dateparser(phrase, _PROBE_NOW, _PROBE_NOW.tzinfo) is not None
-        )
+        readable = _read_rules(phrase) or _read_with_dateparser(phrase, _PROBE_NOW, _PROBE_ZONE)
     except DueTimeError:
         return True
+    return readable is not None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -199,7 +198,7 @@ DayRule = Callable[[date], date]  # local today -> the day meant
 @dataclass(frozen=True)
 class _Clock:
     minutes: int  # after midnight; 24 * 60 is the end of the day
-    text: str  # as typed, for error messages
+    text: str  # for error messages: as typed, or the hour a word like "morning" stands for
 
 
 @dataclass(frozen=True)
@@ -212,14 +211,22 @@ class _Reading:
 
 _NINE_AM = _Clock(9 * 60, "9am")
 _FIVE_PM = _Clock(17 * 60, "5pm")
-_WORD_CLOCKS = {"noon": 12 * 60, "midnight": 24 * 60, "morning": 9 * 60, "afternoon": 14 * 60,
-                "evening": 18 * 60, "eod": 17 * 60}  # fmt: skip
+_WORD_CLOCKS = {
+    "noon": _Clock(12 * 60, "noon"),
+    "midnight": _Clock(24 * 60, "midnight"),  # the end of the named day, so "midnight" is never past
+    "morning": _NINE_AM,
+    "afternoon": _Clock(14 * 60, "2pm"),
+    "evening": _Clock(18 * 60, "6pm"),
+    "eod": _FIVE_PM,  # unlike "end of week", a closed day does not roll over: it is reported as past
+}
 
 _WEEKDAY = "(?P<weekday>" + "|".join(_WEEKDAYS) + ")"
-_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?" \
-         r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"  # fmt: skip
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}  # fmt: skip
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_COUNTING = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_NUMBER_WORDS = {"a": 1, "an": 1} | {word: value for value, word in enumerate(_COUNTING, start=1)}
 _NUMBER = r"(?P<number>\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + ")"
 _LATER = r"(?: from now| later)?"
 _ORDINAL = r"(?:st|nd|rd|th)"
@@ -239,8 +246,7 @@ _RELATIVE_DAYS_RE = re.compile(
     rf"(?:after |within )?{_NUMBER} ?(?P<unit>days?|d|weeks?|w|fortnights?|months?|mo|years?|yrs?|y){_LATER}"
 )
 _WEEKDAY_RE = re.compile(rf"(?:next |this |coming )?{_WEEKDAY}")
-_WEEKDAY_NEXT_WEEK_RE = re.compile(rf"{_WEEKDAY} next week|next week {_WEEKDAY}".replace(
-    "(?P<weekday>", "(?P<weekday2>", 1))  # fmt: skip
+_WEEKDAY_NEXT_WEEK_RE = re.compile(rf"{_WEEKDAY} next week|next week (?P<weekday_after>{'|'.join(_WEEKDAYS)})")
 _DAY_OF_MONTH_RE = re.compile(rf"(?:the )?(?P<day>\d{{1,2}}){_ORDINAL}")
 _WEEKDAY_PREFIX_RE = re.compile(rf"{_WEEKDAY} (?P<rest>.+)")
 _DATE_RES = (
@@ -279,15 +285,14 @@ def _read_elapsed(phrase: str) -> _Reading | None:
     amount = _number(match["number"])
     delta = timedelta(minutes=amount) if match["unit"].startswith("m") else timedelta(hours=amount)
     # Elapsed time, not wall time: "in 2 hours" across a DST change is still 2 real hours.
-    return _Reading(lambda now, tz: (now.astimezone(ZoneInfo("UTC")) + delta).astimezone(tz))
+    return _Reading(lambda now, tz: (now.astimezone(UTC) + delta).astimezone(tz))
 
 
 def _read_period_end(phrase: str) -> _Reading | None:
     match = _PERIOD_END_RE.fullmatch(phrase)
     if not match:
         return None
-    this_end, following_end = (_week_end, _next_week_end) if match["period"] == "eow" else (_month_end,
-                                                                                             _next_month_end)
+    this_end, following_end = _PERIOD_ENDS[match["period"]]
 
     def resolve(now: datetime, tz: ZoneInfo) -> datetime:
         due = _at(this_end(now.date()), _FIVE_PM, tz)
@@ -305,7 +310,8 @@ def _read_day_and_clock(phrase: str) -> _Reading | None:
         return None
     clock = _clock(clocks[0]) if clocks else None
     if clocks:
-        phrase = _strip_fillers(" ".join(f"{phrase[: clocks[0].start()]} {phrase[clocks[0].end():]}".split()))
+        start, end = clocks[0].span()
+        phrase = _strip_fillers(" ".join((phrase[:start] + " " + phrase[end:]).split()))
     if clock is None and not phrase:
         return None
     if clock and phrase in ("", "this"):  # "4pm", "this afternoon"
@@ -316,7 +322,8 @@ def _read_day_and_clock(phrase: str) -> _Reading | None:
     if clock:
         candidates = (clock,)
     elif phrase == "today":
-        # A bare "today" means the start of the working day while it is ahead, else its end.
+        # A bare "today" means the start of the working day while it is ahead, else its end; after
+        # 17:00 there is no honest reading left, so it is reported as in the past.
         candidates = (_NINE_AM, _FIVE_PM)
     else:
         candidates = (_NINE_AM,)  # a day without a time means the start of that working day
@@ -332,7 +339,7 @@ def _read_day_and_clock(phrase: str) -> _Reading | None:
 def _clock(match: re.Match[str]) -> _Clock:
     text = re.sub(r"^(?:at|by|@) ?", "", match.group())
     if match["word"]:
-        return _Clock(_WORD_CLOCKS[match["word"]], text)
+        return _WORD_CLOCKS[match["word"]]
     if match["ampm"]:
         hour, minute = int(match["hour"]), int(match["minute"] or 0)
         if not 1 <= hour <= 12:
@@ -361,7 +368,7 @@ def _read_day(phrase: str) -> DayRule | None:
         index = _WEEKDAYS.index(match["weekday"])
         return lambda today: _next_weekday(today, index)
     if match := _WEEKDAY_NEXT_WEEK_RE.fullmatch(phrase):
-        index = _WEEKDAYS.index(match["weekday"] or match["weekday2"])
+        index = _WEEKDAYS.index(match["weekday"] or match["weekday_after"])
         return lambda today: today + timedelta(days=7 - today.weekday() + index)
     if match := _RELATIVE_DAYS_RE.fullmatch(phrase):
         return _relative_days(match)
@@ -428,7 +435,11 @@ def _real_date(year: int, month: int, day: int, text: str) -> date:
 
 
 def _next_occurrence(today: date, month: int, day: int) -> date:
-    """The first such date from today on: "Dec 3" typed on Dec 20 means next year's Dec 3."""
+    """The first such date from today on: "Dec 3" typed on Dec 20 means next year's Dec 3.
+
+    Today itself counts, so "Nov 25 3pm" typed on Nov 25 is this afternoon; a time already gone is then
+    reported as in the past rather than silently moved a year ahead.
+    """
     for year in range(today.year, today.year + 9):  # Feb 29 can be eight years away
         try:
             candidate = date(year, month, day)
@@ -507,6 +518,12 @@ def _next_month_end(today: date) -> date:
     return _month_end(_add_months(today.replace(day=1), 1))
 
 
+_PERIOD_ENDS: dict[str, tuple[DayRule, DayRule]] = {
+    "eow": (_week_end, _next_week_end),
+    "eom": (_month_end, _next_month_end),
+}
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Wall-clock time to instants
 # ---------------------------------------------------------------------------------------------------------
@@ -519,7 +536,7 @@ def _at(day: date, clock: _Clock, tz: ZoneInfo) -> datetime:
 def _localize(wall: datetime, tz: ZoneInfo) -> datetime:
     """`wall` in `tz`: a repeated time (fall back) takes its first occurrence, a skipped one the gap's end."""
     aware = wall.replace(tzinfo=tz, fold=0)
-    if aware.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None) == wall:
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall:
         return aware
     return _end_of_gap(aware, tz)
 
@@ -550,7 +567,9 @@ def _in_the_past(due: datetime, now: datetime, reading: _Reading | None) -> str:
 # dateparser fallback
 # ---------------------------------------------------------------------------------------------------------
 
-_PROBE_NOW = datetime(2000, 1, 3, 12, tzinfo=ZoneInfo("UTC"))
+# Any fixed instant will do: probes only ask whether a phrase reads as a date, not which one.
+_PROBE_ZONE = ZoneInfo("UTC")
+_PROBE_NOW = datetime(2000, 1, 3, 12, tzinfo=_PROBE_ZONE)
 # dateparser reads "3", "12" or "we" as dates; only hand it phrases with something date-like in them.
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE_ANCHOR_RE = re.compile(

@@ -1,0 +1,217 @@
+"""Requests exactly as Slack sends them: signed, form-encoded slash commands and `payload=` interactions.
+
+The test suite posts them over real HTTP to the served app; `touchpoint shell` dispatches them to the
+same Bolt app in-process. Either way they pass signature verification like Slack's own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+Transport = Callable[[bytes, dict[str, str]], "Reply"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The HTTP answer to one request: the acknowledgement Slack would get."""
+
+    status: int
+    body: str
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+
+def http_transport(url: str, timeout: float = 10.0) -> Transport:
+    def post(body: bytes, headers: dict[str, str]) -> Reply:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, error.read().decode())
+
+    return post
+
+
+def dispatch_transport(app: App) -> Transport:
+    def post(body: bytes, headers: dict[str, str]) -> Reply:
+        response = app.dispatch(BoltRequest(body=body.decode(), headers={k.lower(): v for k, v in headers.items()}))
+        return Reply(response.status, response.body or "")
+
+    return post
+
+
+class SlackSimulator:
+    """Builds, signs and sends what Slack would send for a person's actions in one workspace."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        signing_secret: str,
+        *,
+        team_id: str,
+        response_url: Callable[[str], str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.transport = transport
+        self.verifier = SignatureVerifier(signing_secret)
+        self.team_id = team_id
+        self.response_url = response_url
+        self.clock = clock
+        self._ids = itertools.count(1)
+
+    def _next(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids)}"
+
+    def send(
+        self, body: str, content_type: str, *, timestamp: int | None = None, signature: str | None = None
+    ) -> Reply:
+        stamp = str(timestamp if timestamp is not None else int(self.clock()))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or self.verifier.generate_signature(timestamp=stamp, body=body),
+        }
+        return self.transport(body.encode(), headers)
+
+    def command(
+        self, user: str, text: str, *, command: str = "/log", channel: str = "C0GENERAL", **extra: Any
+    ) -> Reply:
+        return self.send(
+            urlencode(self.command_fields(user, text, command=command, channel=channel, **extra)),
+            "application/x-www-form-urlencoded",
+        )
+
+    def command_fields(
+        self, user: str, text: str, *, command: str = "/log", channel: str = "C0GENERAL", **extra: Any
+    ) -> dict[str, str]:
+        return {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0TOUCH",
+            "is_enterprise_install": "false",
+            "response_url": self.response_url(self._next("cmd")),
+            "trigger_id": self._next("trigger."),
+            **extra,
+        }
+
+    def interaction(self, payload: dict[str, Any]) -> Reply:
+        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    def _base(self, kind: str, user: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "team": {"id": self.team_id, "domain": "example"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self.team_id},
+            "api_app_id": "A0TOUCH",
+            "token": "legacy-verification-token",
+            "trigger_id": self._next("trigger."),
+            "is_enterprise_install": False,
+        }
+
+    def click(
+        self,
+        user: str,
+        element: dict[str, Any],
+        *,
+        block_id: str = "b",
+        channel: str = "C0GENERAL",
+        selected: dict[str, Any] | None = None,
+        message: dict[str, Any] | None = None,
+    ) -> Reply:
+        """Press a button (or pick an option of a select) on an ephemeral message."""
+        action: dict[str, Any] = {
+            "type": element.get("type", "button"),
+            "action_id": element["action_id"],
+            "block_id": block_id,
+            "action_ts": f"{self.clock():.6f}",
+        }
+        if "value" in element:
+            action["value"] = element["value"]
+        if selected is not None:
+            action["selected_option"] = selected
+        payload = {
+            **self._base("block_actions", user),
+            "container": {"type": "message", "message_ts": "0", "channel_id": channel, "is_ephemeral": True},
+            "channel": {"id": channel, "name": "general"},
+            "response_url": self.response_url(self._next("act")),
+            "actions": [action],
+        }
+        if message is not None:
+            payload["message"] = message
+        return self.interaction(payload)
+
+    def click_in_view(self, user: str, view: dict[str, Any], element: dict[str, Any], block_id: str = "b") -> Reply:
+        payload = {
+            **self._base("block_actions", user),
+            "container": {"type": "view", "view_id": view.get("id", "V0")},
+            "view": view,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": element["action_id"],
+                    "block_id": block_id,
+                    "value": element.get("value", ""),
+                    "action_ts": f"{self.clock():.6f}",
+                }
+            ],
+        }
+        return self.interaction(payload)
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> Reply:
+        """Submit a modal; `values` is Slack's view.state.values: {block_id: {action_id: {...}}}."""
+        submitted = {**view, "id": view.get("id", self._next("V")), "state": {"values": values}}
+        payload = {**self._base("view_submission", user), "view": submitted, "response_urls": []}
+        return self.interaction(payload)
+
+    def shortcut(self, user: str, message: dict[str, Any], *, callback_id: str, channel: str = "C0GENERAL") -> Reply:
+        payload = {
+            **self._base("message_action", user),
+            "callback_id": callback_id,
+            "channel": {"id": channel, "name": "general"},
+            "message": message,
+            "message_ts": message.get("ts"),
+            "response_url": self.response_url(self._next("sc")),
+        }
+        return self.interaction(payload)
+
+    def options(self, user: str, action_id: str, value: str, block_id: str = "customer") -> Reply:
+        payload = {
+            **self._base("block_suggestion", user),
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "view": {"id": "V0", "type": "modal"},
+        }
+        return self.interaction(payload)
+
+    def event(self, event: dict[str, Any]) -> Reply:
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "A0TOUCH",
+            "type": "event_callback",
+            "event_id": self._next("Ev"),
+            "event_time": int(self.clock()),
+            "event": event,
+        }
+        return self.send(json.dumps(body), "application/json")

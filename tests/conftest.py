@@ -1,0 +1,161 @@
+"""Shared fixtures: a migrated store (SQLite, or PostgreSQL from TEST_DATABASE_URL), the Web API
+stand-in, and the real app served over HTTP and driven by signed requests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app, web_client
+from bot.config import Settings, normalize_database_url
+from bot.runtime import Runtime
+from bot.server import wsgi_app
+from bot.simulator import SlackSimulator, http_transport
+from bot.slack_standin import SlackStandIn
+from storage.db import create_store_engine
+from storage.migrate import upgrade
+from storage.models import Base
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+TEAM = "T0ACME"
+# Wednesday 25 November 2026, 10:30 in Berlin: the instant every test starts from.
+START = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+class Clock:
+    """A clock tests move by hand instead of sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+
+    def __call__(self) -> datetime:
+        return self.instant
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.instant += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated store made once per run: a SQLite file to copy, or a fresh PostgreSQL database."""
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        path = tmp_path_factory.mktemp("store") / "template.db"
+        engine = create_store_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        yield str(path)
+        return
+    url = make_url(normalize_database_url(server_url))
+    name = f"touchpoint_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    test_url = url.set(database=name).render_as_string(hide_password=False)
+    engine = create_store_engine(test_url)
+    upgrade(engine)
+    engine.dispose()
+    yield test_url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(store_template: str, tmp_path: Path) -> str:
+    if store_template.startswith("postgresql"):
+        return store_template
+    path = tmp_path / "touchpoint.db"
+    shutil.copyfile(store_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_store_engine(database_url)
+    yield engine
+    if engine.dialect.name == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/") -> Settings:
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_app_token=None,
+        slack_api_url=api_url,
+        database_url=database_url,
+        port=3000,
+        default_tz=ZoneInfo("UTC"),
+    )
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn(team_id=TEAM) as server:
+        server.add_user("U0ALICE", name="alice", real_name="Alice Archer", tz="Europe/Berlin")
+        server.add_user("U0BOB", name="bob", real_name="Bob Baker", tz="America/New_York")
+        server.add_user("U0CAROL", name="carol", real_name="Carol Chen", tz="Asia/Tokyo")
+        yield server
+
+
+@pytest.fixture
+def runtime(engine: Engine, standin: SlackStandIn, clock: Clock, database_url: str) -> Runtime:
+    return Runtime(settings=make_settings(database_url, standin.api_url), engine=engine, clock=clock)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(runtime: Runtime, standin: SlackStandIn) -> Iterator[str]:
+    """The app behind a real HTTP server on loopback; yields its base URL."""
+    app = build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url))
+    server = make_server(
+        "127.0.0.1", 0, wsgi_app(app, runtime.engine), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def slack(served: str, standin: SlackStandIn, clock: Clock) -> SlackSimulator:
+    return SlackSimulator(
+        http_transport(served + "/slack/events"),
+        SIGNING_SECRET,
+        team_id=TEAM,
+        response_url=standin.response_url,
+    )

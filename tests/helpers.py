@@ -1,0 +1,57 @@
+"""Small helpers tests share: reading replies and the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.runtime import Runtime
+from storage.customers import add_customer
+from storage.models import Base
+from storage.workspaces import workspace_for_team
+
+
+def elements(reply: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every interactive element of a message with the block_id it sits in."""
+    found = []
+    for block in reply.get("blocks", []):
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            found.append((block.get("block_id", "b"), element))
+        if "accessory" in block:
+            found.append((block.get("block_id", "b"), block["accessory"]))
+    return found
+
+
+def element(reply: dict[str, Any], action_id: str, label: str | None = None) -> tuple[str, dict[str, Any]]:
+    for block_id, candidate in elements(reply):
+        if candidate["action_id"] == action_id and (label is None or label in candidate["text"]["text"]):
+            return block_id, candidate
+    raise AssertionError(f"no {action_id} element in {reply}")
+
+
+def texts(reply: dict[str, Any]) -> str:
+    """All mrkdwn text of a message, joined, for assertions on what a person reads."""
+    parts = [reply.get("text", "")]
+    for block in reply.get("blocks", []):
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        for item in block.get("elements", []) if block["type"] == "context" else []:
+            parts.append(item["text"])
+    return "\n".join(parts)
+
+
+def count(session: Session, model: type[Base], *where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def seed_customers(rt: Runtime, team_id: str, *specs: dict[str, Any]) -> dict[str, int]:
+    """Customers by name -> id, e.g. seed_customers(rt, TEAM, {"name": "Acme Corp", "domain": "acme.com"})."""
+    ids = {}
+    with rt.sessions.begin() as session:
+        workspace = workspace_for_team(session, team_id)
+        for spec in specs:
+            row = add_customer(session, workspace.id, now=rt.now(), **spec)
+            ids[row.name] = row.id
+    return ids
