@@ -41,7 +41,6 @@ FOLLOW_UP_MODAL = "follow_up_modal"
 LOG_SHORTCUT = "log_message"
 
 
-
 def when(moment: datetime, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"

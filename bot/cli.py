@@ -95,4 +95,3 @@ def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings]
         return getattr(importlib.import_module(module), function)(args, settings)
 
     return run
-

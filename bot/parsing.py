@@ -22,7 +22,8 @@ MAX_CUSTOMER_WORDS = 6
 MAX_CUSTOMER_CHARS = 80
 FOLLOW_UP_EXAMPLES = ("follow up friday 10am", "f/u in 2 weeks")
 
-_SEPARATOR = re.compile(r"\s*(?::|\s[-–—]\s|[–—])\s*")
+# A colon only separates when a space follows, so "3:30" and "https://" stay whole.
+_SEPARATOR = re.compile(r"\s*(?::(?=\s|$)|\s[-–—]\s|[–—])\s*")
 _TAG = re.compile(r"(?<![<\w&/])#(\w[\w-]*)")
 _CLAUSE_LEAD = re.compile(r"[\s,;.\-–—]*(?:\b(?:and|then)\s*)?[\s,;.\-–—]*$", re.IGNORECASE)
 
@@ -108,7 +109,9 @@ def _tags(wire: str) -> list[str]:
 def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
     """The customer text and the rest; with no separator the longest known name at the start wins."""
     match = _SEPARATOR.search(plain)
-    if match and 0 < match.start() <= MAX_CUSTOMER_CHARS:
+    if match and match.start() == 0:
+        return "", plain[match.end() :], True
+    if match and match.start() <= MAX_CUSTOMER_CHARS:
         head = plain[: match.start()].strip()
         if len(head.split()) <= MAX_CUSTOMER_WORDS and fold(head):
             return head, plain[match.end() :], True

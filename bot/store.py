@@ -30,4 +30,3 @@ def open_store(settings: Settings) -> Engine:
         upgrade(engine)
         return engine
     raise StoreNotReady("the store's schema is not up to date: run `touchpoint db upgrade` first")
-

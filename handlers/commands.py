@@ -29,9 +29,7 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     rt = runtime(context)
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
-        outcome = capture.log_line(
-            session, rt.indexes, workspace_id, author, text, now=rt.now(), channel_id=channel_id
-        )
+        outcome = capture.log_line(session, rt.indexes, workspace_id, author, text, now=rt.now(), channel_id=channel_id)
     return blocks.logged_reply(outcome, author.tz)
 
 

@@ -38,9 +38,7 @@ def all_workspace_ids(session: Session) -> list[int]:
 
 
 def member(session: Session, workspace_id: int, user_id: str) -> Member | None:
-    return session.scalar(
-        select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
-    )
+    return session.scalar(select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id))
 
 
 def save_member_profile(

@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_audit_events_entity", ["workspace_id", "entity_type", "entity_id"], unique=False
-        )
+        batch_op.create_index("ix_audit_events_entity", ["workspace_id", "entity_type", "entity_id"], unique=False)
 
     op.create_table(
         "customers",
@@ -62,9 +60,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["merged_into_id"], ["customers.id"], name=op.f("fk_customers_merged_into_id_customers")
         ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"], ["workspaces.id"], name=op.f("fk_customers_workspace_id_workspaces")
-        ),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], name=op.f("fk_customers_workspace_id_workspaces")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
@@ -83,9 +79,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"], ["workspaces.id"], name=op.f("fk_members_workspace_id_workspaces")
-        ),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], name=op.f("fk_members_workspace_id_workspaces")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_members")),
         sa.UniqueConstraint("workspace_id", "slack_user_id", name=op.f("uq_members_workspace_id")),
     )
@@ -100,12 +94,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=120), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("deleted_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_contacts_customer_id_customers")
-        ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"], ["workspaces.id"], name=op.f("fk_contacts_workspace_id_workspaces")
-        ),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_contacts_customer_id_customers")),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], name=op.f("fk_contacts_workspace_id_workspaces")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
@@ -152,21 +142,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("deleted_at", sa.DateTime(), nullable=True),
         sa.Column("deleted_by", sa.String(length=32), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_touchpoints_customer_id_customers")
-        ),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_touchpoints_customer_id_customers")),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_touchpoints_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_touchpoints")),
     )
     with op.batch_alter_table("touchpoints", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_touchpoints_author", ["workspace_id", "author_user_id", "occurred_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_touchpoints_customer", ["workspace_id", "customer_id", "occurred_at"], unique=False
-        )
+        batch_op.create_index("ix_touchpoints_author", ["workspace_id", "author_user_id", "occurred_at"], unique=False)
+        batch_op.create_index("ix_touchpoints_customer", ["workspace_id", "customer_id", "occurred_at"], unique=False)
 
     op.create_table(
         "follow_ups",
@@ -180,9 +164,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("completed_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_follow_ups_customer_id_customers")
-        ),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_follow_ups_customer_id_customers")),
         sa.ForeignKeyConstraint(
             ["touchpoint_id"], ["touchpoints.id"], name=op.f("fk_follow_ups_touchpoint_id_touchpoints")
         ),
