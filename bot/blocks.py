@@ -14,7 +14,7 @@ from bot.capture import DEPARTMENTS, LogOutcome, TouchpointView
 from bot.forms import NEW_CUSTOMER_PREFIX
 from bot.kinds import KINDS
 from bot.parsing import FOLLOW_UP_EXAMPLES
-from bot.text import escape, truncate
+from bot.text import escape, slack_to_plain, truncate
 
 Message = dict[str, Any]
 Block = dict[str, Any]
@@ -181,7 +181,7 @@ def store_down_reply(text: str) -> Message:
     )
     blocks = [mrkdwn(note)]
     if text:
-        blocks.append(context(escape(truncate(text, 2800))))
+        blocks.append(context(escape(truncate(slack_to_plain(text), 2800))))
         blocks.append(actions(button("Try again", RETRY_LOG, text[:2000], style="primary")))
     return message("Sorry, the customer store is not answering right now.", blocks)
 

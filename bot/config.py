@@ -20,8 +20,8 @@ DEFAULT_DATABASE_URL = "sqlite:///touchpoint.db"
 
 class ConfigError(Exception):
     def __init__(self, variable: str, expected: str, value: str | None = None) -> None:
-        shown = f" (got {value!r})" if value is not None else ""
-        super().__init__(f"{variable}: {expected}{shown}")
+        problem = "is not set" if value is None else f"is {value!r}"
+        super().__init__(f"{variable} {problem}; it should be {expected}")
         self.variable = variable
 
 

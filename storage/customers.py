@@ -145,3 +145,65 @@ def recent_customers(session: Session, workspace_id: int, limit: int) -> list[Cu
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def live_customers_by_id(session: Session, workspace_id: int, ids: Iterable[int]) -> dict[int, Customer]:
+    """Each id's live customer: itself, or the survivor it was merged into; deleted ones are left out."""
+    origins: dict[int, set[int]] = {i: {i} for i in ids}
+    found: dict[int, Customer] = {}
+    for _ in range(5):  # merge chains are short; the bound guards against a cycle
+        if not origins:
+            break
+        rows = session.scalars(
+            select(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(origins))
+        ).all()
+        following: dict[int, set[int]] = {}
+        for row in rows:
+            if row.merged_into_id is not None:
+                following.setdefault(row.merged_into_id, set()).update(origins[row.id])
+            elif row.deleted_at is None:
+                found.update(dict.fromkeys(origins[row.id], row))
+        origins = following
+    return found
+
+
+def customer_name_keys_since(session: Session, workspace_id: int, after_row_id: int) -> list[tuple[int, int, str]]:
+    """(row id, customer id, folded key) of the active `name` rows added since a caller last looked.
+
+    These are the keys `customer_by_exact_name` matches on, for callers that match many names at once.
+    """
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.key)
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.id > after_row_id,
+            CustomerName.kind == "name",
+            CustomerName.active.is_(True),
+        )
+        .order_by(CustomerName.id)
+    )
+    return [(row_id, customer_id, key) for row_id, customer_id, key in rows]
+
+
+def name_pairs_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
+    """The (key, value) pairs each customer is already known by, so a batch adds only what is missing."""
+    pairs: dict[int, set[tuple[str, str]]] = {}
+    wanted = set(customer_ids)
+    if not wanted:
+        return pairs
+    rows = session.execute(
+        select(CustomerName.customer_id, CustomerName.key, CustomerName.value).where(
+            CustomerName.customer_id.in_(wanted), CustomerName.active.is_(True)
+        )
+    )
+    for customer_id, key, value in rows:
+        pairs.setdefault(customer_id, set()).add((key, value))
+    return pairs
+
+
+def add_name_rows(session: Session, row: Customer, names: Iterable[tuple[str, str, str]]) -> None:
+    """Add (kind, value, key) names the caller already checked are missing; flushed with the batch."""
+    session.add_all(
+        CustomerName(workspace_id=row.workspace_id, customer_id=row.id, kind=kind, value=value, key=key)
+        for kind, value, key in names
+    )

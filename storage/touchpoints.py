@@ -70,7 +70,7 @@ def touchpoints_for_export(
     """Every live touchpoint with its customer's name and its open follow-up's due time, oldest first."""
     latest_follow_up = (
         select(FollowUp.touchpoint_id, FollowUp.due_at)
-        .where(FollowUp.workspace_id == workspace_id, FollowUp.status != "cancelled")
+        .where(FollowUp.workspace_id == workspace_id, FollowUp.status == "open")
         .subquery()
     )
     query = (

@@ -80,3 +80,7 @@ def set_department(session: Session, workspace_id: int, user_id: str, department
         .values(author_department=department)
     )
     return result.rowcount or 0
+
+
+def team_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))

@@ -1,0 +1,93 @@
+"""A store that stops answering: an apology within Slack's 3 seconds, nothing typed lost, recovery by itself."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app, web_client
+from bot.runtime import Runtime
+from bot.simulator import SlackSimulator, dispatch_transport
+from storage.db import create_store_engine
+from storage.models import Touchpoint
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM, make_settings
+from tests.helpers import element, texts
+from tests.tcp_proxy import TcpProxy
+
+LINE = "Acme: call with Dana &amp; Lee, follow up friday"
+
+
+class StoreOutage:
+    """Takes the test store down and up again, the way it fails on each backend."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self.proxy: TcpProxy | None = None
+        self.lock: sqlite3.Connection | None = None
+        if url.get_backend_name() == "postgresql":
+            self.proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+            url = url.set(host="127.0.0.1", port=self.proxy.port)
+        self.sqlite_path = url.database if url.get_backend_name() == "sqlite" else None
+        self.url = url.render_as_string(hide_password=False)
+
+    def down(self) -> None:
+        if self.proxy:
+            self.proxy.cut()
+        else:
+            # Another process holding the write lock is how a SQLite store stops answering writes.
+            self.lock = sqlite3.connect(self.sqlite_path, isolation_level=None)
+            self.lock.execute("BEGIN EXCLUSIVE")
+
+    def up(self) -> None:
+        if self.proxy:
+            self.proxy.restore()
+        elif self.lock:
+            self.lock.execute("ROLLBACK")
+            self.lock.close()
+            self.lock = None
+
+    def close(self) -> None:
+        if self.proxy:
+            self.proxy.close()
+
+
+@pytest.fixture
+def outage(database_url, engine):
+    outage = StoreOutage(database_url)
+    yield outage
+    outage.up()
+    outage.close()
+
+
+def test_a_store_that_is_down_gets_an_apology_in_time_and_the_bot_recovers(outage, standin, clock):
+    engine = create_store_engine(outage.url)
+    rt = Runtime(settings=make_settings(outage.url, standin.api_url), engine=engine, clock=clock)
+    app = build_app(rt, client=web_client(BOT_TOKEN, standin.api_url))
+    slack = SlackSimulator(dispatch_transport(app), SIGNING_SECRET, team_id=TEAM, response_url=standin.response_url)
+    assert slack.command("U0ALICE", "Acme: warm-up call").status == 200
+
+    outage.down()
+    started = time.monotonic()
+    reply = slack.command("U0ALICE", LINE)
+    elapsed = time.monotonic() - started
+
+    assert reply.status == 200
+    assert elapsed < 3.0
+    body = reply.json()
+    assert "store is not answering" in texts(body)
+    assert "Dana &amp; Lee" in texts(body)  # what was typed is shown back, escaped
+    _, retry = element(body, "retry_log")
+    assert retry["value"] == LINE
+
+    outage.up()
+    slack.click("U0ALICE", retry)
+    [logged] = standin.wait_for("response_url")
+    assert logged.params["blocks"][0]["text"]["text"].startswith("Logged *call* with")
+    with rt.sessions.begin() as session:
+        summaries = [tp.summary for tp in session.scalars(select(Touchpoint).order_by(Touchpoint.id))]
+    assert summaries == ["warm-up call", "call with Dana & Lee"]
+    engine.dispose()
