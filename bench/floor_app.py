@@ -59,7 +59,8 @@ def build_application() -> Callable[..., Iterable[bytes]]:
                     created_at=now,
                 )
             )
-        ack(text="Logged note")
+        # JSON like Touchpoint's reply (Bolt sends a bare `text` as text/plain).
+        ack(text="Logged note", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "Logged *note*"}}])
 
     return wsgi_app(app, engine)
 

@@ -53,10 +53,7 @@ def save_member_profile(
     deleted: bool,
     now: datetime,
 ) -> Member:
-    row = member(session, workspace_id, user_id)
-    if row is None:
-        row = Member(workspace_id=workspace_id, slack_user_id=user_id)
-        session.add(row)
+    row = _member_row(session, workspace_id, user_id)
     row.name, row.real_name, row.tz = name, real_name, tz
     row.is_admin, row.deleted, row.refreshed_at = is_admin, deleted, now
     session.flush()
@@ -65,10 +62,7 @@ def save_member_profile(
 
 def set_department(session: Session, workspace_id: int, user_id: str, department: str) -> int:
     """Keep the department and give it to the member's touchpoints that were logged without one."""
-    row = member(session, workspace_id, user_id)
-    if row is None:
-        row = Member(workspace_id=workspace_id, slack_user_id=user_id)
-        session.add(row)
+    row = _member_row(session, workspace_id, user_id)
     row.department = department
     result = session.execute(
         update(Touchpoint)
@@ -84,3 +78,19 @@ def set_department(session: Session, workspace_id: int, user_id: str, department
 
 def team_ids(session: Session) -> list[str]:
     return list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
+
+
+def _member_row(session: Session, workspace_id: int, user_id: str) -> Member:
+    """The member's row, created if missing; a request of the same person racing this one may create it first."""
+    row = member(session, workspace_id, user_id)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = Member(workspace_id=workspace_id, slack_user_id=user_id)
+            session.add(row)
+    except IntegrityError:
+        row = session.scalars(
+            select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
+        ).one()
+    return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import functools
 import io
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.customer_index import CustomerIndexes
 from bot.matching import NameIndex
-from bot.parsing import NameLookup, ParsedLine, parse_log_line
+from bot.parsing import ParsedLine, parse_log_line
 from bot.runtime import system_clock
 from bot.store import open_store
 from bot.text import clean_domain, domain_keys, fold, name_keys
@@ -68,6 +69,10 @@ def _one_line_errors(command: Callable[[argparse.Namespace, Settings], int]) -> 
         except CommandError as error:
             print(f"touchpoint: {error}", file=sys.stderr)
             return EXIT_USAGE
+        except BrokenPipeError:
+            # The reader went away (`… | head`): stop quietly, and keep Python from complaining at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
 
     return run
 
@@ -80,8 +85,8 @@ def _one_line_errors(command: Callable[[argparse.Namespace, Settings], int]) -> 
 def resolve_workspace(session: Session, team: str | None, *, create: bool = False) -> Workspace | None:
     """The workspace named by --team, or the only one in the store when --team is left out.
 
-    With `create`, a named team is created on first use (as Slack's first contact would). None means
-    the store has no workspace at all and none may be created; every other dead end is a CommandError.
+    With `create`, a named team is created on first use, as Slack's first contact would. None means the
+    store has no workspace at all; an unknown team among others, or a choice left open, is a CommandError.
     """
     if team and create:
         return workspace_store.workspace_for_team(session, team)
@@ -89,21 +94,23 @@ def resolve_workspace(session: Session, team: str | None, *, create: bool = Fals
     if found is not None:
         return found
     known = workspace_store.team_ids(session)
-    if not known and not create:
-        return None
     if not known:
-        raise CommandError("the store has no workspace yet: pass --team with your Slack team id (T…)")
+        return None
     listed = ", ".join(known)
     if team:
         raise CommandError(f"no workspace with team id {team} in the store (it has: {listed})")
     raise CommandError(f"the store has several workspaces ({listed}): pick one with --team")
 
 
-def _required_workspace(session: Session, team: str | None) -> Workspace:
-    workspace = resolve_workspace(session, team)
-    if workspace is None:
-        raise CommandError("the store has no workspace yet" + (f" (looked for team id {team})" if team else ""))
-    return workspace
+def required_workspace(session: Session, team: str | None, *, create: bool = False) -> Workspace:
+    workspace = resolve_workspace(session, team, create=create)
+    if workspace is not None:
+        return workspace
+    if create:
+        raise CommandError("the store has no workspace yet: pass --team with your Slack team id (T…) to create it")
+    if team:
+        raise CommandError(f"no workspace with team id {team} in the store (it has none yet)")
+    raise CommandError("the store has no workspace yet")
 
 
 def _with_store(settings: Settings, work: Callable[[Engine], int]) -> int:
@@ -143,7 +150,7 @@ def import_customers(args: argparse.Namespace, settings: Settings) -> int:
 def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[str, int]) -> int:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
-        workspace_id = resolve_workspace(session, args.team, create=True).id  # type: ignore[union-attr]
+        workspace_id = required_workspace(session, args.team, create=True).id
     importer = CustomerImport(workspace_id, source=os.path.basename(args.file), now=system_clock())
     for chunk in _chunks(_customer_lines(text, columns, args.file), CHUNK_ROWS):
         with sessions.begin() as session:
@@ -274,7 +281,7 @@ def _name_keys(kind: str, value: str) -> set[str]:
     return domain_keys(value) if kind == "domain" else name_keys(value)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Touched:
     """A customer this chunk creates or completes, with the names it will gain."""
 
@@ -285,15 +292,15 @@ class _Touched:
     changes: dict[str, Any] = field(default_factory=dict)
 
     def add_names(self, kind: str, values: Iterable[str]) -> bool:
+        """Stage the names not known yet; True when there was any."""
         added = False
         for value in values:
-            for key in sorted(_name_keys(kind, value)):
-                if (key, value) not in self.known:
-                    self.known.add((key, value))
-                    self.names.append((kind, value, key))
-                    added = True
-            if added:
+            missing = [key for key in sorted(_name_keys(kind, value)) if (key, value) not in self.known]
+            self.known.update((key, value) for key in missing)
+            self.names.extend((kind, value, key) for key in missing)
+            if missing:
                 self.changes.setdefault(kind, []).append(value)
+                added = True
         return added
 
 
@@ -378,23 +385,22 @@ class CustomerImport:
         for target in targets:
             customer_store.add_name_rows(session, target.row, target.names)
             if target.is_new:
-                touchpoint_store.record(
-                    session, self.workspace_id, None, "created", target.row, self.now,
-                    name=target.row.name, source="import", file=self.source,
-                )  # fmt: skip
+                self._record(session, "created", target.row, name=target.row.name)
             elif target.changes:
                 target.row.updated_at = self.now
-                touchpoint_store.record(
-                    session, self.workspace_id, None, "updated", target.row, self.now,
-                    added=target.changes, source="import", file=self.source,
-                )  # fmt: skip
+                self._record(session, "updated", target.row, added=target.changes)
+
+    def _record(self, session: Session, action: str, row: Customer, **details: Any) -> None:
+        touchpoint_store.record(
+            session, self.workspace_id, None, action, row, self.now, source="import", file=self.source, **details
+        )
 
 
 def _complete(target: _Touched, line: CustomerLine) -> bool:
     """Fill what the customer lacks from the row; never overwrite what someone already set."""
     row, changed = target.row, False
     if line.domain and not row.domain:
-        row.domain = line.domain
+        row.domain, changed = line.domain, True
     if line.stage and not row.stage:
         row.stage, changed = line.stage, True
         target.changes["stage"] = line.stage
@@ -420,7 +426,7 @@ def export_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
 def _export(engine: Engine, args: argparse.Namespace) -> int:
     readers = make_reader_factory(engine)
     with readers.begin() as session:
-        workspace_id = _required_workspace(session, args.team).id
+        workspace_id = required_workspace(session, args.team).id
     if not args.output:
         with readers.begin() as session:
             _write_export(sys.stdout, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
@@ -433,13 +439,14 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
         os.replace(partial, args.output)
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
     print(f"exported {count} touchpoints to {args.output}", file=sys.stderr)
     return 0
 
 
-def _write_export(
-    out: TextIO, fmt: str, rows: Iterable[tuple[Touchpoint, str | None, datetime | None]]
-) -> int:
+def _write_export(out: TextIO, fmt: str, rows: Iterable[tuple[Touchpoint, str | None, datetime | None]]) -> int:
     count = 0
     writer = csv.writer(out) if fmt == "csv" else None
     if writer is not None:
@@ -529,18 +536,22 @@ def _parse(engine: Engine, team: str | None, defaults: ParseRequest) -> int:
     return 0
 
 
-def _parse_one(readers: Callable[[], Session], indexes: CustomerIndexes, workspace_id: int | None,
-               request: ParseRequest) -> dict[str, Any]:  # fmt: skip
+def _parse_one(
+    readers: Callable[[], Session], indexes: CustomerIndexes, workspace_id: int | None, request: ParseRequest
+) -> dict[str, Any]:
+    if workspace_id is None:  # nothing to match against, and parsing must not create the workspace
+        parsed = parse_log_line(
+            as_slack_sends(request.text), NameIndex(), now=request.now, tz=request.tz, author=request.user
+        )
+        return parse_result(parsed, {}, request.tz)
     with readers() as session:
-        names: NameLookup = indexes.current(session, workspace_id) if workspace_id else NameIndex()
+        names = indexes.current(session, workspace_id)
         parsed = parse_log_line(
             as_slack_sends(request.text), names, now=request.now, tz=request.tz, author=request.user
         )
         ids = [parsed.customer_id] if parsed.customer_id else []
-        live = (
-            customer_store.live_customers_by_id(session, workspace_id, [*ids, *(c.customer_id for c in parsed.candidates)])
-            if workspace_id
-            else {}
+        live = customer_store.live_customers_by_id(
+            session, workspace_id, [*ids, *(candidate.customer_id for candidate in parsed.candidates)]
         )
     return parse_result(parsed, live, request.tz)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
 from bot import followup
 from bot.app import build_app
@@ -54,5 +56,11 @@ def socket(args: argparse.Namespace, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     _, app = warmed_app(settings)
-    SocketModeHandler(app, settings.slack_app_token).start()
+    try:
+        SocketModeHandler(app, settings.slack_app_token).start()
+    except (SlackApiError, OSError) as error:
+        print(
+            f"touchpoint: could not connect to Slack over Socket Mode ({error}); check SLACK_APP_TOKEN", file=sys.stderr
+        )
+        return 1
     return 0
