@@ -1,13 +1,16 @@
 """Finding the customer a person means, tolerating case, accents and typos.
 
 The index lives in memory per workspace and is only a candidate generator: callers confirm
-candidates against the store, which stays the source of truth across processes.
+candidates against the store, which stays the source of truth across processes. Fuzzy look-ups
+score only the keys that share trigrams with the query, so they stay fast with 100,000s of names.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -17,6 +20,8 @@ from bot.text import fold
 # A typo is forgiven when the typed name is this close to exactly one customer's name.
 AUTO_MATCH_SCORE = 85.0
 SUGGEST_SCORE = 60.0
+# How many trigram-sharing keys are scored in full; plenty for a typo or a partial word.
+MAX_SCORED = 300
 
 
 @dataclass(frozen=True)
@@ -33,41 +38,86 @@ class Scored:
     score: float
 
 
+def trigrams(key: str) -> set[str]:
+    padded = f"  {key} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
 class NameIndex:
     """Folded names, aliases and domains of one workspace's customers."""
 
     def __init__(self) -> None:
-        self._ids_by_key: dict[str, set[int]] = {}
+        # Most keys name one customer: keep a bare id, and only the rare shared keys in a second dict.
+        self._id_by_key: dict[str, int] = {}
+        self._shared: dict[str, set[int]] = {}
         self._keys: list[str] = []
+        self._postings: dict[str, array] = {}
         self.max_row_id = 0
         self._lock = threading.Lock()
 
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
             for row in rows:
-                ids = self._ids_by_key.get(row.key)
-                if ids is None:
-                    ids = self._ids_by_key[row.key] = set()
-                    self._keys.append(row.key)
-                ids.add(row.customer_id)
+                known = self._id_by_key.get(row.key)
+                if known is None:
+                    self._id_by_key[row.key] = row.customer_id
+                    self._index_key(row.key)
+                elif known != row.customer_id:
+                    self._shared.setdefault(row.key, {known}).add(row.customer_id)
                 self.max_row_id = max(self.max_row_id, row.row_id)
+
+    def _index_key(self, key: str) -> None:
+        position = len(self._keys)
+        self._keys.append(key)
+        postings = self._postings
+        for gram in trigrams(key):
+            posting = postings.get(gram)
+            if posting is None:
+                posting = postings[gram] = array("I")
+            posting.append(position)
+
+    def _ids(self, key: str) -> set[int]:
+        shared = self._shared.get(key)
+        if shared is not None:
+            return set(shared)
+        known = self._id_by_key.get(key)
+        return set() if known is None else {known}
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def exact(self, text: str) -> set[int]:
-        return set(self._ids_by_key.get(fold(text), ()))
+        return self._ids(fold(text))
 
-    def closest(self, text: str, limit: int = 5, scorer=fuzz.WRatio, cutoff: float = SUGGEST_SCORE) -> list[Scored]:
+    def _candidates(self, query: str) -> list[str]:
+        """Keys sharing the most trigrams with the query, the rarest trigrams counted first."""
+        grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
+        counts: Counter[int] = Counter()
+        for gram in grams:
+            posting = self._postings.get(gram)
+            if posting is not None:
+                counts.update(posting)
+        needed = max(1, len(grams) // 3)
+        best = [position for position, hits in counts.most_common(MAX_SCORED) if hits >= needed]
+        keys = self._keys
+        return [keys[position] for position in best]
+
+    def closest(
+        self,
+        text: str,
+        limit: int = 5,
+        scorer: Callable[..., float] = fuzz.WRatio,
+        cutoff: float = SUGGEST_SCORE,
+    ) -> list[Scored]:
         """Best-scoring customers, one entry per customer, best first."""
         query = fold(text)
         if not query:
             return []
-        keys = self._keys
-        hits = process.extract(query, keys, scorer=scorer, score_cutoff=cutoff, limit=limit * 3)
+        candidates = self._candidates(query)
+        hits = process.extract(query, candidates, scorer=scorer, score_cutoff=cutoff, limit=limit * 3)
         seen: dict[int, Scored] = {}
         for key, score, _ in hits:
-            for customer_id in sorted(self._ids_by_key[key]):
+            for customer_id in sorted(self._ids(key)):
                 if customer_id not in seen:
                     seen[customer_id] = Scored(customer_id, key, float(score))
         return sorted(seen.values(), key=lambda s: (-s.score, s.customer_id))[:limit]
