@@ -53,6 +53,7 @@ from bot.text import clean_domain, domain_keys, name_keys  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / ".data"
 VENV_BIN = ROOT / ".venv" / "bin"
+PROBE = Path(__file__).resolve().parent / "probe"
 TEAM = "T0BENCH"
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
@@ -447,7 +448,7 @@ class Known:
 
 def load_known(path: Path, limit: int) -> list[Known]:
     """Customers with their aliases, read back from the store so lines name what is really there."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)  # leaves no -wal/-shm behind
     try:
         aliases: dict[int, list[str]] = defaultdict(list)
         rows = db.execute(
@@ -609,6 +610,7 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     timed_out: bool = False
+    window: tuple[float, float] = (0.0, 0.0)  # unix times, to pick the probe's lines of this phase
 
     @property
     def count(self) -> int:
@@ -687,12 +689,13 @@ def run_load(port: int, requests: Sequence[Request], concurrency: int, signer: S
             conn.close()
 
     threads = [threading.Thread(target=sender, name=f"sender-{n}", daemon=True) for n in range(concurrency)]
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=max_seconds + REQUEST_TIMEOUT_S + 5)
     outcome.wall_s = time.perf_counter() - started
+    outcome.window = (started_at, time.time())
     return outcome
 
 
@@ -828,6 +831,101 @@ def wait_workers_idle(server: Server, workers: int, timeout: float = 120.0) -> f
     return time.perf_counter() - server.started
 
 
+def start_profiler(server: Server, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the server and its workers, every thread, idle ones included (waits are time too)."""
+    spy = shutil.which("py-spy", path=str(VENV_BIN)) or shutil.which("py-spy")
+    if spy is None:
+        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    argv = [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--idle", "--threads"]
+    argv += ["--function", "--nonblocking", "--rate", "200", "--format", "raw", "--output", str(output)]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    time.sleep(1.0)  # let it attach to every worker before the load starts
+    return process
+
+
+def stop_profiler(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)  # py-spy writes its output on SIGINT
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+OWN_CODE = ("bot/", "handlers/", "storage/")
+
+
+def summarize_profile(path: Path, top: int = 22) -> str:
+    """Where /log spends its wall time: samples of threads inside handlers.commands.log_text, by function.
+
+    `inclusive` counts samples with the function anywhere on the stack; `self` counts the innermost frame.
+    """
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as error:
+        return f"(no profile: {error})"
+    inclusive: Counter[str] = Counter()
+    leaf: Counter[str] = Counter()
+    request = total = 0
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
+        count = int(count_text)
+        total += count
+        if not any(f.startswith("log_text (") for f in frames):
+            continue
+        request += count
+        for frame in set(frames):
+            if any(part in frame for part in OWN_CODE):
+                inclusive[frame] += count
+        leaf[frames[-1]] += count
+    if not request:
+        return f"(no samples inside log_text among {total})"
+    out = [f"{request} samples inside log_text ({total} in all threads, idle ones included)", ""]
+    out += ["| own function (inclusive) | share of log_text |", "|---|--:|"]
+    out += [f"| {frame} | {n / request:.0%} |" for frame, n in inclusive.most_common(top)]
+    out += ["", "| innermost frame (self) | share of log_text |", "|---|--:|"]
+    out += [f"| {frame} | {n / request:.0%} |" for frame, n in leaf.most_common(12)]
+    return "\n".join(out)
+
+
+def lock_table(rows: Sequence[Row], run_dir: Path) -> str:
+    """Write-lock waits and holds per phase, and the throughput the lock alone allows (1 / mean hold)."""
+    out = [
+        "| run | write txns | wait p50 ms | wait p99 ms | hold p50 ms | hold p95 ms | hold p99 ms | busy"
+        " | lock-bound req/s |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in rows:
+        server = row.label.split()[0]
+        start, end = row.outcome.window
+        waits, holds, busy = [], [], 0
+        for path in sorted((run_dir / f"probe-{server}").glob("locks-*.txt")):
+            for line in path.read_text().splitlines():
+                parts = line.split()
+                if len(parts) != 4 or not start <= float(parts[0]) <= end + 0.05:
+                    continue
+                waits.append(float(parts[1]))
+                if parts[3] == "busy":
+                    busy += 1
+                else:
+                    holds.append(float(parts[2]))
+        ceiling = 1000 / statistics.fmean(holds) if holds else float("nan")
+        out.append(
+            f"| {row.label} | {len(waits)} | {percentile(waits, 50):.1f} | {percentile(waits, 99):.1f}"
+            f" | {percentile(holds, 50):.2f} | {percentile(holds, 95):.2f} | {percentile(holds, 99):.2f}"
+            f" | {busy} | {ceiling:.0f} |"
+        )
+    return "\n".join(out)
+
+
 def copy_store(source: Path, target: Path) -> None:
     for extra in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
         extra.unlink(missing_ok=True)
@@ -940,6 +1038,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit per load phase")
     parser.add_argument("--warmup", type=int, default=60, help="unrecorded requests per server before measuring")
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores and server logs")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="time every SQLite write transaction in both servers (bench/probe/sitecustomize.py)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample Touchpoint's workers with py-spy (pip install py-spy) during its phases and summarise",
+    )
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
     if args.quick:
@@ -998,6 +1106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("SLACK_APP_TOKEN", "PORT", "WEB_CONCURRENCY"):
             base_env.pop(name, None)
         workers, threads = str(args.workers), str(args.threads)
+        probe_env: dict[str, dict[str, str]] = {"touchpoint": {}, "floor": {}}
+        if args.probe:
+            for name in probe_env:
+                (run_dir / f"probe-{name}").mkdir(exist_ok=True)
+                path = os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p)
+                probe_env[name] = {"PYTHONPATH": path, "BENCH_PROBE_DIR": str(run_dir / f"probe-{name}")}
 
         # Touchpoint: start, first /log as soon as health is green.
         port = free_port()
@@ -1015,7 +1129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--threads",
                 threads,
             ],
-            {**base_env, "DATABASE_URL": f"sqlite:///{run_dir / 'touchpoint.db'}"},
+            {**base_env, **probe_env["touchpoint"], "DATABASE_URL": f"sqlite:///{run_dir / 'touchpoint.db'}"},
             run_dir,  # no stray .env is read from the repository
             run_dir / "touchpoint.log",
             port,
@@ -1058,7 +1172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--access-logfile",
                 "-",
             ],
-            {**base_env, "DATABASE_URL": f"sqlite:///{run_dir / 'floor.db'}", "BENCH_TEAM_ID": TEAM},
+            {
+                **base_env,
+                **probe_env["floor"],
+                "DATABASE_URL": f"sqlite:///{run_dir / 'floor.db'}",
+                "BENCH_TEAM_ID": TEAM,
+            },
             run_dir,
             run_dir / "floor.log",
             fport,
@@ -1073,10 +1192,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             report_failures(f"warm-up {label}", outcome)
 
         rows: list[Row] = []
+        profiles: list[tuple[str, Path]] = []
         for concurrency, requests in ((1, phase_c1), (20, phase_c20)):
             for label, target in (("floor", fport), ("touchpoint", port)):
                 print(f"measuring {label} c={concurrency}: {len(requests)} requests ...", flush=True)
-                outcome = run_load(target, requests, concurrency, signer, args.max_seconds)
+                profiler = None
+                if args.profile and label == "touchpoint":
+                    profiler = start_profiler(tp, run_dir / f"pyspy-c{concurrency}.txt")
+                try:
+                    outcome = run_load(target, requests, concurrency, signer, args.max_seconds)
+                finally:
+                    if profiler is not None:
+                        stop_profiler(profiler)
+                if profiler is not None:
+                    profiles.append((f"touchpoint c={concurrency}", run_dir / f"pyspy-c{concurrency}.txt"))
                 rows.append(Row(f"{label} c={concurrency}", outcome))
                 report_failures(f"{label} c={concurrency}", outcome)
 
@@ -1123,8 +1252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(by_form(by_label["touchpoint c=20"].outcome))
         for failure in early_failures:
             print(f"  early /log failed: {failure}")
+        if args.probe:
+            print("\nSQLite write lock per transaction (BEGIN IMMEDIATE .. COMMIT), from bench/probe:\n")
+            print(lock_table(rows, run_dir))
+        for label, path in profiles:
+            print(f"\npy-spy, {label} ({path}):\n")
+            print(summarize_profile(path))
         ok = errors == 0
-        return 0 if ok else 1
+        return 0 if ok and goals_ok else 1
     except KeyboardInterrupt:
         print("interrupted: stopping the servers", file=sys.stderr)
         return 130

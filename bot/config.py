@@ -106,10 +106,19 @@ def normalize_database_url(value: str) -> str:
     """Accept the `postgres://` URLs hosting platforms hand out and pick the psycopg 3 driver."""
     try:
         url = make_url(value)
-    except ArgumentError:
-        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], value) from None
+    except (ArgumentError, ValueError):
+        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], _without_password(value)) from None
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], value)
+        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], url.render_as_string(hide_password=True))
     return url.render_as_string(hide_password=False)
+
+
+def _without_password(value: str) -> str:
+    """An unparseable URL shown back without whatever sits between ':' and '@' in its credentials."""
+    scheme, sep, rest = value.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at:
+        return value
+    return f"{scheme}://{credentials.split(':')[0]}:***@{host}"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.matching import NameRow
@@ -201,9 +202,17 @@ def name_pairs_by_customer(session: Session, customer_ids: Iterable[int]) -> dic
     return pairs
 
 
-def add_name_rows(session: Session, row: Customer, names: Iterable[tuple[str, str, str]]) -> None:
-    """Add (kind, value, key) names the caller already checked are missing; flushed with the batch."""
-    session.add_all(
-        CustomerName(workspace_id=row.workspace_id, customer_id=row.id, kind=kind, value=value, key=key)
-        for kind, value, key in names
-    )
+def insert_customers(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Many new customers in one statement, for imports; their ids in the order given.
+
+    Their names are not added: pair with `insert_names`.
+    """
+    if not rows:
+        return []
+    return list(session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows))
+
+
+def insert_names(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many (workspace_id, customer_id, kind, value, key) names in one statement, already checked missing."""
+    if rows:
+        session.execute(insert(CustomerName), rows)

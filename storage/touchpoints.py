@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Customer, FollowUp, Touchpoint
@@ -82,3 +82,29 @@ def touchpoints_for_export(
         .execution_options(yield_per=batch_size)
     )
     yield from session.execute(query)
+
+
+def record_many(
+    session: Session,
+    workspace_id: int,
+    actor: str | None,
+    action: str,
+    entity_type: type[Touchpoint | FollowUp | Customer],
+    entities: Iterable[tuple[int, dict[str, Any]]],
+    now: datetime,
+) -> None:
+    """`record` for a batch of entities of one type, (entity id, details) each, in one statement."""
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "actor_user_id": actor,
+            "action": action,
+            "entity_type": entity_type.__tablename__.removesuffix("s"),
+            "entity_id": entity_id,
+            "details": details,
+            "at": now,
+        }
+        for entity_id, details in entities
+    ]
+    if rows:
+        session.execute(insert(AuditEvent), rows)

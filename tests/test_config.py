@@ -29,6 +29,15 @@ def test_a_malformed_setting_is_named(variable, value):
     assert str(raised.value).startswith(f"{variable} is ")
 
 
+@pytest.mark.parametrize("value", ["postgresql://app:s3cret@db:notaport/crm", "mysql://app:s3cret@db/crm"])
+def test_a_bad_database_url_is_named_without_its_password(value):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"DATABASE_URL": value})
+
+    assert raised.value.variable == "DATABASE_URL"
+    assert "s3cret" not in str(raised.value)
+
+
 def test_defaults_need_nothing_set():
     settings = load_settings({})
 

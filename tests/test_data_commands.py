@@ -149,7 +149,7 @@ def test_import_completes_existing_customers_without_overwriting(capsys, store, 
         values = set(session.scalars(select(CustomerName.value).where(CustomerName.customer_id == globex.id)))
         audit = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "updated")).one()
     assert {"globex.com", "globex.net", "Globex Corp"} <= values
-    assert audit["added"] == {"owner": "U0DAN", "domain": ["globex.net"], "alias": ["Globex Corp"]}
+    assert audit["added"] == {"owner": "U0DAN", "domains": ["globex.net"], "aliases": ["Globex Corp"]}
 
 
 def test_import_commits_in_chunks_and_matches_across_them(capsys, store, sessions, tmp_path, monkeypatch):

@@ -1,0 +1,1384 @@
+"""`touchpoint shell`: the real bot in a terminal, no Slack account needed.
+
+The shell starts the Web API stand-in on loopback, builds the real Bolt app against it, and turns
+each line typed into the signed request Slack would send for it: a slash command, a button press, a
+modal submission, a shortcut, an App Home visit. Whatever the app sends back (its acknowledgement,
+Web API calls, POSTs to response_url) is rendered as text by `bot.terminal`. What works here works
+in Slack, because it is the same app receiving the same requests.
+
+The loop is thin on purpose: rendering lives in `bot.terminal` as pure functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import itertools
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from slack_bolt import App
+from sqlalchemy.engine import make_url
+
+from bot import blocks as bot_blocks
+from bot import followup
+from bot.app import build_app, web_client
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.simulator import Reply, SlackSimulator, dispatch_transport
+from bot.slack_standin import RecordedCall, SlackStandIn
+from bot.store import open_store
+from bot.terminal import (
+    Element,
+    Field,
+    Rendered,
+    Style,
+    ValueProblem,
+    choices_hint,
+    describe_entry,
+    flat_options,
+    fold_words,
+    format_moment,
+    initial_state,
+    is_empty,
+    option_label,
+    parse_value,
+    render_blocks,
+    render_mrkdwn,
+    render_view,
+    strip_controls,
+    with_block_ids,
+)
+from bot.text import escape
+
+logger = logging.getLogger(__name__)
+
+BOT_TOKEN = "xoxb-shell"
+CHANNEL = "C0GENERAL"
+CHANNEL_NAME = "general"
+APP_ID = "A0TOUCH"
+# How long to wait for the app's listeners to finish one request before reading the next line.
+LISTENER_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    real_name: str
+    tz: str
+
+
+PEOPLE = (
+    Person("U0ALICE", "alice", "Alice Archer", "Europe/Berlin"),
+    Person("U0BOB", "bob", "Bob Baker", "America/New_York"),
+    Person("U0CAROL", "carol", "Carol Chen", "Asia/Tokyo"),
+)
+
+WELCOME = """\
+*Touchpoint shell*: the real bot, right here in your terminal. No Slack account needed.
+You are {you} in #general. Everything you log is saved in {store}.
+
+Try:
+  `/log Acme: call with Dana about the renewal, follow up friday`
+  `/log`            opens the log form
+  `/log help`       how a line is read
+Type a button's number to press it. `:help` lists everything, `:quit` leaves."""
+
+HELP = """\
+*Slack commands*, typed as in Slack:
+  `/log <customer>: <what happened> [follow up <when>]`   log a touchpoint
+  `/log`   opens the form     `/log help`   how a line is read
+*Buttons and menus* (the numbers on the latest message):
+  `1`  or  `:press 1`                   press button [1]
+  `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]
+*Forms* (when the app opens one):
+  `:set <field> <value>`   fill a field by name or number, e.g. `:set customer Acme` or `4 call with Dana`
+  `:submit`   `:cancel`   `:form` shows the form again   `:clear <field>` empties a field
+*The shell itself*:
+  `:user bob`   act as someone else        `:users`   who is here
+  `:advance 3d`   move the clock on (also 2h, 30m, 1w)   `:now`   what time it is
+  `:home`   open the app's Home tab        `:shortcut <text>`   *Log as touchpoint* on a message
+  `:help`   this list                      `:quit`   leave (Ctrl-D works too)"""
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class ShellClock:
+    """The Runtime's clock: real time, moved forward by `:advance`."""
+
+    def __init__(self, wall: Callable[[], datetime] | None = None) -> None:
+        self._wall = wall or wall_clock
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return self._wall() + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+_UNITS = {
+    "w": "weeks",
+    "wk": "weeks",
+    "week": "weeks",
+    "d": "days",
+    "day": "days",
+    "h": "hours",
+    "hr": "hours",
+    "hour": "hours",
+    "m": "minutes",
+    "min": "minutes",
+    "minute": "minutes",
+    "s": "seconds",
+    "sec": "seconds",
+    "second": "seconds",
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+MAX_ADVANCE = timedelta(days=3660)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`3d`, `2h`, `30m`, `1w`, `1d12h` or `2 hours` as a positive timedelta."""
+    compact = text.strip().casefold().replace(",", " ")
+    if compact.startswith("-"):
+        raise ValueProblem("The clock only moves forward: try :advance 1d.")
+    parts = list(_DURATION_PART.finditer(compact))
+    if not parts or "".join(p.group(0) for p in parts).replace(" ", "") != compact.replace(" ", ""):
+        raise ValueProblem(f"“{text}” is not a duration; try 3d, 2h, 30m or 1w.")
+    total = timedelta(0)
+    for part in parts:
+        unit = _UNITS.get(part.group(2)) or _UNITS.get(part.group(2).rstrip("s"))
+        if unit is None:
+            raise ValueProblem(f"“{part.group(2)}” is not a unit; use w, d, h, m or s (e.g. 3d, 2h, 30m).")
+        total += timedelta(**{unit: float(part.group(1))})
+    if total <= timedelta(0):
+        raise ValueProblem("The clock only moves forward: try :advance 1d.")
+    if total > MAX_ADVANCE:
+        raise ValueProblem("That is more than ten years; try a shorter step.")
+    return total
+
+
+def human_duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    parts = []
+    for size, name in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "0 minutes"
+
+
+_MENTION = re.compile(r"(?<![\w@<&])@([A-Za-z0-9][\w.-]*)")
+_URL = re.compile(r"(?<![<|\w])(https?://[^\s<>]*[^\s<>.,;:!?)\]'\"])")
+
+
+def to_wire(text: str, people: dict[str, str]) -> str:
+    """What Slack sends for typed text with `should_escape` on: `&<>` escaped, @mentions and links wrapped.
+
+    `people` maps a folded name to a user id.
+    """
+
+    def mention(match: re.Match[str]) -> str:
+        name = match.group(1).rstrip(".-")
+        tail = match.group(1)[len(name) :]
+        if name.casefold() in ("here", "channel", "everyone"):
+            return f"<!{name.casefold()}>{tail}"
+        user_id = people.get(name.casefold())
+        return f"<@{user_id}|{name}>{tail}" if user_id else match.group(0)
+
+    wired = _URL.sub(lambda m: f"<{m.group(1)}>", escape(text))
+    return _MENTION.sub(mention, wired)
+
+
+def store_label(database_url: str) -> str:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.database or "an in-memory SQLite store"
+    return url.render_as_string(hide_password=True)
+
+
+# --------------------------------------------------------------------------------------------------------
+# What is on screen
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Surface:
+    """A message (or the Home tab) the app showed; buttons on it point back here."""
+
+    key: int
+    kind: str = "message"  # message | home
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    channel: str = CHANNEL
+    ts: str = ""
+    ephemeral: bool = True
+    recipient: str | None = None  # who sees it: the user of an ephemeral message or a DM
+    view: dict[str, Any] | None = None
+    version: int = 0
+    deleted: bool = False
+
+    def set_content(self, text: str, blocks: list[dict[str, Any]] | None) -> None:
+        self.text = text or ""
+        self.blocks = with_block_ids(blocks or [])
+        self.version += 1
+
+
+@dataclass(frozen=True)
+class Pressable:
+    surface: Surface
+    version: int
+    element: Element
+
+
+@dataclass
+class OpenView:
+    """A modal on screen with what has been typed into it so far."""
+
+    view: dict[str, Any]
+    owner: str
+    values: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reset(self.view)
+
+    def reset(self, view: dict[str, Any]) -> None:
+        """Take a new version of the view; input typed into blocks that are still there is kept, as in Slack."""
+        kept = self.values
+        # Slack gives blocks without a block_id one of its own, and sends the view back with them.
+        self.view = view = {**view, "blocks": with_block_ids(view.get("blocks") or [])}
+        self.values = {}
+        for block in view["blocks"]:
+            if block.get("type") != "input":
+                continue
+            element = block.get("element") or {}
+            action_id = str(element.get("action_id", ""))
+            previous = kept.get(block["block_id"], {}).get(action_id)
+            same_type = previous is not None and previous.get("type") == element.get("type")
+            self.values[block["block_id"]] = {action_id: previous if same_type else initial_state(element)}
+
+    def entry(self, item: Field) -> dict[str, Any]:
+        return self.values.get(item.block_id, {}).get(item.action_id) or initial_state(item.element)
+
+    @property
+    def title(self) -> str:
+        return str((self.view.get("title") or {}).get("text") or "Form")
+
+
+class _ListenerTracker(Executor):
+    """Bolt's listener executor, counted: the shell waits until every listener a request started is done.
+
+    Bolt acknowledges first and runs the rest of a listener in this executor, as it does in production;
+    waiting here keeps the shell's output in order and deterministic without changing how the app runs.
+    """
+
+    def __init__(self, inner: Executor) -> None:
+        self._inner = inner
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    @classmethod
+    def install(cls, app: App) -> _ListenerTracker:
+        runner = app.listener_runner
+        tracker = cls(runner.listener_executor)
+        runner.listener_executor = tracker
+        runner.lazy_listener_runner.executor = tracker
+        return tracker
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._pending += 1
+        try:
+            future = self._inner.submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: object) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _LogCollector(logging.Handler):
+    """App log records as one line each, printed with the replies instead of tracebacks on stderr."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage().strip().split("\n")[0]
+        except Exception:
+            message = str(record.msg)
+        if message.startswith("Unhandled request"):
+            return  # the shell says it in its own words
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message += f" ({type(error).__name__}: {error})"
+        with self._lock:
+            self._lines.append(f"{record.levelname.lower()}: {message}")
+
+    def drain(self) -> list[str]:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        return lines
+
+
+@contextmanager
+def _app_logs_collected() -> Iterator[_LogCollector | None]:
+    """Unless LOG_LEVEL=DEBUG, app logs go through the shell (one line, no traceback) instead of stderr."""
+    root = logging.getLogger()
+    if root.getEffectiveLevel() <= logging.DEBUG:
+        yield None
+        return
+    explicit_info = os.environ.get("LOG_LEVEL", "").strip().upper() == "INFO"
+    collector = _LogCollector(logging.INFO if explicit_info else logging.WARNING)
+    saved = root.handlers[:]
+    root.handlers = [collector]
+    try:
+        yield collector
+    finally:
+        root.handlers = saved
+
+
+# --------------------------------------------------------------------------------------------------------
+# The shell
+# --------------------------------------------------------------------------------------------------------
+
+
+class Shell:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        user: str,
+        team: str,
+        out: TextIO,
+        style: Style,
+        echo: bool = False,
+        wall: Callable[[], datetime] | None = None,
+        logs: _LogCollector | None = None,
+    ) -> None:
+        self.settings = settings
+        self.team = team
+        self.out = out
+        self.style = style
+        self.echo = echo
+        self.logs = logs
+        self.clock = ShellClock(wall)
+        # Run after every `:advance`, with the new time: the hook for reminders that come due.
+        self.clock_hooks: list[Callable[[datetime], None]] = []
+        self.people: dict[str, Person] = {p.id: p for p in PEOPLE}
+        self._initial_user = user
+        self.user = ""
+        self.pressables: list[Pressable] = []
+        self.modals: list[OpenView] = []
+        self.homes: dict[str, Surface] = {}
+        self._surfaces: list[Surface] = []
+        self._keys = itertools.count(1)
+        self._triggers = itertools.count(1)
+        self._url_targets: dict[str, Surface | None] = {}
+        self._target: Surface | None = None
+        self._calls: list[RecordedCall] = []
+        self._calls_lock = threading.Lock()
+        self._batch: list[tuple[Surface, str] | list[str]] = []
+        self._ts_origin = int(time.time())
+        self.standin: SlackStandIn | None = None
+        self.engine: Any = None
+        self.listeners: _ListenerTracker | None = None
+        self._start_problem = ""
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        self.engine = engine = open_store(self.settings)
+        try:
+            self.standin = SlackStandIn(team_id=self.team).start()
+            for person in self.people.values():
+                self.standin.add_user(person.id, name=person.name, real_name=person.real_name, tz=person.tz)
+            secret = secrets.token_hex(16)
+            settings = replace(
+                self.settings,
+                slack_bot_token=BOT_TOKEN,
+                slack_signing_secret=secret,
+                slack_api_url=self.standin.api_url,
+            )
+            self.runtime = Runtime(settings=settings, engine=engine, clock=self.clock)
+            self.client = web_client(BOT_TOKEN, self.standin.api_url)
+            self.app = build_app(self.runtime, self.client)
+            self.listeners = _ListenerTracker.install(self.app)
+            self.slack = SlackSimulator(
+                dispatch_transport(self.app), secret, team_id=self.team, response_url=self._response_url
+            )
+            self.standin.subscribe(self._record)
+            followup.warm_up()
+        except BaseException:
+            self.close()
+            raise
+        person = self._find_person(self._initial_user) or self._add_person(self._initial_user)
+        self.user = person.id if person else PEOPLE[0].id
+        if person is None:
+            self._start_problem = f"--user {self._initial_user}: no such person or user id, so you are @alice."
+
+    def close(self) -> None:
+        if self.standin is not None:
+            self.standin.stop()
+            self.standin = None
+        if self.listeners is not None:
+            self.listeners.shutdown(wait=True)
+            self.listeners = None
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    # --- output ---
+
+    def say(self, text: str = "") -> None:
+        try:
+            self.out.write(text + "\n")
+        except UnicodeEncodeError:
+            encoding = getattr(self.out, "encoding", None) or "ascii"
+            self.out.write(text.encode(encoding, "replace").decode(encoding) + "\n")
+        self.out.flush()
+
+    def note(self, mrkdwn: str) -> None:
+        self.say(render_mrkdwn(mrkdwn, self.style, self.names))
+
+    def problem(self, text: str) -> None:
+        self.say(self.style.yellow("⚠ " + strip_controls(text)))
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {p.id: p.name for p in self.people.values()}
+
+    @property
+    def person(self) -> Person:
+        return self.people[self.user]
+
+    @property
+    def modal(self) -> OpenView | None:
+        return self.modals[-1] if self.modals else None
+
+    def tz_of(self, user_id: str) -> ZoneInfo:
+        person = self.people.get(user_id)
+        return ZoneInfo(person.tz) if person else self.settings.default_tz
+
+    def welcome(self) -> None:
+        you = f"@{self.person.name} ({self.person.real_name}, {self.person.tz})"
+        self.note(WELCOME.format(you=you, store=store_label(self.settings.database_url)))
+        if self._start_problem:
+            self.problem(self._start_problem)
+        self.say()
+
+    def prompt(self) -> str:
+        where = f" [{self.modal.title}]" if self.modal else ""
+        return f"{self.person.name}{where}> "
+
+    # --- the loop's one entry point ---
+
+    def handle(self, line: str) -> bool:
+        """Act on one typed line; False when the shell should end."""
+        line = line.strip()
+        if not line:
+            return True
+        if self.echo:
+            self.say(self.style.dim("> " + line))
+        try:
+            return self._dispatch_line(line)
+        except ValueProblem as problem:
+            self.problem(str(problem))
+        except Exception as error:  # the shell must survive anything a request or the renderer does
+            logger.debug("shell line failed: %s", line, exc_info=True)
+            self.problem(f"That failed inside the shell: {type(error).__name__}: {error}")
+        finally:
+            self._print_logs()
+        return True
+
+    def _dispatch_line(self, line: str) -> bool:
+        if line.startswith("/"):
+            self.slash_command(line)
+            return True
+        if line.startswith(":"):
+            name, _, rest = line[1:].partition(" ")
+            return self.shell_command(name.strip().casefold(), rest.strip())
+        number = re.match(r"^(\d+)\b\s*(.*)$", line)
+        if number:
+            self.press(int(number.group(1)), number.group(2))
+            return True
+        bare = line.casefold().rstrip("!?.")
+        if bare in ("help", "?", "h"):
+            return self.shell_command("help", "")
+        if bare in ("quit", "exit", "q", "bye"):
+            return self.shell_command("quit", "")
+        self.note(
+            "Lines start with `/` for a Slack command or `:` for a shell command (`:help` lists them). "
+            f"To log this line, type: `/log {escape(line)}`"
+        )
+        return True
+
+    def shell_command(self, name: str, rest: str) -> bool:
+        commands: dict[str, Callable[[str], Any]] = {
+            "help": lambda _: self.note(HELP),
+            "press": self.press_command,
+            "set": self.set_command,
+            "clear": lambda r: self.set_command(r, clear=True),
+            "submit": lambda _: self.submit(),
+            "cancel": lambda _: self.cancel(),
+            "form": lambda _: self.show_form(),
+            "user": self.switch_user,
+            "users": lambda _: self.list_users(),
+            "advance": self.advance,
+            "now": lambda _: self.show_now(),
+            "home": lambda _: self.open_home(),
+            "shortcut": self.shortcut,
+        }
+        aliases = {"h": "help", "?": "help", "p": "press", "s": "set", "close": "cancel", "modal": "form"}
+        aliases |= {"as": "user", "who": "users", "adv": "advance", "time": "now", "sc": "shortcut"}
+        if name in ("quit", "q", "exit"):
+            return False
+        name = aliases.get(name, name)
+        if name not in commands:
+            close = difflib.get_close_matches(name, [*commands, "quit"], n=1)
+            hint = f" Did you mean `:{close[0]}`?" if close else ""
+            self.note(f"There is no `:{escape(name)}` command.{hint} `:help` lists them all.")
+            return True
+        commands[name](rest)
+        return True
+
+    # --- Slack actions ---
+
+    def slash_command(self, line: str) -> None:
+        if self._modal_blocks("typing a command"):
+            return
+        command, _, text = line.partition(" ")
+        if not re.fullmatch(r"/[\w-]+", command):
+            self.note("Type a slash command like `/log Acme: call with Dana`.")
+            return
+        surface = self._new_surface(recipient=self.user)
+        self._target = surface
+        user = self.person
+        reply = self._request(
+            lambda: self.slack.command(
+                user.id, to_wire(text, self._name_index()), command=command, channel=CHANNEL, user_name=user.name
+            )
+        )
+        if reply is not None:
+            if reply.status == 404:
+                self.note(f"`{command}` is not a command of this app. Try `/log help`.")
+            elif self._reply_ok(reply):
+                body = _json_or_text(reply.body)
+                if body.get("text") or body.get("blocks"):
+                    surface.ephemeral = body.get("response_type") != "in_channel"
+                    surface.set_content(body.get("text", ""), body.get("blocks"))
+                    self._show(surface)
+        self._flush()
+
+    def press_command(self, rest: str) -> None:
+        match = re.match(r"^\[?(\d+)\]?\s*(.*)$", rest)
+        if not match:
+            self.note("Say which number to press, e.g. `:press 1` or `:press 3 sales`.")
+            return
+        self.press(int(match.group(1)), match.group(2))
+
+    def press(self, number: int, value: str) -> None:
+        if self.modal:
+            self._modal_number(number, value)
+            return
+        pressable = next((p for p in self.pressables if p.element.number == number), None)
+        if pressable is None:
+            self.note(self._no_such_number(number))
+            return
+        if pressable.surface.deleted or pressable.surface.version != pressable.version:
+            self.note("That message has changed since: use the numbers shown on its latest version.")
+            return
+        self._act(pressable.element, value, surface=pressable.surface)
+
+    def _no_such_number(self, number: int) -> str:
+        if not self.pressables:
+            return f"There is nothing to press yet: [{number}] would be a button on a message from the app."
+        first, last = self.pressables[0].element.number, self.pressables[-1].element.number
+        return f"There is no [{number}]: the latest message has [{first}]–[{last}]."
+
+    def _act(
+        self, element: Element, value: str, *, surface: Surface | None = None, view: OpenView | None = None
+    ) -> None:
+        """Press a button or pick a value of a select, on a message, the Home tab or a modal."""
+        label = f"[{element.number}]"
+        if not element.needs_value and value:
+            self.note(f"{label} is a button: type just `{element.number}` to press it.")
+            return
+        if element.needs_value and not value:
+            example = _example_choice(element.element)
+            self.note(
+                f"{label} needs a choice: {choices_hint(element.element, self.names)}. "
+                f"Type it after the number, e.g. `{element.number} {example}`."
+            )
+            return
+        action: dict[str, Any] = {
+            "type": element.type,
+            "action_id": element.element.get("action_id", ""),
+            "block_id": element.block_id,
+            "action_ts": f"{time.time():.6f}",
+        }
+        state_entry: dict[str, Any] | None = None
+        if element.type in ("button", "workflow_button"):
+            action["text"] = element.element.get("text")
+            for key in ("value", "style", "url"):
+                if key in element.element:
+                    action[key] = element.element[key]
+            if element.element.get("url"):
+                self.note(f"(In Slack this opens {element.element['url']}.)")
+        else:
+            if element.type in ("external_select", "multi_external_select"):
+                state_entry, hint = self._search_options(element.block_id, element.element, value, str(element.number))
+                if hint:
+                    self.note(hint)
+            else:
+                state_entry = parse_value(
+                    element.element, value, now=self.clock(), tz=self.tz_of(self.user), find_user=self._user_id_for
+                )
+            action.update({k: v for k, v in state_entry.items() if k != "type"})
+            if element.element.get("initial_option"):
+                action["initial_option"] = element.element["initial_option"]
+        if element.element.get("confirm"):
+            title = (element.element["confirm"].get("title") or {}).get("text", "Are you sure?")
+            self.note(f"(Slack asks “{title}” first; the shell answers yes.)")
+        payload = self._block_actions(action, state_entry, surface=surface, view=view)
+        reply = self._request(lambda: self.slack.interaction(payload))
+        if reply is not None and reply.status == 404:
+            self.note("Nothing in the app handles that element (HTTP 404).")
+        elif reply is not None:
+            self._reply_ok(reply)
+        self._flush()
+
+    def _block_actions(
+        self,
+        action: dict[str, Any],
+        state_entry: dict[str, Any] | None,
+        *,
+        surface: Surface | None,
+        view: OpenView | None,
+    ) -> dict[str, Any]:
+        values = {action["block_id"]: {action["action_id"]: state_entry}} if state_entry else {}
+        payload = {**self._payload_base("block_actions"), "actions": [action]}
+        if view is not None:
+            values = {**view.values, **values}
+            payload["container"] = {"type": "view", "view_id": view.view.get("id")}
+            payload["view"] = {**view.view, "state": {"values": values}}
+        elif surface is not None and surface.kind == "home" and surface.view is not None:
+            payload["container"] = {"type": "view", "view_id": surface.view.get("id")}
+            payload["view"] = {**surface.view, "state": {"values": values}}
+        elif surface is not None:
+            payload["container"] = {
+                "type": "message",
+                "message_ts": surface.ts,
+                "channel_id": surface.channel,
+                "is_ephemeral": surface.ephemeral,
+            }
+            payload["channel"] = {"id": surface.channel, "name": _channel_name(surface.channel)}
+            payload["state"] = {"values": values}
+            payload["response_url"] = self._response_url_to(surface)
+            if not surface.ephemeral:
+                payload["message"] = {
+                    "type": "message",
+                    "text": surface.text,
+                    "blocks": surface.blocks,
+                    "ts": surface.ts,
+                    "user": self.standin.bot_user_id if self.standin else "UBOT",
+                    "team": self.team,
+                }
+        return payload
+
+    def _payload_base(self, kind: str) -> dict[str, Any]:
+        person = self.person
+        return {
+            "type": kind,
+            "team": {"id": self.team, "domain": "example"},
+            "user": {"id": person.id, "username": person.name, "name": person.name, "team_id": self.team},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._triggers)}.shell.trigger",
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+
+    def _search_options(
+        self, block_id: str, element: dict[str, Any], typed: str, retry: str
+    ) -> tuple[dict[str, Any], str | None]:
+        """Ask the app's options listener what matches, as Slack's typeahead does, and take the best match.
+
+        An exact label wins, else the first suggestion; `Acme Labs #2` takes the second suggestion.
+        Returns the state entry and a line naming the other suggestions (`retry` is how to type again).
+        """
+        pick = re.match(r"^(.*?)\s+#(\d{1,2})$", typed.strip())
+        query, index = (pick.group(1), int(pick.group(2))) if pick else (typed.strip(), None)
+        owner = self.modal.owner if self.modal else self.user
+        action_id = str(element.get("action_id", ""))
+        reply = self._request(lambda: self.slack.options(owner, action_id, query, block_id=block_id))
+        if reply is None or reply.status != 200:
+            status = reply.status if reply else "no answer"
+            raise ValueProblem(f"The app did not suggest anything for “{query}” ({status}).")
+        options = flat_options(_json_or_text(reply.body))
+        if not options:
+            raise ValueProblem(f"The app has no suggestion for “{query}”.")
+        if index is not None:
+            if not 1 <= index <= len(options):
+                raise ValueProblem(f"There are {len(options)} suggestions for “{query}”; pick #1–#{len(options)}.")
+            chosen = options[index - 1]
+        else:
+            exact = [o for o in options if fold_words(option_label(o)) == fold_words(query)]
+            chosen = exact[0] if exact else options[0]
+        others = [(i, option_label(o)) for i, o in enumerate(options, 1) if o is not chosen]
+        hint = None
+        if others:
+            shown = " · ".join(f"#{i} {label}" for i, label in others[:5]) + (" · …" if len(others) > 5 else "")
+            hint = f"      other suggestions: {shown} (e.g. `{retry} {query} #{others[0][0]}`)"
+        if element.get("type") == "multi_external_select":
+            return {"type": "multi_external_select", "selected_options": [chosen]}, hint
+        return {"type": element.get("type"), "selected_option": chosen}, hint
+
+    def shortcut(self, text: str) -> None:
+        if self._modal_blocks("using a shortcut"):
+            return
+        if not text:
+            self.note("Give the message's text: `:shortcut Dana from Acme called about the renewal`.")
+            return
+        message = {
+            "type": "message",
+            "user": self.user,
+            "text": to_wire(text, self._name_index()),
+            "ts": self._next_ts(),
+            "team": self.team,
+        }
+        self._target = self._new_surface(recipient=self.user)
+        reply = self._request(
+            lambda: self.slack.shortcut(self.user, message, callback_id=bot_blocks.LOG_SHORTCUT, channel=CHANNEL)
+        )
+        if reply is not None:
+            self._reply_ok(reply)
+        self._flush()
+
+    def open_home(self) -> None:
+        if self._modal_blocks("opening the Home tab"):
+            return
+        event = {"type": "app_home_opened", "user": self.user, "channel": "D" + self.user, "tab": "home"}
+        event["event_ts"] = f"{time.time():.6f}"
+        reply = self._request(lambda: self.slack.event(event))
+        if reply is not None:
+            self._reply_ok(reply)
+        published = self.user in self.homes
+        self._flush()
+        if not published and self.user not in self.homes:
+            self.note("The app shows nothing on its Home tab.")
+
+    # --- modals ---
+
+    def _fields(self, modal: OpenView) -> Rendered:
+        return render_view(modal.view, self.style, self.names, state=modal.values, tz=self.tz_of(modal.owner))
+
+    def show_form(self) -> None:
+        if self.modal is None:
+            self.note("No form is open. `/log` alone opens one.")
+            return
+        for line in self._form_lines(hint=False):
+            self.say(line)
+
+    def _modal_number(self, number: int, value: str) -> None:
+        modal = self.modal
+        assert modal is not None
+        rendered = self._fields(modal)
+        item = next((f for f in rendered.fields if f.number == number), None)
+        if item is not None and not value:
+            example = _example_field([item]).replace(f":set {item.block_id} ", f"{number} ")
+            self.note(
+                f"[{number}] is the field “{item.label}”: type its value after the number, e.g. `{example}`. "
+                f"`:clear {item.block_id}` empties it."
+            )
+            return
+        if item is not None:
+            self._set_field(modal, item, value)
+            return
+        element = next((e for e in rendered.elements if e.number == number), None)
+        if element is not None:
+            self._act(element, value, view=modal)
+            return
+        self.note(f"The form has no [{number}]. `:form` shows it again.")
+
+    def set_command(self, rest: str, clear: bool = False) -> None:
+        modal = self.modal
+        if modal is None:
+            self.note("No form is open. `/log` alone opens one.")
+            return
+        fields = self._fields(modal).fields
+        item, value = _split_field(fields, rest)
+        if item is None:
+            _, candidates = find_field(fields, rest.partition("=")[0])
+            listing = ", ".join(f"`{f.block_id}` ({f.label})" for f in candidates or fields)
+            self.note(f"Which field? {'It could be' if candidates else 'This form has'}: {listing}.")
+            return
+        if not value and not clear:
+            self.note(f"Give a value too, e.g. `:set {item.block_id} …`; `:clear {item.block_id}` empties it.")
+            return
+        self._set_field(modal, item, "" if clear else value)
+
+    def _set_field(self, modal: OpenView, item: Field, typed: str) -> None:
+        hint = None
+        if item.type in ("external_select", "multi_external_select") and typed.strip():
+            entry, hint = self._search_options(item.block_id, item.element, typed, f":set {item.block_id}")
+        else:
+            entry = parse_value(
+                item.element, typed, now=self.clock(), tz=self.tz_of(modal.owner), find_user=self._user_id_for
+            )
+        modal.values.setdefault(item.block_id, {})[item.action_id] = entry
+        modal.errors.pop(item.block_id, None)
+        shown = describe_entry(entry, self.names, self.tz_of(modal.owner))
+        self.say(f"  [{item.number}] {item.label}: {shown or '— (empty)'}")
+        if hint:
+            self.say(self.style.dim(render_mrkdwn(hint, self.style, self.names)))
+
+    def submit(self) -> None:
+        modal = self.modal
+        if modal is None:
+            self.note("No form is open to submit.")
+            return
+        if not modal.view.get("submit") and any(b.get("type") == "input" for b in modal.view["blocks"]):
+            self.note("This form has no submit button in Slack either; `:cancel` closes it.")
+            return
+        rendered = self._fields(modal)
+        values = {f.block_id: {f.action_id: modal.entry(f)} for f in rendered.fields}
+        missing = [f for f in rendered.fields if not f.optional and is_empty(values[f.block_id][f.action_id])]
+        if missing:
+            modal.errors.update({f.block_id: "Please fill out this field." for f in missing})
+            self.show_form()
+            return
+        title = modal.title
+        reply = self._request(lambda: self.slack.submit(modal.owner, modal.view, values))
+        if reply is None or not self._reply_ok(reply):
+            self.note("The form stays open: `:submit` to try again.")
+            self._flush()
+            return
+        body = _json_or_text(reply.body)
+        action = body.get("response_action")
+        if action == "errors":
+            modal.errors = {str(k): str(v) for k, v in (body.get("errors") or {}).items()}
+            self.problem(f"“{title}” was not saved: fix the fields marked ⚠.")
+            self.show_form()
+        elif action == "update" and isinstance(body.get("view"), dict):
+            modal.reset({**body["view"], "id": modal.view.get("id")})
+            modal.errors = {}
+            self._batch.append(self._form_lines(hint=False))
+        elif action == "push" and isinstance(body.get("view"), dict):
+            self.modals.append(OpenView({**body["view"], "id": f"VPUSH{next(self._keys)}"}, modal.owner))
+            self._batch.append(self._form_lines(hint=True))
+        elif action == "clear":
+            self.modals.clear()
+            self.say(self.style.dim(f"“{title}” sent; every form closed."))
+        else:
+            self.modals.pop()
+            self.say(self.style.dim(f"“{title}” sent."))
+        self._flush()
+
+    def cancel(self) -> None:
+        modal = self.modal
+        if modal is None:
+            self.note("No form is open.")
+            return
+        self.modals.pop()
+        self.say(self.style.dim(f"“{modal.title}” closed without saving."))
+        if modal.view.get("notify_on_close"):
+            payload = {**self._payload_base("view_closed"), "view": {**modal.view, "state": {"values": modal.values}}}
+            payload["is_cleared"] = False
+            reply = self._request(lambda: self.slack.interaction(payload))
+            if reply is not None:
+                self._reply_ok(reply)
+            self._flush()
+
+    def _form_lines(self, hint: bool) -> list[str]:
+        modal = self.modal
+        assert modal is not None
+        rendered = render_view(
+            modal.view, self.style, self.names, state=modal.values, errors=modal.errors, tz=self.tz_of(modal.owner)
+        )
+        lines = rendered.lines
+        if hint:
+            example = _example_field(rendered.fields)
+            text = (
+                "  Fill a field with `:set <field> <value>` or `<number> <value>`"
+                + (f", e.g. `{example}`" if example else "")
+                + ". Then `:submit`, or `:cancel`."
+            )
+            lines.append(render_mrkdwn(text, self.style, self.names))
+        return lines
+
+    def _modal_blocks(self, doing: str) -> bool:
+        if self.modal is None:
+            return False
+        self.note(f"The form “{self.modal.title}” is open: `:submit` or `:cancel` it before {doing}.")
+        return True
+
+    # --- people and time ---
+
+    def _name_index(self) -> dict[str, str]:
+        return {p.name.casefold(): p.id for p in self.people.values()}
+
+    def _find_person(self, text: str) -> Person | None:
+        wanted = text.strip().strip("<>").lstrip("@").split("|")[0].strip().casefold()
+        if not wanted:
+            return None
+        for person in self.people.values():
+            first = person.real_name.split()[0].casefold() if person.real_name else ""
+            if wanted in (person.id.casefold(), person.name.casefold(), person.real_name.casefold(), first):
+                return person
+        return None
+
+    def _add_person(self, text: str) -> Person | None:
+        """A user id nobody registered (`--user U0DAVE`) becomes a new person in the workspace."""
+        user_id = text.strip().lstrip("@").upper()
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id):
+            return None
+        person = Person(user_id, user_id.lower(), user_id, self.settings.default_tz.key)
+        self.people[user_id] = person
+        if self.standin is not None:
+            self.standin.add_user(person.id, name=person.name, real_name=person.real_name, tz=person.tz)
+        return person
+
+    def _user_id_for(self, text: str) -> str | None:
+        person = self._find_person(text)
+        return person.id if person else None
+
+    def switch_user(self, rest: str) -> None:
+        if not rest:
+            other = next(p.name for p in [*self.people.values(), PEOPLE[1]] if p.id != self.user)
+            self.note(f"You are @{self.person.name}. `:user {other}` switches; `:users` lists everyone.")
+            return
+        if self._modal_blocks("switching people"):
+            return
+        person = self._find_person(rest) or self._add_person(rest)
+        if person is None:
+            known = ", ".join("@" + p.name for p in self.people.values())
+            self.note(f"I don't know “{escape(rest)}”. People here: {known} (or give a user id like U0DAVE).")
+            return
+        self.user = person.id
+        self.note(f"You are now *@{person.name}* ({person.real_name}, {person.tz}).")
+
+    def list_users(self) -> None:
+        for person in self.people.values():
+            marker = "*" if person.id == self.user else " "
+            line = f"{marker} @{person.name:<8} {person.id:<10} {person.real_name:<16} {person.tz}"
+            self.say(self.style.bold(line) if person.id == self.user else line)
+        self.note("`:user <name>` switches who you are.")
+
+    def show_now(self) -> None:
+        tz = self.tz_of(self.user)
+        text = f"It is {format_moment(self.clock(), tz)} for @{self.person.name} ({tz.key})."
+        if self.clock.offset:
+            text += f" The shell's clock is {human_duration(self.clock.offset)} ahead of real time."
+        self.say(text)
+
+    def advance(self, rest: str) -> None:
+        if not rest:
+            self.note("Say how far: `:advance 3d`, `:advance 2h` or `:advance 30m`.")
+            return
+        delta = parse_duration(rest)
+        self.clock.advance(delta)
+        tz = self.tz_of(self.user)
+        self.say(f"Clock moved {human_duration(delta)} ahead: it is {format_moment(self.clock(), tz)} ({tz.key}).")
+        now = self.clock()
+        for hook in list(self.clock_hooks):
+            try:
+                hook(now)
+            except Exception as error:
+                logger.debug("clock hook failed", exc_info=True)
+                self.problem(f"Something scheduled for this time failed: {type(error).__name__}: {error}")
+        self._wait_idle()
+        self._flush()
+
+    # --- requests and what comes back ---
+
+    def _request(self, send: Callable[[], Reply]) -> Reply | None:
+        """Send one signed request to the app and wait until every listener it started has finished."""
+        try:
+            reply = send()
+        except Exception as error:
+            logger.debug("request failed", exc_info=True)
+            self.problem(f"The request did not reach the app: {type(error).__name__}: {error}")
+            return None
+        finally:
+            if not self._wait_idle():
+                self.problem("The app is still busy; its replies will show up after your next line.")
+        return reply
+
+    def _wait_idle(self) -> bool:
+        return self.listeners is None or self.listeners.wait_idle(LISTENER_WAIT_S)
+
+    def _reply_ok(self, reply: Reply) -> bool:
+        if reply.status == 200:
+            return True
+        detail = reply.body.strip()[:200]
+        if reply.status == 401:
+            self.problem("The app rejected the request's signature (HTTP 401).")
+        elif reply.status == 404:
+            self.problem("Nothing in the app handles that (HTTP 404).")
+        else:
+            self.problem(f"The app answered HTTP {reply.status}" + (f": {detail}" if detail else "."))
+        return False
+
+    def _record(self, call: RecordedCall) -> None:
+        # Called on the stand-in's server threads; rendering waits for the main thread.
+        with self._calls_lock:
+            self._calls.append(call)
+
+    def _response_url(self, key: str) -> str:
+        """The simulator's response_url factory: remember which message a reply to this URL belongs to."""
+        assert self.standin is not None
+        url = self.standin.response_url(key)
+        self._url_targets[url] = self._target
+        return url
+
+    def _response_url_to(self, surface: Surface) -> str:
+        self._target = surface
+        return self._response_url(f"act-{next(self._keys)}")
+
+    def _new_surface(self, **fields: Any) -> Surface:
+        surface = Surface(key=next(self._keys), ts=self._next_ts(), **fields)
+        self._surfaces.append(surface)
+        return surface
+
+    def _next_ts(self) -> str:
+        return f"{self._ts_origin}.{next(self._keys):06d}"
+
+    def _show(self, surface: Surface, note: str = "") -> None:
+        self._batch.append((surface, note))
+
+    def _flush(self) -> None:
+        """Apply every Web API call the app made, then print what changed, numbering the new elements."""
+        with self._calls_lock:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            try:
+                self._apply(call)
+            except Exception as error:
+                logger.debug("could not show %s", call.method, exc_info=True)
+                self.problem(f"Could not show the app's {call.method} call: {type(error).__name__}: {error}")
+        batch, self._batch = self._batch, []
+        pressables: list[Pressable] = []
+        for entry in batch:
+            if isinstance(entry, list):
+                for line in entry:
+                    self.say(line)
+                continue
+            surface, note = entry
+            rendered = self._render_surface(surface, note, start=len(pressables) + 1)
+            for line in rendered.lines:
+                self.say(line)
+            pressables.extend(Pressable(surface, surface.version, e) for e in rendered.elements)
+        if pressables:
+            self.pressables = pressables
+        self._print_logs()
+        if batch:
+            self.say()
+
+    def _print_logs(self) -> None:
+        if self.logs is None:
+            return
+        for line in self.logs.drain():
+            self.say(self.style.dim("  log " + line))
+
+    def _render_surface(self, surface: Surface, note: str, start: int) -> Rendered:
+        style = self.style
+        if surface.kind == "home":
+            owner = surface.recipient or self.user
+            where = "Home tab" + ("" if owner == self.user else f" of @{self.names.get(owner, owner)}")
+        elif surface.ephemeral:
+            where = "only visible to " + self._who(surface.recipient)
+        elif surface.channel.startswith("D"):
+            who = surface.recipient or surface.channel[1:]
+            where = "direct message" + ("" if who == self.user else f" to @{self.names.get(who, who)}")
+        else:
+            where = f"in #{_channel_name(surface.channel)}"
+        header = style.bold("Touchpoint") + style.dim(" · " + where + (f" · {note}" if note else ""))
+        if surface.deleted:
+            return Rendered(lines=[header])
+        if surface.blocks:
+            body = render_blocks(surface.blocks, style, self.names, start=start, tz=self.tz_of(self.user))
+        else:
+            body = Rendered(lines=render_mrkdwn(surface.text, style, self.names).split("\n"))
+        body.lines = [header] + ["  " + line for line in body.lines]
+        return body
+
+    def _who(self, user_id: str | None) -> str:
+        if not user_id or user_id == self.user:
+            return "you"
+        return "@" + self.names.get(user_id, user_id)
+
+    def _apply(self, call: RecordedCall) -> None:
+        method, params = call.method, call.params
+        if method == "chat.postMessage":
+            channel = _dm(str(params.get("channel", "")))
+            recipient = channel[1:] if channel.startswith("D") else None
+            surface = self._new_surface(channel=channel, ephemeral=False, recipient=recipient)
+            surface.set_content(params.get("text", ""), params.get("blocks"))
+            self._show(surface)
+        elif method == "chat.postEphemeral":
+            surface = self._new_surface(channel=_dm(str(params.get("channel", ""))), recipient=params.get("user"))
+            surface.set_content(params.get("text", ""), params.get("blocks"))
+            self._show(surface)
+        elif method in ("chat.update", "chat.delete"):
+            channel, ts = _dm(str(params.get("channel", ""))), str(params.get("ts", ""))
+            surface = next((s for s in self._surfaces if s.channel == channel and s.ts == ts), None)
+            if surface is None:
+                surface = self._new_surface(channel=channel, ts=ts, ephemeral=False)
+            if method == "chat.delete":
+                surface.deleted = True
+                surface.version += 1
+                self._show(surface, "deleted")
+            else:
+                surface.set_content(params.get("text", ""), params.get("blocks"))
+                self._show(surface, "updated")
+        elif method == "response_url":
+            self._apply_response(params)
+        elif method in ("views.open", "views.push"):
+            stored = self._stored_view(params.get("view") or {})
+            owner = self.modal.owner if self.modal and method == "views.push" else self.user
+            if method == "views.open":
+                self.modals.clear()
+            self.modals.append(OpenView(stored, owner))
+            self._batch.append(self._form_lines(hint=True))
+        elif method == "views.update":
+            self._apply_view_update(params)
+        elif method == "views.publish":
+            user_id = str(params.get("user_id", ""))
+            home = self.homes.get(user_id) or self._new_surface(kind="home", recipient=user_id)
+            self.homes[user_id] = home
+            home.view = self._stored_view(params.get("view") or {})
+            home.set_content("", home.view.get("blocks"))
+            self._show(home, "" if user_id == self.user else "updated")
+        elif method == "chat.scheduleMessage":
+            channel = _dm(str(params.get("channel", "")))
+            surface = self._new_surface(channel=channel, ephemeral=False, recipient=channel[1:] or None)
+            surface.set_content(params.get("text", ""), params.get("blocks"))
+            post_at = params.get("post_at")
+            when = format_moment(datetime.fromtimestamp(int(post_at), UTC), self.tz_of(self.user)) if post_at else "?"
+            self._show(surface, f"scheduled for {when}")
+
+    def _apply_response(self, params: dict[str, Any]) -> None:
+        assert self.standin is not None
+        target = self._url_targets.get(self.standin.response_url(str(params.get("key", ""))))
+        if _truthy(params.get("delete_original")) and target is not None:
+            target.deleted = True
+            target.version += 1
+            self._show(target, "deleted")
+        elif _truthy(params.get("replace_original")) and target is not None:
+            target.set_content(params.get("text", ""), params.get("blocks"))
+            target.deleted = False
+            self._show(target, "updated")
+        else:
+            in_channel = params.get("response_type") == "in_channel"
+            surface = self._new_surface(
+                channel=target.channel if target else CHANNEL,
+                ephemeral=not in_channel,
+                recipient=(target.recipient if target else None) or self.user,
+            )
+            surface.set_content(params.get("text", ""), params.get("blocks"))
+            self._show(surface)
+
+    def _apply_view_update(self, params: dict[str, Any]) -> None:
+        sent = params.get("view") or {}
+        view_id = params.get("view_id")
+        external_id = params.get("external_id")
+        for modal in self.modals:
+            if (view_id and modal.view.get("id") == view_id) or (
+                external_id and modal.view.get("external_id") == external_id
+            ):
+                modal.reset({**self._stored_view(sent), "id": modal.view.get("id")})
+                if modal is self.modal:
+                    self._batch.append(self._form_lines(hint=False))
+                return
+        for home in self.homes.values():
+            if home.view is not None and home.view.get("id") == view_id:
+                home.view = {**sent, "id": view_id}
+                home.set_content("", sent.get("blocks"))
+                self._show(home, "updated")
+                return
+
+    def _stored_view(self, sent: dict[str, Any]) -> dict[str, Any]:
+        """The view as the stand-in stored it (with its id and hash), as Slack sends it back on submit."""
+        assert self.standin is not None
+        same = [
+            view
+            for _, view in sorted(self.standin.views.items())
+            if view.get("blocks") == sent.get("blocks")
+            and view.get("callback_id", "") == sent.get("callback_id", "")
+            and view.get("private_metadata", "") == sent.get("private_metadata", "")
+        ]
+        if same:
+            return dict(same[-1])
+        return {"private_metadata": "", "callback_id": "", **sent, "id": f"VSHELL{next(self._keys)}"}
+
+
+def _json_or_text(body: str) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError:
+        return {"text": body}
+    return parsed if isinstance(parsed, dict) else {"text": str(parsed)}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
+def _dm(channel: str) -> str:
+    """Posting to a user id lands in the DM with them."""
+    return "D" + channel if channel[:1] in ("U", "W") else (channel or CHANNEL)
+
+
+def _channel_name(channel: str) -> str:
+    return CHANNEL_NAME if channel == CHANNEL else channel
+
+
+def _example_choice(element: dict[str, Any]) -> str:
+    options = flat_options(element)
+    if options:
+        return fold_words(option_label(options[0])) or str(options[0].get("value", ""))
+    examples = {"users_select": "@bob", "datepicker": "tomorrow", "timepicker": "15:00", "datetimepicker": "now"}
+    return examples.get(str(element.get("type")), "…")
+
+
+def _example_field(fields: list[Field]) -> str:
+    examples = {"external_select": "Acme", "datepicker": "tomorrow", "timepicker": "15:00", "users_select": "@bob"}
+    for item in fields:
+        if item.type in examples:
+            return f":set {item.block_id} {examples[item.type]}"
+    return f":set {fields[0].block_id} …" if fields else ""
+
+
+def _field_keys(item: Field) -> list[str]:
+    keys = [fold_words(item.block_id), fold_words(item.label)]
+    if item.action_id and item.action_id != "value":
+        keys.append(fold_words(item.action_id))
+    return [k for k in keys if k]
+
+
+def find_field(fields: list[Field], name: str) -> tuple[Field | None, list[Field]]:
+    """The field a name means (number, block_id or label; tolerant); else the candidates it could be."""
+    if name.strip().isdigit():
+        number = int(name)
+        return next((f for f in fields if f.number == number), None), []
+    wanted = fold_words(name)
+    if not wanted:
+        return None, []
+    compact = wanted.replace(" ", "")
+    tests: list[Callable[[str], bool]] = [
+        lambda key: key == wanted or key.replace(" ", "") == compact,
+        lambda key: key.startswith(wanted) or key.replace(" ", "").startswith(compact),
+        lambda key: all(word in key.split() for word in wanted.split()),
+    ]
+    for test in tests:
+        found = [f for f in fields if any(test(key) for key in _field_keys(f))]
+        if len(found) == 1:
+            return found[0], []
+        if found:
+            return None, found
+    return None, []
+
+
+def _split_field(fields: list[Field], rest: str) -> tuple[Field | None, str]:
+    """`customer Acme`, `follow up date 2026-12-01`, `summary = call with Dana`: the field and the value."""
+    if "=" in rest:
+        name, _, value = rest.partition("=")
+        item, _ = find_field(fields, name)
+        if item is not None:
+            return item, value.strip()
+    words = list(re.finditer(r"\S+", rest))
+    for count in range(len(words), 0, -1):
+        item, _ = find_field(fields, rest[: words[count - 1].end()])
+        if item is not None:
+            return item, rest[words[count - 1].end() :].strip()
+    return None, ""
+
+
+# --------------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------------
+
+
+def _color_wanted(out: TextIO) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _lines(stdin: TextIO, shell: Shell, interactive: bool) -> Iterator[str]:
+    if interactive:
+        with suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+        while True:
+            try:
+                yield input(shell.prompt())
+            except EOFError:
+                shell.say()
+                return
+    else:
+        for line in stdin:
+            yield line.rstrip("\n")
+
+
+def run_shell(args: argparse.Namespace, settings: Settings) -> int:
+    stdin, out = sys.stdin, sys.stdout
+    interactive = bool(getattr(stdin, "isatty", lambda: False)())
+    style = Style(ansi=_color_wanted(out))
+    with _app_logs_collected() as logs:
+        shell = Shell(
+            settings,
+            user=getattr(args, "user", None) or PEOPLE[0].id,
+            team=getattr(args, "team", None) or "T0LOCAL",
+            out=out,
+            style=style,
+            echo=not interactive,
+            logs=logs,
+        )
+        shell.start()
+        try:
+            shell.welcome()
+            for line in _lines(stdin, shell, interactive):
+                if not shell.handle(line):
+                    break
+        except KeyboardInterrupt:
+            shell.say()
+        finally:
+            shell.close()
+        shell.say("Bye.")
+    return 0
