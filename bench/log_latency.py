@@ -611,6 +611,8 @@ class Outcome:
     wall_s: float = 0.0
     timed_out: bool = False
     window: tuple[float, float] = (0.0, 0.0)  # unix times, to pick the probe's lines of this phase
+    server_cpu_s: float = 0.0  # user + system time of the server's processes during the phase
+    client_cpu_s: float = 0.0  # the same for this load generator, which shares the machine
 
     @property
     def count(self) -> int:
@@ -812,6 +814,10 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def server_cpu(server: Server) -> float:
+    return sum(cpu_seconds(pid) for pid in [server.process.pid, *worker_pids(server)])
 
 
 def wait_workers_idle(server: Server, workers: int, timeout: float = 120.0) -> float:
@@ -1027,6 +1033,29 @@ def machine_facts(store: Path, workers: int, threads: int) -> list[str]:
     ]
 
 
+def code_under_test(env: dict[str, str]) -> str:
+    """Which commit (and uncommitted files) or which --source directory the Touchpoint server runs."""
+    probe = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "import bot, os; print(os.path.dirname(os.path.dirname(bot.__file__)))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    served = probe.stdout.strip() or f"? ({probe.stderr.strip()[-200:]})"
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "bot", "handlers", "storage"], capture_output=True, text=True, check=False
+    )
+    changed = [line[3:] for line in dirty.stdout.splitlines()]
+    where = f"{head.stdout.strip() or '?'}" + (f" + uncommitted {', '.join(changed)}" if changed else "")
+    if Path(served) != ROOT:
+        return f"Touchpoint code: served from {served} (repository at {where})"
+    return f"Touchpoint code: {where}"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -1038,6 +1067,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit per load phase")
     parser.add_argument("--warmup", type=int, default=60, help="unrecorded requests per server before measuring")
     parser.add_argument("--keep", action="store_true", help="keep the scratch stores and server logs")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="serve Touchpoint's packages (bot, handlers, storage) from this directory instead, e.g. a patched copy",
+    )
     parser.add_argument(
         "--probe",
         action="store_true",
@@ -1106,12 +1140,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("SLACK_APP_TOKEN", "PORT", "WEB_CONCURRENCY"):
             base_env.pop(name, None)
         workers, threads = str(args.workers), str(args.threads)
-        probe_env: dict[str, dict[str, str]] = {"touchpoint": {}, "floor": {}}
-        if args.probe:
-            for name in probe_env:
+        extra_env: dict[str, dict[str, str]] = {"touchpoint": {}, "floor": {}}
+        for name, env in extra_env.items():
+            paths = [str(PROBE)] if args.probe else []
+            if name == "touchpoint" and args.source:
+                paths.append(str(args.source.resolve()))
+            if paths:
+                env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [os.environ.get("PYTHONPATH")])])
+            if args.probe:
                 (run_dir / f"probe-{name}").mkdir(exist_ok=True)
-                path = os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p)
-                probe_env[name] = {"PYTHONPATH": path, "BENCH_PROBE_DIR": str(run_dir / f"probe-{name}")}
+                env["BENCH_PROBE_DIR"] = str(run_dir / f"probe-{name}")
+
+        code = code_under_test({**base_env, **extra_env["touchpoint"]})
+        print(code)
 
         # Touchpoint: start, first /log as soon as health is green.
         port = free_port()
@@ -1129,7 +1170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--threads",
                 threads,
             ],
-            {**base_env, **probe_env["touchpoint"], "DATABASE_URL": f"sqlite:///{run_dir / 'touchpoint.db'}"},
+            {**base_env, **extra_env["touchpoint"], "DATABASE_URL": f"sqlite:///{run_dir / 'touchpoint.db'}"},
             run_dir,  # no stray .env is read from the repository
             run_dir / "touchpoint.log",
             port,
@@ -1174,7 +1215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
             {
                 **base_env,
-                **probe_env["floor"],
+                **extra_env["floor"],
                 "DATABASE_URL": f"sqlite:///{run_dir / 'floor.db'}",
                 "BENCH_TEAM_ID": TEAM,
             },
@@ -1199,8 +1240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profiler = None
                 if args.profile and label == "touchpoint":
                     profiler = start_profiler(tp, run_dir / f"pyspy-c{concurrency}.txt")
+                server = tp if label == "touchpoint" else floor
+                cpu_before, client_before = server_cpu(server), time.process_time()
                 try:
                     outcome = run_load(target, requests, concurrency, signer, args.max_seconds)
+                    outcome.server_cpu_s = server_cpu(server) - cpu_before
+                    outcome.client_cpu_s = time.process_time() - client_before
                 finally:
                     if profiler is not None:
                         stop_profiler(profiler)
@@ -1216,6 +1261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "## /log latency",
             "",
             *[f"- {fact}" for fact in machine_facts(cached, args.workers, args.threads)],
+            f"- {code}",
         ]
         lines.append(
             f"- store: {args.customers:,} customers, {args.touchpoints:,} touchpoints"
@@ -1242,6 +1288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"- first /log after start: {first_ms:.1f} ms (goal < {FIRST_LOG_GOAL_MS:.0f} ms): {verdict(first_ok)}"
             f" (healthy {healthy_s:.1f}s after start; all workers warm after {settled_s:.1f}s;"
             f" next 10 on fresh connections max {max(early_ms):.1f} ms)"
+        )
+        lines.append(
+            "- CPU per request (server processes / this load generator): "
+            + "; ".join(
+                f"{r.label} {1000 * r.outcome.server_cpu_s / max(1, r.outcome.count):.1f}"
+                f" / {1000 * r.outcome.client_cpu_s / max(1, r.outcome.count):.1f} ms"
+                for r in rows
+            )
         )
         errors = sum(len(r.outcome.failures) for r in rows) + len(early_failures) + (first_failure is not None)
         lines.append(f"- failed requests: {errors}")

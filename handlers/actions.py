@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import blocks, capture
 from handlers.commands import log_text
-from handlers.common import acting, runtime
+from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
 from storage.workspaces import set_department
 
@@ -30,7 +32,7 @@ def restore_clicked(
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         outcome = capture.restore_touchpoint(session, workspace_id, user_id, int(action["value"]), now=rt.now())
-    respond(replace_original=True, **blocks.logged_reply(outcome, author.tz))
+    respond(replace_original=True, **logged_reply(outcome, author))
 
 
 def edit_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
@@ -51,7 +53,7 @@ def customer_picked(
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         outcome = capture.attach_customer(session, workspace_id, user_id, touchpoint_id, customer_id, now=rt.now())
-    respond(replace_original=True, **blocks.logged_reply(outcome, author.tz))
+    respond(replace_original=True, **logged_reply(outcome, author))
 
 
 def create_customer_clicked(
@@ -66,7 +68,7 @@ def create_customer_clicked(
         view = capture.touchpoint_view(session, workspace_id, int(action["value"]))
         customer_id = capture.create_customer(session, workspace_id, user_id, view.customer_text or "", now=now)
         outcome = capture.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
-    respond(replace_original=True, **blocks.logged_reply(outcome, author.tz))
+    respond(replace_original=True, **logged_reply(outcome, author))
 
 
 def set_follow_up_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
@@ -86,9 +88,10 @@ def department_chosen(
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         set_department(session, workspace_id, user_id, department)
+        author = replace(author, department=department)
         view = capture.touchpoint_view(session, workspace_id, touchpoint_id)
     note = f"Thanks! Saved *{department}* as your department."
-    respond(replace_original=True, **blocks.logged_reply(capture.LogOutcome(touchpoint=view), author.tz, note=note))
+    respond(replace_original=True, **logged_reply(capture.LogOutcome(touchpoint=view), author, note=note))
 
 
 def retry_clicked(

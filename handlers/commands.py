@@ -6,7 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import blocks, capture
-from handlers.common import acting, runtime
+from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -30,7 +30,7 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         outcome = capture.log_line(session, rt.indexes, workspace_id, author, text, now=rt.now(), channel_id=channel_id)
-    return blocks.logged_reply(outcome, author.tz)
+    return logged_reply(outcome, author)
 
 
 def register(app: App) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -10,7 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.capture import Author
+from bot import blocks
+from bot.capture import Author, LogOutcome
 from bot.members import Profile, ProfileFetcher, author_for
 from bot.runtime import Runtime
 from storage.workspaces import workspace_for_team
@@ -54,3 +56,9 @@ def acting(session: Session, context: BoltContext, client: WebClient, user_id: s
         now=rt.now(),
     )
     return workspace.id, author
+
+
+def logged_reply(outcome: LogOutcome, author: Author, note: str | None = None) -> dict[str, Any]:
+    """The reply about a touchpoint, still asking the department while the author has none."""
+    outcome = replace(outcome, ask_department=author.department is None)
+    return blocks.logged_reply(outcome, author.tz, note=note)

@@ -14,7 +14,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import blocks, capture
 from bot.forms import FormContext, FormErrors, read_follow_up, read_log_form
-from handlers.common import acting, runtime
+from handlers.common import acting, logged_reply, runtime
 from storage.customers import customer as find_customer
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
                 entry = _with_permalink(client, entry, metadata["channel"], metadata["ts"])
             outcome = capture.log_entry(session, workspace_id, author, entry, now=form.now)
     ack()
-    _confirm(client, metadata, user_id, blocks.logged_reply(outcome, author.tz))
+    _confirm(client, metadata, user_id, logged_reply(outcome, author))
 
 
 def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:
@@ -88,7 +88,7 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
             return
         outcome = capture.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
     ack()
-    _confirm(client, metadata, user_id, blocks.logged_reply(outcome, author.tz))
+    _confirm(client, metadata, user_id, logged_reply(outcome, author))
 
 
 def _with_permalink(client: WebClient, entry: capture.Entry, channel: str, ts: str) -> capture.Entry:

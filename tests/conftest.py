@@ -79,7 +79,13 @@ def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def database_url(store_template: str, tmp_path: Path) -> str:
+    """A store of the test's own: a copied SQLite file, or the PostgreSQL test database emptied first."""
     if store_template.startswith("postgresql"):
+        engine = create_engine(store_template)
+        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
         return store_template
     path = tmp_path / "touchpoint.db"
     shutil.copyfile(store_template, path)
@@ -90,10 +96,6 @@ def database_url(store_template: str, tmp_path: Path) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_store_engine(database_url)
     yield engine
-    if engine.dialect.name == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
