@@ -98,8 +98,9 @@ def logged_reply(outcome: LogOutcome, tz: ZoneInfo, note: str | None = None) -> 
     details = [note] if note else []
     if tp.summary:
         details.append(escape(truncate(tp.summary, 2800)))
-    if tp.tags:
-        details.append(" ".join(f"`#{escape(tag)}`" for tag in tp.tags))
+    untold = [tag for tag in tp.tags if f"#{tag}" not in tp.summary.lower()]
+    if untold:  # tags typed in the summary are already shown there
+        details.append(" ".join(f"`#{escape(tag)}`" for tag in untold))
     if outcome.matched_by == "typo" and outcome.typed_customer and tp.customer_name:
         details.append(f"I read “{escape(outcome.typed_customer)}” as {escape(tp.customer_name)}.")
     if details:
@@ -164,7 +165,7 @@ def help_reply() -> Message:
         "*Log a touchpoint in one line:* `/log <customer>: <what happened> [follow-up]`\n"
         "• `/log Acme: call with Dana about the renewal, follow up friday`\n"
         "• `/log Globex - invoice 1042 paid late #billing f/u in 2 weeks`\n"
-        "• `/log Initech onsite visit with plant manager, remind me <@U123> tomorrow 3pm`\n"
+        "• `/log Initech onsite visit with plant manager, remind me @colleague tomorrow 3pm`\n"
         "The customer comes first (a colon or dash after it helps); typos are fine. "
         "The kind (call, meeting, visit, email, ticket, payment, delivery…) comes from your words, "
         "`#tags` are kept, and a follow-up is `follow up`, `f/u`, `remind me`, `ping` or `check in` "

@@ -45,6 +45,7 @@ def test_it_logs_a_line_and_replies_with_the_follow_up_in_the_authors_zone(slack
     )
     assert tp.summary == "call with Dana about the renewal #renewal"
     assert tp.tags == ["renewal"]
+    assert [e["text"] for e in body["blocks"][1]["elements"]] == ["call with Dana about the renewal #renewal"]
     with runtime.sessions.begin() as session:
         follow_up = session.scalars(select(FollowUp)).one()
         member = session.scalars(select(Member)).one()

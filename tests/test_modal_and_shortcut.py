@@ -70,6 +70,7 @@ def test_the_modal_logs_a_touchpoint_with_a_follow_up(slack, standin, runtime, c
     [confirmation] = standin.wait_for("chat.postEphemeral")
     assert confirmation.params["user"] == "U0ALICE"
     assert confirmation.params["blocks"][0]["text"]["text"].startswith("Logged *meeting* with *Globex*")
+    assert confirmation.params["blocks"][1]["elements"][1]["text"] == "`#demo`"  # tags not in the summary
 
 
 def test_validation_errors_appear_on_the_field_and_nothing_is_saved(slack, standin, runtime, customers):
