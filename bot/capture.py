@@ -91,10 +91,7 @@ def log_line(
 ) -> LogOutcome:
     names = indexes.current(session, workspace_id)
     parsed = parse_log_line(text, names, now=now, tz=author.tz, author=author.user_id)
-    live = customer_store.live_customers(session, workspace_id, [parsed.customer_id] if parsed.customer_id else [])
-    customer = live.get(parsed.customer_id) if parsed.customer_id else None
-    if customer is None and parsed.customer_id is not None:  # merged away: follow to the survivor
-        customer = next(iter(live.values()), None)
+    customer = customer_store.customer(session, workspace_id, parsed.customer_id) if parsed.customer_id else None
     row = Touchpoint(
         workspace_id=workspace_id,
         customer_id=customer.id if customer else None,

@@ -24,32 +24,14 @@ def name_rows_since(session: Session, workspace_id: int, after_row_id: int) -> l
     return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
 
 
-def live_customers(session: Session, workspace_id: int, ids: Iterable[int]) -> dict[int, Customer]:
-    """The customers behind ids, following merges to the survivor and dropping deleted ones."""
-    wanted = set(ids)
-    found: dict[int, Customer] = {}
-    for _ in range(5):  # merge chains are short; the bound guards against a cycle
-        if not wanted:
-            break
-        rows = session.scalars(
-            select(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(wanted))
-        ).all()
-        wanted = set()
-        for row in rows:
-            if row.merged_into_id is not None:
-                wanted.add(row.merged_into_id)
-            elif row.deleted_at is None:
-                found[row.id] = row
-    return found
-
-
 def customer(session: Session, workspace_id: int, customer_id: int) -> Customer | None:
-    return live_customers(session, workspace_id, [customer_id]).get(customer_id)
+    return live_customers_by_id(session, workspace_id, [customer_id]).get(customer_id)
 
 
 def customers_by_ids(session: Session, workspace_id: int, ids: Sequence[int]) -> list[Customer]:
-    rows = live_customers(session, workspace_id, ids)
-    return [rows[i] for i in ids if i in rows]
+    """Live customers in the order asked, merged ids resolved to their survivor, each customer once."""
+    rows = live_customers_by_id(session, workspace_id, ids)
+    return list({rows[i].id: rows[i] for i in ids if i in rows}.values())
 
 
 def customer_by_exact_name(session: Session, workspace_id: int, name: str) -> Customer | None:
