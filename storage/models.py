@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -17,6 +18,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +83,10 @@ class Member(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     refreshed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The daily digest: on or off, its local hour, and the local day it was last sent (so it goes once).
+    digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Customer(Base):
@@ -163,8 +170,24 @@ class Touchpoint(Base):
 
 
 class FollowUp(Base):
+    """A promise to get back to a customer, nudged to its assignee once it falls due.
+
+    The dispatcher claims a due row by setting `claimed_by` and a `lease_until`; it marks `nudged_at`
+    only after Slack accepted the message, so a process that dies mid-send loses nothing: its lease ends
+    and another process takes the row over.
+    """
+
     __tablename__ = "follow_ups"
-    __table_args__ = (Index("ix_follow_ups_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_follow_ups_due", "status", "due_at"),
+        Index(
+            "ix_follow_ups_pending",
+            "due_at",
+            postgresql_where=text("status = 'open' AND nudged_at IS NULL"),
+            sqlite_where=text("status = 'open' AND nudged_at IS NULL"),
+        ),
+        Index("ix_follow_ups_assignee", "workspace_id", "assignee_user_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
@@ -176,6 +199,15 @@ class FollowUp(Base):
     status: Mapped[str] = mapped_column(String(12), default="open")  # open, done, cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    nudged_at: Mapped[datetime | None]
+    nudge_channel: Mapped[str | None] = mapped_column(String(32))
+    nudge_ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditEvent(Base):

@@ -1,0 +1,17 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage.migrate import current_revision, head_revision
+from storage.models import Base
+
+
+def test_the_migrated_store_matches_the_models(engine):
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+    assert differences == []
+    assert current_revision(engine) == head_revision()
