@@ -837,13 +837,14 @@ def wait_workers_idle(server: Server, workers: int, timeout: float = 120.0) -> f
     return time.perf_counter() - server.started
 
 
-def start_profiler(server: Server, output: Path) -> subprocess.Popen[bytes]:
-    """py-spy on the server and its workers, every thread, idle ones included (waits are time too)."""
+def start_profiler(server: Server, output: Path, mode: str) -> subprocess.Popen[bytes]:
+    """py-spy on the server and its workers. `wall` includes idle threads (waiting is time too); `cpu` does not."""
     spy = shutil.which("py-spy", path=str(VENV_BIN)) or shutil.which("py-spy")
     if spy is None:
         raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
-    argv = [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--idle", "--threads"]
-    argv += ["--function", "--nonblocking", "--rate", "200", "--format", "raw", "--output", str(output)]
+    argv = [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--threads", "--function"]
+    argv += ["--idle"] if mode == "wall" else []
+    argv += ["--nonblocking", "--rate", "200", "--format", "raw", "--output", str(output)]
     process = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
     )
@@ -864,11 +865,29 @@ def stop_profiler(process: subprocess.Popen[bytes]) -> None:
 
 
 OWN_CODE = ("bot/", "handlers/", "storage/")
+# Stages of a /log request, as frames that mark them (py-spy --function names them "function (file:line)").
+STAGES = [
+    ("gunicorn: read, parse and write HTTP", "gthread.py"),
+    ("Bolt: dispatch (signature, parsing, middleware, listener)", "App.dispatch (slack_bolt/app/app.py"),
+    ("Bolt: signature check", "SignatureVerifier.is_valid"),
+    ("/log listener: log_command", "log_command (handlers/commands.py"),
+    ("  who is acting (workspace, member)", "acting (handlers/common.py"),
+    ("  index catch-up query", "CustomerIndexes.current"),
+    ("  parse_log_line", "parse_log_line (bot/parsing.py"),
+    ("    NameIndex._candidates (trigram counting)", "NameIndex._candidates"),
+    ("    rapidfuzz scoring", "rapidfuzz"),
+    ("    follow-up phrase", "_split_follow_up (bot/parsing.py"),
+    ("  SQLAlchemy flush (inserts)", "Session.flush"),
+    ("  commit", "commit"),
+    ("  reply blocks", "logged_reply"),
+]
 
 
-def summarize_profile(path: Path, top: int = 22) -> str:
-    """Where /log spends its wall time: samples of threads inside handlers.commands.log_text, by function.
+def summarize_profile(path: Path, mode: str, top: int = 22) -> str:
+    """Where requests spend their time, by stage and by function.
 
+    wall: samples of threads inside handlers.commands.log_text (idle included: lock waits show as time).
+    cpu: every running sample of the workers, so gunicorn's and Bolt's own work counts as well.
     `inclusive` counts samples with the function anywhere on the stack; `self` counts the innermost frame.
     """
     try:
@@ -877,6 +896,7 @@ def summarize_profile(path: Path, top: int = 22) -> str:
         return f"(no profile: {error})"
     inclusive: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
     request = total = 0
     for line in lines:
         stack, _, count_text = line.rpartition(" ")
@@ -885,20 +905,27 @@ def summarize_profile(path: Path, top: int = 22) -> str:
         frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
         count = int(count_text)
         total += count
-        if not any(f.startswith("log_text (") for f in frames):
+        if mode == "wall" and not any(f.startswith("log_text (") for f in frames):
             continue
+        if mode == "cpu" and not any(("gthread.py" in f or "slack_bolt" in f) for f in frames):
+            continue  # the arbiter, idle housekeeping
         request += count
         for frame in set(frames):
-            if any(part in frame for part in OWN_CODE):
+            if mode == "cpu" or any(part in frame for part in OWN_CODE):
                 inclusive[frame] += count
+        for label, marker in STAGES:
+            if any(marker in f for f in frames):
+                stages[label] += count
         leaf[frames[-1]] += count
     if not request:
-        return f"(no samples inside log_text among {total})"
-    out = [f"{request} samples inside log_text ({total} in all threads, idle ones included)", ""]
-    out += ["| own function (inclusive) | share of log_text |", "|---|--:|"]
+        return f"(no request samples among {total})"
+    scope = "inside log_text, idle included" if mode == "wall" else "running in request threads"
+    out = [f"{request} samples {scope} ({total} in all)", "", "| stage (inclusive) | share |", "|---|--:|"]
+    out += [f"| {label} | {stages[label] / request:.0%} |" for label, _ in STAGES]
+    out += ["", "| function (inclusive) | share |", "|---|--:|"]
     out += [f"| {frame} | {n / request:.0%} |" for frame, n in inclusive.most_common(top)]
-    out += ["", "| innermost frame (self) | share of log_text |", "|---|--:|"]
-    out += [f"| {frame} | {n / request:.0%} |" for frame, n in leaf.most_common(12)]
+    out += ["", "| innermost frame (self) | share |", "|---|--:|"]
+    out += [f"| {frame} | {n / request:.0%} |" for frame, n in leaf.most_common(15)]
     return "\n".join(out)
 
 
@@ -1038,6 +1065,7 @@ def code_under_test(env: dict[str, str]) -> str:
     probe = subprocess.run(
         [str(VENV_BIN / "python"), "-c", "import bot, os; print(os.path.dirname(os.path.dirname(bot.__file__)))"],
         env=env,
+        cwd=DATA,  # as the servers run: outside the repository, so PYTHONPATH decides
         capture_output=True,
         text=True,
         timeout=60,
@@ -1079,7 +1107,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile",
-        action="store_true",
+        choices=("wall", "cpu"),
         help="sample Touchpoint's workers with py-spy (pip install py-spy) during its phases and summarise",
     )
     parser.add_argument("--seed", type=int, default=2024)
@@ -1239,7 +1267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"measuring {label} c={concurrency}: {len(requests)} requests ...", flush=True)
                 profiler = None
                 if args.profile and label == "touchpoint":
-                    profiler = start_profiler(tp, run_dir / f"pyspy-c{concurrency}.txt")
+                    profiler = start_profiler(tp, run_dir / f"pyspy-c{concurrency}.txt", args.profile)
                 server = tp if label == "touchpoint" else floor
                 cpu_before, client_before = server_cpu(server), time.process_time()
                 try:
@@ -1311,7 +1339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(lock_table(rows, run_dir))
         for label, path in profiles:
             print(f"\npy-spy, {label} ({path}):\n")
-            print(summarize_profile(path))
+            print(summarize_profile(path, args.profile))
         ok = errors == 0
         return 0 if ok and goals_ok else 1
     except KeyboardInterrupt:
