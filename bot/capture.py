@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
 from storage.models import FollowUp, Touchpoint
+
+if TYPE_CHECKING:  # bot.followups imports this module
+    from bot.followups import LoopOffer
 
 DEPARTMENTS = ("sales", "support", "finance", "logistics", "production", "marketing", "management", "other")
 
@@ -60,6 +64,8 @@ class LogOutcome:
     candidates: list[tuple[int, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     ask_department: bool = False
+    # The logger's open follow-up with this customer, offered to be marked done ("closing the loop").
+    loop: LoopOffer | None = None
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,13 @@ class SlackSimulator:
         channel: str = "C0GENERAL",
         selected: dict[str, Any] | None = None,
         message: dict[str, Any] | None = None,
+        selected_user: str | None = None,
     ) -> Reply:
-        """Press a button (or pick an option of a select) on an ephemeral message."""
+        """Press a button (or pick an option of a select, or a person) on an ephemeral message.
+
+        With a `message` that has a `ts` (a DM the app posted, say), the click is on that normal message:
+        Slack then sends its channel and ts and the message itself.
+        """
         action: dict[str, Any] = {
             "type": element.get("type", "button"),
             "action_id": element["action_id"],
@@ -149,9 +154,14 @@ class SlackSimulator:
             action["value"] = element["value"]
         if selected is not None:
             action["selected_option"] = selected
+        if selected_user is not None:
+            action["selected_user"] = selected_user
+        container = {"type": "message", "message_ts": "0", "channel_id": channel, "is_ephemeral": True}
+        if message is not None and message.get("ts"):
+            container = {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False}
         payload = {
             **self._base("block_actions", user),
-            "container": {"type": "message", "message_ts": "0", "channel_id": channel, "is_ephemeral": True},
+            "container": container,
             "channel": {"id": channel, "name": "general"},
             "response_url": self.response_url(self._next("act")),
             "actions": [action],

@@ -7,7 +7,7 @@ from dataclasses import replace
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, capture
+from bot import blocks, capture, followups
 from handlers.commands import log_text
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
@@ -53,6 +53,7 @@ def customer_picked(
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         outcome = capture.attach_customer(session, workspace_id, user_id, touchpoint_id, customer_id, now=rt.now())
+        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     respond(replace_original=True, **logged_reply(outcome, author))
 
 
@@ -68,6 +69,7 @@ def create_customer_clicked(
         view = capture.touchpoint_view(session, workspace_id, int(action["value"]))
         customer_id = capture.create_customer(session, workspace_id, user_id, view.customer_text or "", now=now)
         outcome = capture.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
+        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     respond(replace_original=True, **logged_reply(outcome, author))
 
 

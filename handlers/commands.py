@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import blocks, capture
+from bot import blocks, capture, followups
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
 
@@ -30,6 +30,7 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         outcome = capture.log_line(session, rt.indexes, workspace_id, author, text, now=rt.now(), channel_id=channel_id)
+        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     return logged_reply(outcome, author)
 
 

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import blocks, capture
+from bot import blocks, capture, followups
 from bot.forms import FormContext, FormErrors, read_follow_up, read_log_form
 from handlers.common import acting, logged_reply, runtime
 from storage.customers import customer as find_customer
@@ -67,6 +67,7 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
             if metadata.get("ts") and metadata.get("channel"):
                 entry = _with_permalink(client, entry, metadata["channel"], metadata["ts"])
             outcome = capture.log_entry(session, workspace_id, author, entry, now=form.now)
+            outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
     _confirm(client, metadata, user_id, logged_reply(outcome, author))
 

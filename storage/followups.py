@@ -1,32 +1,208 @@
-"""Follow-ups: reading them for nudges, lists and digests."""
+"""Follow-ups: reading them for nudges, lists and digests, and the changes people make by clicking.
+
+Every change is a conditional UPDATE on the state the change starts from, so of two clicks racing (two
+processes, or a double click) exactly one changes the row; the caller reads how many rows changed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.followups import FollowUpView
-from storage.models import Customer, FollowUp, Touchpoint
+# Imported as a module, not by name: bot.followups imports this module too.
+from bot import followups as domain
+from storage.models import Customer, FollowUp, Member, Touchpoint
+
+if TYPE_CHECKING:
+    from bot.followups import FollowUpView
 
 
 def follow_up_views(session: Session, ids: Sequence[int]) -> list[FollowUpView]:
     """The follow-ups with their touchpoint and customer, in the order of `ids`."""
     if not ids:
         return []
-    rows = session.execute(
-        select(FollowUp, Touchpoint, Customer.name)
-        .join(Touchpoint, Touchpoint.id == FollowUp.touchpoint_id)
-        .outerjoin(Customer, Customer.id == FollowUp.customer_id)
-        .where(FollowUp.id.in_(ids))
-    )
+    rows = session.execute(_views().where(FollowUp.id.in_(ids)))
     views = {follow_up.id: _view(follow_up, touchpoint, name) for follow_up, touchpoint, name in rows}
     return [views[i] for i in ids if i in views]
 
 
+def follow_up_view(session: Session, workspace_id: int, follow_up_id: int) -> FollowUpView | None:
+    row = session.execute(
+        _views().where(FollowUp.workspace_id == workspace_id, FollowUp.id == follow_up_id)
+    ).one_or_none()
+    return None if row is None else _view(*row)
+
+
+def open_follow_ups_assigned_to(
+    session: Session, workspace_id: int, user_id: str, limit: int
+) -> tuple[list[FollowUpView], int]:
+    """A person's open follow-ups, the earliest due (so the most overdue) first, and how many there are."""
+    return _open_page(session, workspace_id, FollowUp.assignee_user_id == user_id, limit)
+
+
+def open_follow_ups_with(
+    session: Session, workspace_id: int, customer_ids: Sequence[int], limit: int
+) -> tuple[list[FollowUpView], int]:
+    """Everyone's open follow-ups with these customers, earliest due first, and how many there are."""
+    return _open_page(session, workspace_id, FollowUp.customer_id.in_(customer_ids), limit)
+
+
+def open_follow_ups_before(
+    session: Session, workspace_id: int, user_id: str, customer_ids: Sequence[int], touchpoint_id: int
+) -> list[FollowUpView]:
+    """A person's open follow-ups with these customers that were set before `touchpoint_id` was logged."""
+    logged = select(Touchpoint.created_at).where(Touchpoint.id == touchpoint_id).scalar_subquery()
+    query = (
+        _views()
+        .where(
+            FollowUp.workspace_id == workspace_id,
+            FollowUp.status == "open",
+            FollowUp.assignee_user_id == user_id,
+            FollowUp.customer_id.in_(customer_ids),
+            FollowUp.touchpoint_id != touchpoint_id,
+            FollowUp.created_at <= logged,
+        )
+        .order_by(FollowUp.due_at, FollowUp.id)
+    )
+    return [_view(*row) for row in session.execute(query)]
+
+
+def customer_ids_merged_into(session: Session, workspace_id: int, customer_id: int) -> list[int]:
+    """The customer and every customer merged into it, so their follow-ups and touchpoints count as its own."""
+    ids, frontier = [customer_id], [customer_id]
+    for _ in range(5):  # merge chains are short; the bound guards against a cycle
+        frontier = list(
+            session.scalars(
+                select(Customer.id).where(Customer.workspace_id == workspace_id, Customer.merged_into_id.in_(frontier))
+            )
+        )
+        frontier = [i for i in frontier if i not in ids]
+        if not frontier:
+            break
+        ids.extend(frontier)
+    return ids
+
+
+def latest_touchpoints_with(
+    session: Session, workspace_id: int, customer_ids: Sequence[int], limit: int
+) -> list[Touchpoint]:
+    return list(
+        session.scalars(
+            select(Touchpoint)
+            .where(
+                Touchpoint.workspace_id == workspace_id,
+                Touchpoint.customer_id.in_(customer_ids),
+                Touchpoint.deleted_at.is_(None),
+            )
+            .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_done(session: Session, workspace_id: int, follow_up_id: int, user_id: str, now: datetime) -> bool:
+    return _change(
+        session,
+        workspace_id,
+        follow_up_id,
+        FollowUp.status == "open",
+        status="done",
+        completed_at=now,
+        completed_by=user_id,
+    )
+
+
+def mark_open(session: Session, workspace_id: int, follow_up_id: int) -> bool:
+    """Undo *Done*; the nudge fields are left alone, so it is not nudged a second time."""
+    return _change(
+        session,
+        workspace_id,
+        follow_up_id,
+        FollowUp.status == "done",
+        status="open",
+        completed_at=None,
+        completed_by=None,
+    )
+
+
+def reschedule(session: Session, workspace_id: int, follow_up_id: int, due_at: datetime) -> bool:
+    """A new due time, nudged afresh then: the nudge mark, any retry backoff and any claim are cleared.
+
+    Clearing the claim means a dispatcher sending the old nudge at this very moment cannot mark the row as
+    nudged afterwards (its mark is conditional on its claim), so the new time is never skipped.
+    """
+    return _change(
+        session,
+        workspace_id,
+        follow_up_id,
+        FollowUp.status == "open",
+        due_at=due_at,
+        nudged_at=None,
+        next_attempt_at=None,
+        claimed_by=None,
+        lease_until=None,
+    )
+
+
+def hand_over(session: Session, workspace_id: int, follow_up_id: int, from_user: str, to_user: str) -> bool:
+    return _change(
+        session,
+        workspace_id,
+        follow_up_id,
+        FollowUp.status == "open",
+        FollowUp.assignee_user_id == from_user,
+        assignee_user_id=to_user,
+    )
+
+
+def set_digest(
+    session: Session, workspace_id: int, user_id: str, *, enabled: bool | None, hour: int | None
+) -> tuple[Member, bool]:
+    """Change the member's digest settings where given; the member and whether anything changed."""
+    member = _member(session, workspace_id, user_id)
+    before = (member.digest_enabled, member.digest_hour)
+    if enabled is not None:
+        member.digest_enabled = enabled
+    if hour is not None:
+        member.digest_hour = hour
+    session.flush()
+    return member, before != (member.digest_enabled, member.digest_hour)
+
+
+def _change(session: Session, workspace_id: int, follow_up_id: int, *conditions: object, **values: object) -> bool:
+    result = session.execute(
+        update(FollowUp)
+        .where(FollowUp.workspace_id == workspace_id, FollowUp.id == follow_up_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    # Objects already in the session are not refreshed here; reads go through _views(), which repopulates them.
+    return result.rowcount == 1
+
+
+def _open_page(session: Session, workspace_id: int, condition: object, limit: int) -> tuple[list[FollowUpView], int]:
+    where = (FollowUp.workspace_id == workspace_id, FollowUp.status == "open", condition)
+    rows = session.execute(_views().where(*where).order_by(FollowUp.due_at, FollowUp.id).limit(limit))
+    total = session.scalar(select(func.count()).select_from(FollowUp).where(*where)) or 0
+    return [_view(*row) for row in rows], total
+
+
+def _views() -> Select[tuple[FollowUp, Touchpoint, str | None]]:
+    return (
+        select(FollowUp, Touchpoint, Customer.name)
+        .join(Touchpoint, Touchpoint.id == FollowUp.touchpoint_id)
+        .outerjoin(Customer, Customer.id == FollowUp.customer_id)
+        .execution_options(populate_existing=True)
+    )
+
+
 def _view(follow_up: FollowUp, touchpoint: Touchpoint, customer_name: str | None) -> FollowUpView:
-    return FollowUpView(
+    return domain.FollowUpView(
         id=follow_up.id,
         workspace_id=follow_up.workspace_id,
         touchpoint_id=touchpoint.id,
@@ -40,4 +216,21 @@ def _view(follow_up: FollowUp, touchpoint: Touchpoint, customer_name: str | None
         summary=touchpoint.summary,
         logged_by=touchpoint.author_user_id,
         logged_at=touchpoint.occurred_at,
+        completed_at=follow_up.completed_at,
+        completed_by=follow_up.completed_by,
     )
+
+
+def _member(session: Session, workspace_id: int, user_id: str) -> Member:
+    """The member's row, created if missing; a request of the same person racing this one may create it first."""
+    query = select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
+    member = session.scalar(query)
+    if member is not None:
+        return member
+    try:
+        with session.begin_nested():
+            member = Member(workspace_id=workspace_id, slack_user_id=user_id)
+            session.add(member)
+    except IntegrityError:
+        member = session.scalars(query).one()
+    return member

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.capture import DEPARTMENTS, LogOutcome, TouchpointView
+from bot.followups import LoopOffer
 from bot.forms import NEW_CUSTOMER_PREFIX
 from bot.kinds import KINDS
 from bot.parsing import FOLLOW_UP_EXAMPLES
@@ -39,6 +40,8 @@ CUSTOMER_SELECT = "customer_select"
 LOG_MODAL = "log_modal"
 FOLLOW_UP_MODAL = "follow_up_modal"
 LOG_SHORTCUT = "log_message"
+CLOSE_FOLLOW_UP = "tp_close_follow_up"
+REOPEN_FOLLOW_UP = "tp_reopen_follow_up"
 
 
 def when(moment: datetime, tz: ZoneInfo) -> str:
@@ -114,8 +117,26 @@ def logged_reply(outcome: LogOutcome, tz: ZoneInfo, note: str | None = None) -> 
     if outcome.ask_department:
         blocks.append(department_question(tp.id))
     blocks.append(actions(button("Undo", UNDO, str(tp.id)), button("Edit", EDIT, str(tp.id))))
+    if outcome.loop is not None:  # after the touchpoint's own buttons: a next step, not part of the log
+        blocks.append(_loop_offer(tp, outcome.loop, tz))
     plain = headline.replace("*", "")
     return message(plain, blocks)
+
+
+def _loop_offer(tp: TouchpointView, loop: LoopOffer, tz: ZoneInfo) -> Block:
+    """Closing the loop: one click marks the earlier follow-up with this customer done, one more undoes it."""
+    customer = f"*{escape(loop.customer_name or 'this customer')}*"
+    value = f"{tp.id}:{loop.follow_up_id}"
+    if loop.done:
+        text = f":white_check_mark: Marked your follow-up with {customer} (due {when(loop.due_at, tz)}) done."
+        accessory = button("Undo", REOPEN_FOLLOW_UP, value)
+    else:
+        text = f":pushpin: You have an open follow-up with {customer}, due {when(loop.due_at, tz)}. Done with it?"
+        accessory = button("Mark your follow-up done", CLOSE_FOLLOW_UP, value, style="primary")
+    if loop.others:
+        text += f" ({loop.others} more open: `/followups {escape(loop.customer_name or '')}`)"
+    block = mrkdwn(text)
+    return {**block, "block_id": f"loop:{tp.id}", "accessory": accessory}
 
 
 def _customer_choice(outcome: LogOutcome) -> list[Block]:
