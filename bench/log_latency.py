@@ -12,8 +12,12 @@
    keep-alive connections at 1 and 20 concurrent senders.
 4. Prints a Markdown table and the goals: p99 < 150 ms, p50 within 3x the floor, first /log < 1 s.
 
-Loopback only. Every subprocess is started in its own session and stopped (TERM, then KILL) on exit, Ctrl-C
-or error.
+Finding out why:  --probe     times every SQLite write transaction in both servers (lock wait and hold);
+                  --profile wall|cpu   samples Touchpoint's workers with py-spy (.venv/bin/pip install py-spy);
+                  --source DIR         serves bot/handlers/storage from DIR (a patched copy) against the same floor.
+
+Exit status: 0 when every goal is met and no request failed, 1 otherwise. Loopback only. Every subprocess is
+started in its own session and stopped (TERM, then KILL) on exit, Ctrl-C or error.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ NEW_USERS = 20  # in Slack but not yet in the store: their first /log asks users
 REQUEST_TIMEOUT_S = 15.0
 HEALTH_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 15.0
+HEALTH_EVERY_S = 0.5
+NOISY_SHARE = 0.10  # other processes' share of the machine above which a phase is flagged as noisy
 
 # ---------------------------------------------------------------------------------------------------------
 # Names
@@ -224,6 +230,35 @@ def make_customers(count: int, seed: int = 7) -> list[CustomerSpec]:
 def sql_time(moment: datetime) -> str:
     """How SQLAlchemy's DateTime stores a (naive UTC) value in SQLite."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def build_note(path: Path) -> str:
+    try:
+        facts = json.loads(path.with_suffix(".json").read_text())
+        return f"built in {facts['seconds']:.0f}s on {facts['built_at']}"
+    except (OSError, ValueError, KeyError):
+        return "cached"
+
+
+def migrate_cached(path: Path) -> None:
+    """Bring a store cached under older migrations to head once, so no server migrates it at boot."""
+    from storage.db import create_store_engine
+    from storage.migrate import is_current, upgrade
+
+    engine = create_store_engine(f"sqlite:///{path}")
+    try:
+        if is_current(engine):
+            return
+        started = time.perf_counter()
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        extra.unlink(missing_ok=True)
+    print(f"migrated the cached store to the current schema in {time.perf_counter() - started:.1f}s")
 
 
 def store_path(customers: int, touchpoints: int) -> Path:
@@ -430,6 +465,8 @@ def build_store(path: Path, customers: int, touchpoints: int) -> float:
         extra.unlink(missing_ok=True)
     tmp.replace(path)
     took = time.perf_counter() - started
+    facts = {"seconds": round(took, 1), "built_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    path.with_suffix(".json").write_text(json.dumps({**facts, "customers": customers, "touchpoints": touchpoints}))
     progress(f"done: {path} ({path.stat().st_size / 1e6:,.0f} MB)")
     return took
 
@@ -611,8 +648,11 @@ class Outcome:
     wall_s: float = 0.0
     timed_out: bool = False
     window: tuple[float, float] = (0.0, 0.0)  # unix times, to pick the probe's lines of this phase
+    health_ms: list[float] = field(default_factory=list)  # GET /healthz during the phase, as a balancer would
+    health_failures: int = 0
     server_cpu_s: float = 0.0  # user + system time of the server's processes during the phase
     client_cpu_s: float = 0.0  # the same for this load generator, which shares the machine
+    machine_busy_s: float = 0.0  # CPU time the whole machine spent busy, all processes (from /proc/stat)
 
     @property
     def count(self) -> int:
@@ -690,14 +730,34 @@ def run_load(port: int, requests: Sequence[Request], concurrency: int, signer: S
         finally:
             conn.close()
 
+    done = threading.Event()
+
+    def health() -> None:
+        while not done.wait(HEALTH_EVERY_S):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+            started = time.perf_counter()
+            try:
+                conn.request("GET", HEALTH_PATH)
+                ok = conn.getresponse().status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+            finally:
+                conn.close()
+            outcome.health_ms.append((time.perf_counter() - started) * 1000)
+            outcome.health_failures += not ok
+
     threads = [threading.Thread(target=sender, name=f"sender-{n}", daemon=True) for n in range(concurrency)]
+    checker = threading.Thread(target=health, name="health", daemon=True)
     started, started_at = time.perf_counter(), time.time()
     for thread in threads:
         thread.start()
+    checker.start()
     for thread in threads:
         thread.join(timeout=max_seconds + REQUEST_TIMEOUT_S + 5)
     outcome.wall_s = time.perf_counter() - started
     outcome.window = (started_at, time.time())
+    done.set()
+    checker.join(timeout=REQUEST_TIMEOUT_S + 1)
     return outcome
 
 
@@ -814,6 +874,24 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def machine_busy() -> float:
+    """Seconds of CPU time the machine has spent busy since boot, all cores and processes."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def foreign_share(outcome: Outcome) -> float:
+    """The share of the machine's cores that processes other than the server and this client used."""
+    if not outcome.wall_s:
+        return 0.0
+    foreign = outcome.machine_busy_s - outcome.server_cpu_s - outcome.client_cpu_s
+    return max(0.0, foreign) / (outcome.wall_s * (os.cpu_count() or 1))
 
 
 def server_cpu(server: Server) -> float:
@@ -1125,6 +1203,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, where SIGINT is ignored
     cached = store_path(args.customers, args.touchpoints)
     build_s = None
     if not cached.exists():
@@ -1132,6 +1211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"store built in {build_s:.1f}s")
     else:
         print(f"using the cached store {cached} ({cached.stat().st_size / 1e6:,.0f} MB)")
+        migrate_cached(cached)
 
     rng = random.Random(args.seed)
     known = load_known(cached, args.customers)
@@ -1149,7 +1229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     servers = Servers()
     standin = SlackStandIn(team_id=TEAM)
-    ok = False
+    keep = args.keep  # scratch stores and logs stay for a look when requests failed or a server did not start
     try:
         standin.start()
         tz_rng = random.Random(3)
@@ -1269,11 +1349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.profile and label == "touchpoint":
                     profiler = start_profiler(tp, run_dir / f"pyspy-c{concurrency}.txt", args.profile)
                 server = tp if label == "touchpoint" else floor
-                cpu_before, client_before = server_cpu(server), time.process_time()
+                cpu_before, client_before, busy_before = server_cpu(server), time.process_time(), machine_busy()
                 try:
                     outcome = run_load(target, requests, concurrency, signer, args.max_seconds)
                     outcome.server_cpu_s = server_cpu(server) - cpu_before
                     outcome.client_cpu_s = time.process_time() - client_before
+                    outcome.machine_busy_s = machine_busy() - busy_before
                 finally:
                     if profiler is not None:
                         stop_profiler(profiler)
@@ -1291,10 +1372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             *[f"- {fact}" for fact in machine_facts(cached, args.workers, args.threads)],
             f"- {code}",
         ]
-        lines.append(
-            f"- store: {args.customers:,} customers, {args.touchpoints:,} touchpoints"
-            + (f" (built in {build_s:.0f}s this run)" if build_s is not None else " (cached)")
-        )
+        lines.append(f"- store: {args.customers:,} customers, {args.touchpoints:,} touchpoints, {build_note(cached)}")
         lines += ["", table, ""]
         goals_ok = True
         for c in (1, 20):
@@ -1325,6 +1403,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for r in rows
             )
         )
+        lines.append(
+            "- other processes on this machine during each phase (share of all cores; noise if not ~0%): "
+            + "; ".join(f"{r.label} {foreign_share(r.outcome):.0%}" for r in rows)
+        )
+        lines.append(
+            "- GET /healthz every 0.5 s during each phase (max ms, not 200): "
+            + "; ".join(
+                f"{r.label} {max(r.outcome.health_ms, default=float('nan')):.0f} ms, {r.outcome.health_failures}"
+                for r in rows
+            )
+        )
+        lines += [
+            f"- WARNING: other processes used {foreign_share(r.outcome):.0%} of the machine during {r.label}:"
+            " its numbers are noisy, run again on a quiet machine"
+            for r in rows
+            if foreign_share(r.outcome) > NOISY_SHARE
+        ]
         errors = sum(len(r.outcome.failures) for r in rows) + len(early_failures) + (first_failure is not None)
         lines.append(f"- failed requests: {errors}")
         print("\n".join(lines))
@@ -1340,15 +1435,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, path in profiles:
             print(f"\npy-spy, {label} ({path}):\n")
             print(summarize_profile(path, args.profile))
-        ok = errors == 0
-        return 0 if ok and goals_ok else 1
+        keep = keep or errors > 0
+        return 0 if errors == 0 and goals_ok else 1
     except KeyboardInterrupt:
         print("interrupted: stopping the servers", file=sys.stderr)
         return 130
+    except Exception:
+        keep = True
+        raise
     finally:
         servers.stop_all()
         standin.stop()
-        if args.keep or not ok:
+        if keep:
             print(f"scratch stores and server logs kept in {run_dir}")
         else:
             shutil.rmtree(run_dir, ignore_errors=True)

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.customer_index import CustomerIndexes
-from bot.parsing import FollowUpPlan, parse_log_line
+from bot.parsing import FollowUpPlan, ParsedLine, parse_log_line
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
-from storage.models import FollowUp, Touchpoint
+from storage.models import Customer, FollowUp, Touchpoint
 
 if TYPE_CHECKING:  # bot.followups imports this module
     from bot.followups import LoopOffer
@@ -95,9 +95,41 @@ def log_line(
     now: datetime,
     channel_id: str | None = None,
 ) -> LogOutcome:
+    plan = plan_line(session, indexes, workspace_id, author, text, now=now)
+    return save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What a /log line means, worked out from reads alone: no write lock is needed meanwhile."""
+
+    parsed: ParsedLine
+    customer: Customer | None
+    candidates: list[tuple[int, str]]
+
+
+def plan_line(
+    session: Session, indexes: CustomerIndexes, workspace_id: int, author: Author, text: str, *, now: datetime
+) -> LinePlan:
     names = indexes.current(session, workspace_id)
     parsed = parse_log_line(text, names, now=now, tz=author.tz, author=author.user_id)
     customer = customer_store.customer(session, workspace_id, parsed.customer_id) if parsed.customer_id else None
+    candidate_rows = customer_store.customers_by_ids(session, workspace_id, [c.customer_id for c in parsed.candidates])
+    return LinePlan(parsed, customer, [(c.id, c.name) for c in candidate_rows])
+
+
+def save_line(
+    session: Session,
+    workspace_id: int,
+    author: Author,
+    text: str,
+    plan: LinePlan,
+    *,
+    now: datetime,
+    channel_id: str | None = None,
+) -> LogOutcome:
+    """Only inserts (touchpoint, follow-up, audit event); the reply is built from what is already known."""
+    parsed, customer = plan.parsed, plan.customer
     row = Touchpoint(
         workspace_id=workspace_id,
         customer_id=customer.id if customer else None,
@@ -115,15 +147,13 @@ def log_line(
     )
     session.add(row)
     session.flush()
-    if parsed.follow_up is not None:
-        _add_follow_up(session, row, parsed.follow_up, now)
+    follow_up = _add_follow_up(session, row, parsed.follow_up, now) if parsed.follow_up is not None else None
     touchpoint_store.record(session, workspace_id, author.user_id, "logged", row, now, text=text)
-    candidate_rows = customer_store.customers_by_ids(session, workspace_id, [c.customer_id for c in parsed.candidates])
     return LogOutcome(
-        touchpoint=describe(session, row),
+        touchpoint=_new_view(row, customer, follow_up),
         matched_by=parsed.matched_by if customer or parsed.customer_id is None else "unknown",
         typed_customer=parsed.customer_text,
-        candidates=[(c.id, c.name) for c in candidate_rows],
+        candidates=plan.candidates,
         errors=parsed.errors,
         ask_department=author.department is None,
     )
@@ -276,6 +306,28 @@ def describe(session: Session, row: Touchpoint) -> TouchpointView:
         follow_up_due=open_follow_up.due_at if open_follow_up else None,
         follow_up_assignee=open_follow_up.assignee_user_id if open_follow_up else None,
         follow_up_text=open_follow_up.due_text if open_follow_up else None,
+    )
+
+
+def _new_view(row: Touchpoint, customer: Customer | None, follow_up: FollowUp | None) -> TouchpointView:
+    """describe() for a row just inserted, without reading back what is already in hand."""
+    return TouchpointView(
+        id=row.id,
+        customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else None,
+        customer_text=row.customer_text,
+        kind=row.kind,
+        summary=row.summary,
+        tags=list(row.tags or []),
+        occurred_at=row.occurred_at,
+        author_user_id=row.author_user_id,
+        department=row.author_department,
+        source=row.source,
+        permalink=row.permalink,
+        deleted=False,
+        follow_up_due=follow_up.due_at if follow_up else None,
+        follow_up_assignee=follow_up.assignee_user_id if follow_up else None,
+        follow_up_text=follow_up.due_text if follow_up else None,
     )
 
 

@@ -42,10 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     serve.add_argument("--threads", type=int, default=8, help="threads per worker (default: 8)")
+    serve.add_argument(
+        "--with-scheduler",
+        action="store_true",
+        help="also send due nudges and digests from this server (one scheduler, in one worker)",
+    )
     serve.set_defaults(run=_lazy("bot.commands.serving", "serve"))
 
     socket = commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
     socket.set_defaults(run=_lazy("bot.commands.serving", "socket"))
+
+    scheduler = commands.add_parser("scheduler", help="send due nudges and daily digests, until stopped")
+    scheduler.add_argument("--every", type=float, default=2.0, help="seconds between looks for due nudges (default: 2)")
+    scheduler.add_argument(
+        "--digest-every", type=float, default=60.0, help="seconds between looks for digests (default: 60)"
+    )
+    _dispatch_arguments(scheduler)
+    scheduler.set_defaults(run=_lazy("bot.commands.scheduling", "scheduler"))
+
+    nudge = commands.add_parser("nudge", help="send what is due (nudges and digests) once, print what was sent")
+    nudge.add_argument("--once", action="store_true", help="one pass, then exit (required)")
+    nudge.add_argument("--at", help="ISO 8601 instant to send what is due by (default: now); no offset: DEFAULT_TZ")
+    _dispatch_arguments(nudge)
+    nudge.set_defaults(run=_lazy("bot.commands.scheduling", "nudge"))
 
     shell = commands.add_parser("shell", help="try the bot in this terminal, no Slack account needed")
     shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
@@ -84,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     parse.set_defaults(run=_lazy("bot.commands.data", "parse_lines"))
     return parser
+
+
+def _dispatch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lease", type=float, default=60.0, help="seconds a claim holds unrenewed (default: 60)")
+    parser.add_argument("--senders", type=int, default=8, help="threads posting in parallel (default: 8)")
+    parser.add_argument("--rate", type=float, help="messages a second (default: $SLACK_MESSAGES_PER_SECOND or 50)")
+    parser.add_argument("--backoff", type=float, default=15.0, help="seconds before a first retry (default: 15)")
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings], int | None]:

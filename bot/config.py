@@ -7,6 +7,7 @@ so every check raises ConfigError with the variable and what it should hold.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,10 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///touchpoint.db"
+# Messages a second one scheduler process posts across the workspace. Slack allows about one a second per
+# conversation and publishes no workspace-wide number; 50 stays well inside what it accepts, and a 429 is
+# waited out anyway.
+DEFAULT_MESSAGES_PER_SECOND = 50.0
 
 
 class ConfigError(Exception):
@@ -34,6 +39,9 @@ class Settings:
     database_url: str
     port: int
     default_tz: ZoneInfo
+    # Where follow-ups of people who left go when their customer has no owner (a channel id), if anywhere.
+    admin_channel: str | None = None
+    slack_messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND
 
     def require(self, *names: str) -> Settings:
         """Fail with the documented one-line error when a command needs a setting that is unset."""
@@ -51,6 +59,8 @@ _EXPECTED = {
     "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///touchpoint.db or postgresql://user@host/db",
     "PORT": "a TCP port number between 1 and 65535",
     "DEFAULT_TZ": "an IANA time zone name such as Europe/Berlin or America/New_York",
+    "ADMIN_CHANNEL": "a Slack channel id such as C0123456789 (not its name), or unset",
+    "SLACK_MESSAGES_PER_SECOND": "a number of messages a second above 0, such as 50",
 }
 
 
@@ -64,6 +74,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         port=_port(env),
         default_tz=_zone(env),
+        admin_channel=_channel(env, "ADMIN_CHANNEL"),
+        slack_messages_per_second=_positive(env, "SLACK_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND),
     )
 
 
@@ -100,6 +112,26 @@ def _zone(env: Mapping[str, str]) -> ZoneInfo:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("DEFAULT_TZ", _EXPECTED["DEFAULT_TZ"], value) from None
+
+
+def _channel(env: Mapping[str, str], name: str) -> str | None:
+    value = _optional(env, name)
+    if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
+        raise ConfigError(name, _EXPECTED[name], value)
+    return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise ConfigError(name, _EXPECTED[name], value)
+    return number
 
 
 def normalize_database_url(value: str) -> str:

@@ -22,6 +22,9 @@ AUTO_MATCH_SCORE = 85.0
 SUGGEST_SCORE = 60.0
 # How many trigram-sharing keys are scored in full; plenty for a typo or a partial word.
 MAX_SCORED = 300
+# Trigrams are counted rarest first until this many postings are counted: common ones ("gmb", "ing", " co")
+# hold tens of thousands of keys each, cost most of the time and tell little about which key is meant.
+MAX_POSTINGS = 20_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class NameIndex:
         self._postings: dict[str, array] = {}
         self.max_row_id = 0
         self._lock = threading.Lock()
+        # Parsing one line asks for the same query up to five times (typo_match, then closest).
+        self._recent: dict[str, tuple[int, list[str]]] = {}
 
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
@@ -91,16 +96,28 @@ class NameIndex:
 
     def _candidates(self, query: str) -> list[str]:
         """Keys sharing the most trigrams with the query, the rarest trigrams counted first."""
+        recent = self._recent.get(query)
+        if recent is not None and recent[0] == len(self._keys):
+            return recent[1]
         grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
         counts: Counter[int] = Counter()
+        counted = volume = 0
         for gram in grams:
             posting = self._postings.get(gram)
-            if posting is not None:
-                counts.update(posting)
-        needed = max(1, len(grams) // 3)
+            if posting is None:
+                continue
+            if counted and volume + len(posting) > MAX_POSTINGS:
+                break
+            counts.update(posting)
+            counted, volume = counted + 1, volume + len(posting)
+        needed = max(1, counted // 3)
         best = [position for position, hits in counts.most_common(MAX_SCORED) if hits >= needed]
         keys = self._keys
-        return [keys[position] for position in best]
+        found = [keys[position] for position in best]
+        if len(self._recent) >= 256:
+            self._recent.clear()
+        self._recent[query] = (len(keys), found)
+        return found
 
     def closest(
         self,

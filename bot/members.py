@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.capture import Author
 from storage import workspaces as workspace_store
+from storage.models import Member
 
 PROFILE_MAX_AGE = timedelta(days=1)
 
@@ -40,8 +41,7 @@ def author_for(
 ) -> Author:
     """The acting member; their profile is fetched the first time and once a day after that."""
     member = workspace_store.member(session, workspace_id, user_id)
-    stale = member is None or member.refreshed_at is None or now - member.refreshed_at > PROFILE_MAX_AGE
-    if stale:
+    if is_stale(member, now):
         profile = fetch_profile(user_id)
         if profile is not None:
             member = workspace_store.save_member_profile(
@@ -57,6 +57,20 @@ def author_for(
             )
     tz = zone(member.tz if member else None, default_tz)
     return Author(user_id=user_id, tz=tz, department=member.department if member else None)
+
+
+def is_stale(member: Member | None, now: datetime) -> bool:
+    return member is None or member.refreshed_at is None or now - member.refreshed_at > PROFILE_MAX_AGE
+
+
+def fresh_author(
+    session: Session, workspace_id: int, user_id: str, *, default_tz: ZoneInfo, now: datetime
+) -> Author | None:
+    """The acting member from the store alone (no write, no Slack call), or None when their profile is due."""
+    member = workspace_store.member(session, workspace_id, user_id)
+    if member is None or is_stale(member, now):
+        return None
+    return Author(user_id=user_id, tz=zone(member.tz, default_tz), department=member.department)
 
 
 def zone(name: str | None, default: ZoneInfo) -> ZoneInfo:

@@ -114,13 +114,15 @@ def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
     if match and match.start() <= MAX_CUSTOMER_CHARS:
         head = plain[: match.start()].strip()
         if len(head.split()) <= MAX_CUSTOMER_WORDS and fold(head):
-            return head, plain[match.end() :], True
+            # A colon later in the line ("Acme GmbH site visit: ...") must not hide the known name it starts with.
+            known = None if names.exact(head) or names.typo_match(head) else _known_prefix(plain, names)
+            if known is None:
+                return head, plain[match.end() :], True
+            return known
+    known = _known_prefix(plain, names)
+    if known is not None:
+        return known
     tokens = list(re.finditer(r"\S+", plain))
-    for count in range(min(MAX_CUSTOMER_WORDS, len(tokens)), 0, -1):
-        end = tokens[count - 1].end()
-        head = plain[:end].rstrip(",;.")
-        if names.exact(head):
-            return head, plain[end:], False
     for count in range(min(3, len(tokens)), 0, -1):
         end = tokens[count - 1].end()
         head = plain[:end].rstrip(",;.")
@@ -131,6 +133,17 @@ def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
     head_count = _capitalised_lead(tokens)
     end = tokens[head_count - 1].end()
     return plain[:end].rstrip(",;."), plain[end:], False
+
+
+def _known_prefix(plain: str, names: NameLookup) -> tuple[str, str, bool] | None:
+    """The longest known name the line starts with: "Acme GmbH site visit: ..." is about Acme GmbH."""
+    tokens = list(re.finditer(r"\S+", plain))
+    for count in range(min(MAX_CUSTOMER_WORDS, len(tokens)), 0, -1):
+        end = tokens[count - 1].end()
+        head = plain[:end].rstrip(",;.")
+        if names.exact(head):
+            return head, plain[end:], False
+    return None
 
 
 def _capitalised_lead(tokens: list[re.Match[str]]) -> int:

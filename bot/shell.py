@@ -37,6 +37,7 @@ from bot import blocks as bot_blocks
 from bot import followup
 from bot.app import build_app, web_client
 from bot.config import Settings
+from bot.dispatch import Dispatcher, DispatchOptions, dispatch_client
 from bot.runtime import Runtime
 from bot.simulator import Reply, SlackSimulator, dispatch_transport
 from bot.slack_standin import RecordedCall, SlackStandIn
@@ -441,6 +442,13 @@ class Shell:
             )
             self.standin.subscribe(self._record)
             followup.warm_up()
+            # Moving the clock is how nudges and digests come due here: one dispatch pass at the new time.
+            dispatcher = Dispatcher(
+                self.runtime,
+                dispatch_client(BOT_TOKEN, self.standin.api_url, timeout=5),
+                options=DispatchOptions(conversation_interval=0.0, admin_channel=settings.admin_channel),
+            )
+            self.clock_hooks.append(dispatcher.run_pass)
         except BaseException:
             self.close()
             raise

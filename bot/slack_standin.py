@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +49,8 @@ class RecordedCall:
     at: float
     status: int
     ok: bool = True
+    # The body it was answered with, e.g. the `ts` and `channel` of a posted message.
+    response: dict[str, Any] = field(default_factory=dict)
 
 
 class _SlackError(Exception):
@@ -359,6 +364,113 @@ class _FaultPlan:
         return None
 
 
+class _Bucket:
+    """A token bucket: `capacity` calls at once, refilled at `rate` a second."""
+
+    def __init__(self, rate: float, capacity: float, now: float) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = capacity
+        self.at = now
+
+    def refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self) -> float:
+        """Seconds until one token is there (0 when one is there now)."""
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+class _RateLimits:
+    """Slack's posting limits: about one message a second per conversation, and a workspace-wide cap.
+
+    A call over either limit is answered 429 with a Retry-After in whole seconds, as Slack does, and uses
+    up nothing, so a client that waits as told gets through.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._limits: dict[str, tuple[float, float]] = {}
+        self._workspace: dict[str, _Bucket] = {}
+        self._channels: dict[tuple[str, str], _Bucket] = {}
+
+    def configure(self, method: str, per_channel: float, workspace: float, burst: float) -> None:
+        with self._lock:
+            self._workspace.pop(method, None)
+            self._channels = {k: v for k, v in self._channels.items() if k[0] != method}
+            if per_channel > 0 or workspace > 0:
+                self._limits[method] = (per_channel, workspace, burst)
+            else:
+                self._limits.pop(method, None)
+
+    def retry_after(self, method: str, channel: str | None) -> int | None:
+        """None when the call may go ahead (and is counted), else the seconds to wait."""
+        with self._lock:
+            limits = self._limits.get(method)
+            if limits is None:
+                return None
+            per_channel, workspace, burst = limits
+            now = time.monotonic()
+            buckets = []
+            if workspace > 0:
+                buckets.append(self._bucket(self._workspace, method, workspace, burst, now))
+            if per_channel > 0 and channel:
+                buckets.append(self._bucket(self._channels, (method, channel), per_channel, burst, now))
+            wait = max((b.wait() for b in buckets), default=0.0)
+            if wait > 0:
+                return max(1, math.ceil(wait))
+            for bucket in buckets:
+                bucket.tokens -= 1
+            return None
+
+    @staticmethod
+    def _bucket(buckets: dict[Any, _Bucket], key: Any, rate: float, burst: float, now: float) -> _Bucket:
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = _Bucket(rate, max(1.0, rate * burst), now)
+        bucket.refill(now)
+        return bucket
+
+
+class _Gate:
+    """Holds calls to some methods unanswered until released, like a Slack that stalls for a moment."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._held: set[str] = set()
+
+    def hold(self, method: str) -> None:
+        with self._changed:
+            self._held.add(method)
+
+    def release(self, method: str | None = None) -> None:
+        with self._changed:
+            if method is None:
+                self._held.clear()
+            else:
+                self._held.discard(method)
+            self._changed.notify_all()
+
+    def pass_through(self, method: str) -> bool:
+        """Wait while `method` is held; True when this call was held at all."""
+        with self._changed:
+            if method not in self._held:
+                return False
+            while method in self._held:
+                self._changed.wait()
+            return True
+
+
+def _peer_closed(connection: socket.socket) -> bool:
+    """Whether the client hung up (a process that died closes its sockets)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 class _StandInServer(ThreadingHTTPServer):
     daemon_threads = True
     # Tests start and stop many stand-ins; do not let TIME_WAIT sockets block a rebind.
@@ -387,7 +499,11 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             content_type=self.headers.get("Content-Type", ""),
             authorization=self.headers.get("Authorization"),
+            peer_closed=lambda: _peer_closed(self.connection),
         )
+        if reply is None:  # held, and its client gave up meanwhile: never processed, as if lost on the way
+            self.close_connection = True
+            return
         payload = json.dumps(reply.body).encode("utf-8")
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -449,6 +565,9 @@ class SlackStandIn:
         self.bot_user_id = bot_user_id
         self._workspace = _Workspace(team_id, bot_user_id)
         self._faults = _FaultPlan()
+        self._rate_limits = _RateLimits()
+        self._gate = _Gate()
+        self.dropped = 0
         self._calls: list[RecordedCall] = []
         self._calls_changed = threading.Condition()
         self._subscribers: list[Callable[[RecordedCall], None]] = []
@@ -475,6 +594,7 @@ class SlackStandIn:
     def stop(self) -> None:
         if self._server is None:
             return
+        self._gate.release()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -569,6 +689,27 @@ class SlackStandIn:
         """Fail a seeded-random share of calls to `method` (None: every method); rate 0 turns it off."""
         self._faults.set_rate(method, rate, status, seed)
 
+    def limit_rate(
+        self,
+        per_channel_per_second: float = 1,
+        workspace_per_second: float = 50,
+        method: str = "chat.postMessage",
+        burst: float = 1.0,
+    ) -> None:
+        """Answer calls to `method` over Slack's posting limits with 429 and a Retry-After; 0 and 0 turn it off.
+
+        Per channel: about one message a second in one conversation (a DM with a person is one). Workspace:
+        a cap on all of them together. Each allows a burst of `burst` seconds' worth (at least one call).
+        """
+        self._rate_limits.configure(method, per_channel_per_second, workspace_per_second, burst)
+
+    def hold(self, method: str) -> None:
+        """Leave calls to `method` unanswered until `release`; a held call whose client died meanwhile is dropped."""
+        self._gate.hold(method)
+
+    def release(self, method: str | None = None) -> None:
+        self._gate.release(method)
+
     # --- recording ---
 
     @property
@@ -608,7 +749,15 @@ class SlackStandIn:
 
     # --- request handling (server threads) ---
 
-    def _handle(self, *, path: str, body: bytes, content_type: str, authorization: str | None) -> _Reply:
+    def _handle(
+        self,
+        *,
+        path: str,
+        body: bytes,
+        content_type: str,
+        authorization: str | None,
+        peer_closed: Callable[[], bool] = lambda: False,
+    ) -> _Reply | None:
         url = urlsplit(path)
         params = _parse_params(url.query, body, content_type)
         param_token = params.pop("token", None)
@@ -616,7 +765,11 @@ class SlackStandIn:
         method = self._method_for(url.path, params)
         if method is None:
             return _Reply(404, {"ok": False, "error": "unknown_path"})
-        reply = self._faults.take(method) or self._answer(method, params)
+        if self._gate.pass_through(method) and peer_closed():
+            with self._calls_changed:
+                self.dropped += 1
+            return None
+        reply = self._faults.take(method) or self._limited(method, params) or self._answer(method, params)
         call = RecordedCall(
             method=method,
             params=params,
@@ -625,9 +778,17 @@ class SlackStandIn:
             at=time.time(),
             status=reply.status,
             ok=reply.ok,
+            response=reply.body,
         )
         self._record(call)
         return reply
+
+    def _limited(self, method: str, params: dict[str, Any]) -> _Reply | None:
+        channel = params.get("channel")
+        if isinstance(channel, str) and _is_user_id(channel):
+            channel = _dm_channel(channel)
+        retry_after = self._rate_limits.retry_after(method, channel if isinstance(channel, str) else None)
+        return None if retry_after is None else _failure_reply(429, None, retry_after)
 
     @staticmethod
     def _method_for(path: str, params: dict[str, Any]) -> str | None:

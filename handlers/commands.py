@@ -6,7 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import blocks, capture, followups
-from handlers.common import acting, logged_reply, runtime
+from handlers.common import acting, known_acting, logged_reply, profile_fetcher, runtime
 from handlers.views import open_log_modal
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -27,9 +27,21 @@ def log_command(ack: Ack, command: dict, context: BoltContext, client: WebClient
 def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, channel_id: str | None) -> dict:
     """Save one line and render the reply; shared by `/log` and its *Try again* button."""
     rt = runtime(context)
+    now = rt.now()
+    # SQLite has one write lock for all processes: hold it for the inserts only, never while matching names
+    # or waiting for Slack. Reads run in deferred transactions, which no writer blocks (WAL).
+    with rt.readers.begin() as session:
+        found = known_acting(session, context, user_id)
+    if found is None:  # first contact, or the profile's daily refresh: ask Slack before taking the write lock
+        profile = profile_fetcher(client)(user_id)
+        with rt.sessions.begin() as session:
+            found = acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
+    workspace_id, author = found
+    with rt.readers.begin() as session:
+        plan = capture.plan_line(session, rt.indexes, workspace_id, author, text, now=now)
     with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
-        outcome = capture.log_line(session, rt.indexes, workspace_id, author, text, now=rt.now(), channel_id=channel_id)
+        outcome = capture.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
+    with rt.readers.begin() as session:
         outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     return logged_reply(outcome, author)
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.capture import Author, LogOutcome
-from bot.members import Profile, ProfileFetcher, author_for
+from bot.members import Profile, ProfileFetcher, author_for, fresh_author
 from bot.runtime import Runtime
-from storage.workspaces import workspace_for_team
+from storage.workspaces import find_workspace, workspace_for_team
 
 logger = logging.getLogger(__name__)
 PROFILE_TIMEOUT_S = 2
@@ -43,7 +43,13 @@ def profile_fetcher(client: WebClient) -> ProfileFetcher:
     return fetch
 
 
-def acting(session: Session, context: BoltContext, client: WebClient, user_id: str) -> tuple[int, Author]:
+def acting(
+    session: Session,
+    context: BoltContext,
+    client: WebClient,
+    user_id: str,
+    fetch_profile: ProfileFetcher | None = None,
+) -> tuple[int, Author]:
     """The workspace row id and the acting member, both scoped to the request's team."""
     rt = runtime(context)
     workspace = workspace_for_team(session, context.team_id or "", context.enterprise_id)
@@ -51,11 +57,21 @@ def acting(session: Session, context: BoltContext, client: WebClient, user_id: s
         session,
         workspace.id,
         user_id,
-        profile_fetcher(client),
+        fetch_profile or profile_fetcher(client),
         default_tz=rt.settings.default_tz,
         now=rt.now(),
     )
     return workspace.id, author
+
+
+def known_acting(session: Session, context: BoltContext, user_id: str) -> tuple[int, Author] | None:
+    """acting() from reads alone; None on first contact or when the profile is due (then call acting())."""
+    rt = runtime(context)
+    workspace = find_workspace(session, context.team_id) if context.team_id else None
+    if workspace is None:
+        return None
+    author = fresh_author(session, workspace.id, user_id, default_tz=rt.settings.default_tz, now=rt.now())
+    return None if author is None else (workspace.id, author)
 
 
 def logged_reply(outcome: LogOutcome, author: Author, note: str | None = None) -> dict[str, Any]:

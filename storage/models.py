@@ -91,7 +91,11 @@ class Member(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
-    __table_args__ = (Index("ix_customers_workspace_name", "workspace_id", "name"),)
+    __table_args__ = (
+        Index("ix_customers_workspace_name", "workspace_id", "name"),
+        # storage.followups.customer_ids_merged_into runs on every /log: without it, a scan of every customer.
+        Index("ix_customers_merged_into", "workspace_id", "merged_into_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))

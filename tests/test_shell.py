@@ -350,7 +350,7 @@ def test_a_failing_listener_is_reported_in_one_line(run_shell: Run, monkeypatch:
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("bot.capture.log_line", broken)
+    monkeypatch.setattr("bot.capture.plan_line", broken)
     out = run_shell("/log Acme: call")
 
     reply = after(out, "/log Acme: call")

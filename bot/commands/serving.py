@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from slack_bolt import App
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import followup
 from bot.app import build_app
+from bot.commands import scheduling
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.server import GunicornServer, wsgi_app
@@ -34,9 +36,14 @@ def warmed_app(settings: Settings) -> tuple[Runtime, App]:
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     open_store(settings).dispose()  # fail here, with one clear line, rather than in every worker
+    with_scheduler = getattr(args, "with_scheduler", False)
+    # Workers are forked from this process, so the scheduler runs in one of them (elected by a lock), never here.
+    lock_path = scheduling.election_lock_path(os.getpid())
 
     def load():
         rt, app = warmed_app(settings)
+        if with_scheduler:
+            scheduling.start_if_elected(rt, lock_path)
         return wsgi_app(app, rt.engine)
 
     options = {
@@ -47,6 +54,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         "timeout": 30,
         "accesslog": "-",
     }
+    if with_scheduler:
+        options["worker_exit"] = lambda server, worker: scheduling.stop_in_process()
+        options["on_exit"] = lambda server: scheduling.remove_election_lock(lock_path)
     GunicornServer(load, options).run()
     return 0
 

@@ -1,0 +1,147 @@
+"""`touchpoint scheduler`, `touchpoint nudge --once`, and the scheduler inside `touchpoint serve --with-scheduler`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from bot import scheduler as ticking
+from bot.config import Settings
+from bot.dispatch import Dispatcher, DispatchOptions, dispatch_client, new_worker_id
+from bot.runtime import Runtime
+from bot.store import open_store
+
+logger = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+
+
+def dispatch_options(args: argparse.Namespace, settings: Settings) -> DispatchOptions:
+    return DispatchOptions(
+        lease=timedelta(seconds=max(1.0, args.lease)),
+        messages_per_second=args.rate or settings.slack_messages_per_second,
+        senders=max(1, args.senders),
+        backoff=timedelta(seconds=max(0.1, args.backoff)),
+        admin_channel=settings.admin_channel,
+    )
+
+
+def make_dispatcher(rt: Runtime, options: DispatchOptions) -> Dispatcher:
+    settings = rt.settings
+    client = dispatch_client(settings.slack_bot_token, settings.slack_api_url, options.http_timeout)
+    return Dispatcher(rt, client, worker_id=new_worker_id(), options=options)
+
+
+def scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require("SLACK_BOT_TOKEN")
+    rt = Runtime(settings=settings, engine=open_store(settings))
+    dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
+    blocking = ticking.build_scheduler(
+        dispatcher, background=False, nudge_every=args.every, digest_every=args.digest_every
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("stopping: finishing the messages under way, giving the rest back")
+        ticking.stop(blocking, dispatcher)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    options = dispatcher.options
+    print(
+        f"touchpoint scheduler {dispatcher.worker_id}: nudges every {args.every:g} s, "
+        f"digests every {args.digest_every:g} s, {options.messages_per_second:g} messages/s, "
+        f"lease {options.lease.total_seconds():g} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    blocking.start()
+    rt.engine.dispose()
+    return 0
+
+
+def nudge(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.once:
+        print("touchpoint: nudge runs one pass and exits: add --once (`touchpoint scheduler` runs on)", file=sys.stderr)
+        return EXIT_USAGE
+    settings.require("SLACK_BOT_TOKEN")
+    at = None
+    if args.at:
+        try:
+            at = read_instant(args.at, settings)
+        except ValueError:
+            expected = "it should be an ISO 8601 instant such as 2026-11-27T09:00+01:00"
+            print(f"touchpoint: --at is {args.at!r}; {expected}", file=sys.stderr)
+            return EXIT_USAGE
+    rt = Runtime(settings=settings, engine=open_store(settings))
+    dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
+    report = dispatcher.run_pass(at or rt.now())
+    rt.engine.dispose()
+    print(report.summary())
+    # Failures are not lost (they are retried later, by this command or a scheduler), so the pass itself succeeded.
+    return 0
+
+
+def read_instant(text: str, settings: Settings) -> datetime:
+    """An ISO 8601 instant; without an offset it is read in DEFAULT_TZ."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.default_tz)
+    return moment.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Inside `touchpoint serve --with-scheduler`
+# --------------------------------------------------------------------------------------------------------
+
+# What this gunicorn worker runs, to be stopped when it exits.
+_running: list[tuple[BaseScheduler, Dispatcher]] = []
+
+
+def election_lock_path(master_pid: int) -> str:
+    return os.path.join(tempfile.gettempdir(), f"touchpoint-scheduler-{master_pid}.lock")
+
+
+def start_if_elected(rt: Runtime, lock_path: str) -> bool:
+    """In a gunicorn worker: run the scheduler here if no other worker of this server does.
+
+    Exactly one worker per `serve` holds the lock; it goes with the worker's death (the OS releases it), and
+    the worker gunicorn starts in its place takes it. Forking a master that runs threads is avoided this way.
+    """
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    # The descriptor stays open for the worker's life: closing it would let another worker in.
+    settings = rt.settings
+    options = DispatchOptions(
+        messages_per_second=settings.slack_messages_per_second, admin_channel=settings.admin_channel
+    )
+    dispatcher = make_dispatcher(rt, options)
+    background = ticking.build_scheduler(dispatcher, background=True)
+    background.start()
+    _running.append((background, dispatcher))
+    logger.info("scheduler %s runs in worker %d", dispatcher.worker_id, os.getpid())
+    return True
+
+
+def stop_in_process() -> None:
+    while _running:
+        background, dispatcher = _running.pop()
+        ticking.stop(background, dispatcher)
+
+
+def remove_election_lock(lock_path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(lock_path)

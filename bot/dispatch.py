@@ -1,0 +1,942 @@
+"""The dispatcher: due follow-ups to Slack once each, on time, within Slack's limits, whatever fails.
+
+A pass claims due follow-ups per person with a lease (storage.dispatch), hands each person to a few sender
+threads, and keeps claiming as the senders free up, until nothing due is left. A sender posts one message
+(a nudge, or one catch-up when a person has more than three due at once) and marks the rows nudged in its own
+short transaction right after Slack accepted it. Every send first checks the lease is still ours with a
+margin longer than the send can take, so a lease that ran out is never raced.
+
+Slack's limits are kept by a pacer shared by the process's senders: about one message a second in one
+conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
+a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
+While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
+
+The morning digest is claimed per member per local day. Follow-ups falling due earlier that day are left
+to it (deferred), so nobody gets a nudge at 09:00:00 and a digest at 09:00:05 about the same thing.
+
+Time is a parameter: a pass is given `now` (what is due, what the local day is), and leases are read
+from the runtime's clock, so tests move a clock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from bot.blocks import Message, mrkdwn
+from bot.blocks.followups import catch_up_message, digest_message, nudge_message
+from bot.followups import FollowUpView
+from bot.members import zone
+from bot.runtime import Runtime
+from storage import dispatch as store
+from storage.followups import follow_up_views
+
+logger = logging.getLogger(__name__)
+
+# More than this many due at once for one person: one catch-up message instead of separate nudges.
+CATCH_UP_AFTER = 3
+# A digest is still sent this long after its hour (a slow tick, Slack refusing for a while); later than that
+# the day's digest is skipped and what it would have covered is nudged on its own.
+DIGEST_LATEST = timedelta(hours=1)
+# While a digest is due but not yet sent, what it covers is looked at again this often.
+DIGEST_RECHECK = timedelta(minutes=2)
+# When the digest is this close, whatever is due waits for it, even if it fell due on an earlier day.
+DIGEST_SOON = timedelta(minutes=15)
+# A departed person's follow-up with no owner and no admin channel to go to is looked at again after this.
+PARKED_FOR = timedelta(hours=1)
+# A message Slack keeps rate-limiting is given up (and backed off) after this many 429s in a row.
+MAX_RATE_LIMITED = 10
+# What a DM to someone who left the workspace (or never was in it) is answered with.
+DEPARTED_ERRORS = frozenset({"user_not_found", "account_inactive", "channel_not_found", "user_disabled"})
+# Message metadata names the follow-ups a message is about, so they can be counted wherever it is read.
+METADATA_EVENT = "touchpoint_follow_ups"
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    # How long a claim holds without being renewed: a process that died is taken over after at most this.
+    lease: timedelta = timedelta(seconds=60)
+    # Messages a second this process sends in the workspace; Slack publishes no number, 50 is well inside it.
+    messages_per_second: float = 50.0
+    # Seconds between two messages in one conversation (Slack: about one a second), with a little to spare.
+    conversation_interval: float = 1.05
+    senders: int = 8
+    # First retry delay after a failure; doubled per failed attempt up to `max_backoff`.
+    backoff: timedelta = timedelta(seconds=15)
+    max_backoff: timedelta = timedelta(minutes=30)
+    # People claimed per transaction, and how many may wait in the queue before claiming more.
+    claim_batch: int = 100
+    admin_channel: str | None = None
+
+    @property
+    def http_timeout(self) -> float:
+        return min(10.0, self.lease.total_seconds() / 4)
+
+    @property
+    def lease_margin(self) -> timedelta:
+        """A send starts only with at least this much lease left: the request, plus committing the mark."""
+        return timedelta(seconds=self.http_timeout + 2)
+
+    @property
+    def heartbeat(self) -> float:
+        """How often leases of waiting rows are renewed, so they never come closer to their end than the margin."""
+        return max(0.2, (self.lease - self.lease_margin).total_seconds() / 3)
+
+
+def new_worker_id() -> str:
+    """Unique per process, and readable in the store: host, pid and a random tail (pids are reused)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def dispatch_client(token: str | None, base_url: str, timeout: float) -> WebClient:
+    """A Web API client that retries nothing by itself: the dispatcher decides how to wait and what to release."""
+    return WebClient(token=token, base_url=base_url, timeout=max(1, round(timeout)), retry_handlers=[])
+
+
+# --------------------------------------------------------------------------------------------------------
+# What is due when: plain functions of `now`
+# --------------------------------------------------------------------------------------------------------
+
+
+def digest_moment(day: date, hour: int, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock_time(hour), tzinfo=tz).astimezone(UTC)
+
+
+def pending_digest(person: store.Recipient | None, now: datetime, default_tz: ZoneInfo) -> datetime | None:
+    """The moment of this person's digest today while it is still to come or going out, else None.
+
+    None on weekends, with the digest off, for someone who left, once today's went, and once it is too late.
+    """
+    if person is None or not person.digest_enabled or person.deleted:
+        return None
+    tz = zone(person.tz, default_tz)
+    today = now.astimezone(tz).date()
+    if today.weekday() >= 5 or (person.digest_sent_on is not None and person.digest_sent_on >= today):
+        return None
+    moment = digest_moment(today, person.digest_hour, tz)
+    return moment if now < moment + DIGEST_LATEST else None
+
+
+def digest_due(person: store.Recipient, now: datetime, default_tz: ZoneInfo) -> date | None:
+    """The local day whose digest should go now, if one should."""
+    moment = pending_digest(person, now, default_tz)
+    if moment is None or now < moment:
+        return None
+    return now.astimezone(zone(person.tz, default_tz)).date()
+
+
+def deferred_until(
+    due_at: datetime, person: store.Recipient | None, now: datetime, default_tz: ZoneInfo
+) -> datetime | None:
+    """When a follow-up the person's digest will cover should be looked at again, or None to nudge it now.
+
+    The digest covers what falls due earlier that day (the night, the early morning), and anything due at all
+    once it is close. Something late from an earlier day (the scheduler was down) is not held for hours.
+    """
+    moment = pending_digest(person, now, default_tz)
+    if moment is None or person is None or due_at > moment:
+        return None
+    tz = zone(person.tz, default_tz)
+    earlier_day = due_at.astimezone(tz).date() != moment.astimezone(tz).date()
+    if earlier_day and moment - now > DIGEST_SOON:
+        return None
+    return moment if now < moment else min(now + DIGEST_RECHECK, moment + DIGEST_LATEST)
+
+
+def message_groups(ids: Sequence[int]) -> list[list[int]]:
+    """Which follow-ups go in which message: one each, or all in one catch-up when there are many."""
+    return [list(ids)] if len(ids) > CATCH_UP_AFTER else [[i] for i in ids]
+
+
+def backoff_delay(attempts: int, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
+    """Exponential, capped, and jittered so that rows that failed together are not retried together."""
+    return min(cap, base * 2 ** max(0, attempts - 1)) * rng.uniform(0.8, 1.2)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Pacing and the senders
+# --------------------------------------------------------------------------------------------------------
+
+
+class Pacer:
+    """Slack's posting limits for one process: a workspace-wide rate, and a gap between two messages to one
+    conversation.
+
+    A sender books a slot and is told how long until it; it waits (queued, not sleeping in a thread) and
+    then sends. Slots are booked only for conversations that are ready, so one person's second message
+    never holds up everyone else's first. A 429 pauses everything for its Retry-After and voids the slots
+    booked before it; it also halves this process's rate, which then creeps back up (other processes may be
+    sending into the same workspace: this is how they come to share its limit instead of taking turns being
+    refused).
+    """
+
+    # From half the rate back to all of it after this long without a 429.
+    RECOVERY_S = 15.0
+
+    def __init__(
+        self, per_second: float, conversation_interval: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._monotonic = monotonic
+        self._max_rate = per_second
+        self._rate = per_second
+        self._conversation_interval = conversation_interval
+        self._lock = threading.Lock()
+        self._theoretical = 0.0  # the generic cell rate algorithm's next slot
+        self._conversations: dict[str, float] = {}
+        self._paused_until = 0.0
+        self._epoch = 0
+        self._last = monotonic()
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def book(self, conversation: str) -> tuple[float, int | None]:
+        """(seconds to wait, ticket): with a ticket, send after the wait; without, ask again after it."""
+        with self._lock:
+            now = self._monotonic()
+            ready = max(self._paused_until, self._conversations.get(conversation, 0.0))
+            if ready > now:
+                return ready - now, None
+            interval, tolerance = self._spacing(now)
+            slot = max(now, self._theoretical - tolerance)
+            self._theoretical = max(self._theoretical, slot) + interval
+            self._conversations[conversation] = slot + self._conversation_interval
+            if len(self._conversations) > 10_000:
+                self._conversations = {k: v for k, v in self._conversations.items() if v > now}
+            return slot - now, self._epoch
+
+    def _spacing(self, now: float) -> tuple[float, float]:
+        """The gap between two slots at the current rate, and the burst allowed (a fifth of a second's worth)."""
+        if self._max_rate <= 0:
+            return 0.0, 0.0
+        self._rate = min(self._max_rate, self._rate + (now - self._last) * self._max_rate / 2 / self.RECOVERY_S)
+        self._last = now
+        interval = 1 / self._rate
+        return interval, interval * max(0.0, self._rate / 5 - 1)
+
+    def valid(self, ticket: int | None) -> bool:
+        """Whether a booked slot still holds (no 429 came in since it was booked)."""
+        with self._lock:
+            return ticket is not None and ticket == self._epoch
+
+    def pause(self, seconds: float) -> None:
+        """Slack said 429: nothing goes from this process before Retry-After, whichever conversation it is for."""
+        with self._lock:
+            now = self._monotonic()
+            until = now + seconds
+            if until > self._paused_until:
+                # One cut per refusal episode: the senders refused together with this one do not cut it again.
+                if self._max_rate > 0 and now >= self._paused_until:
+                    self._spacing(now)
+                    self._rate = max(self._max_rate / 20, self._rate / 2)
+                    self._last = until
+                self._paused_until = until
+                self._theoretical = until
+                self._epoch += 1
+
+
+class _Paced:
+    """A job's place in the pacer's queue: book a slot, wait for it, then go."""
+
+    def __init__(self, pacer: Pacer, conversation: str) -> None:
+        self.pacer = pacer
+        self.conversation = conversation
+        self.ticket: int | None = None
+
+    def wait(self) -> float:
+        """Seconds to wait before sending; 0 means send now (the slot is used up)."""
+        if not self.pacer.valid(self.ticket):
+            delay, self.ticket = self.pacer.book(self.conversation)
+            if delay > 0 or self.ticket is None:
+                return max(delay, 0.001)
+        self.ticket = None
+        return 0.0
+
+
+class Job(Protocol):
+    def step(self) -> float | None:
+        """Do the next bit of work; seconds until it should run again, or None when it is finished."""
+
+
+class Outbox:
+    """A few sender threads running jobs, each job when it is ready. Threads start with the first job."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._threads = threads
+        self._name = name
+        self._changed = threading.Condition()
+        self._ready: list[tuple[float, int, Job]] = []
+        self._order = itertools.count()
+        self._running = 0
+        self._closed = False
+        self._workers: list[threading.Thread] = []
+
+    def put(self, job: Job, delay: float = 0.0) -> None:
+        with self._changed:
+            heapq.heappush(self._ready, (time.monotonic() + delay, next(self._order), job))
+            self._changed.notify_all()
+            if not self._workers:
+                self._start()
+
+    def outstanding(self) -> int:
+        with self._changed:
+            return len(self._ready) + self._running
+
+    def wait(self, timeout: float) -> None:
+        """Until a job finished or was added, or `timeout` passed."""
+        with self._changed:
+            self._changed.wait(timeout)
+
+    def finish(self) -> None:
+        """Run what is queued to the end, then stop the threads."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        for worker in self._workers:
+            worker.join()
+
+    def _start(self) -> None:
+        for n in range(self._threads):
+            worker = threading.Thread(target=self._work, name=f"{self._name}-{n}", daemon=True)
+            self._workers.append(worker)
+            worker.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._next()
+            if job is None:
+                return
+            again: float | None = None
+            try:
+                again = job.step()
+            except Exception:
+                logger.exception("dispatch job failed")
+            with self._changed:
+                self._running -= 1
+                if again is not None:
+                    heapq.heappush(self._ready, (time.monotonic() + again, next(self._order), job))
+                self._changed.notify_all()
+
+    def _next(self) -> Job | None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                if self._ready and self._ready[0][0] <= now:
+                    _, _, job = heapq.heappop(self._ready)
+                    self._running += 1
+                    return job
+                if self._closed and not self._ready and self._running == 0:
+                    self._changed.notify_all()
+                    return None
+                self._changed.wait(self._ready[0][0] - now if self._ready else None)
+
+
+# --------------------------------------------------------------------------------------------------------
+# A pass
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PassReport:
+    nudges: int = 0
+    catch_ups: int = 0
+    digests: int = 0
+    failed: int = 0
+    reassigned: int = 0
+    to_admin_channel: int = 0
+    parked: int = 0
+    deferred: int = 0
+
+    def __add__(self, other: PassReport) -> PassReport:
+        return PassReport(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    @property
+    def messages(self) -> int:
+        return self.nudges + self.catch_ups + self.digests + self.to_admin_channel
+
+    def summary(self) -> str:
+        text = (
+            f"sent {_count(self.nudges, 'nudge')}, {_count(self.catch_ups, 'catch-up')}, "
+            f"{_count(self.digests, 'digest')}; {self.failed} failed"
+        )
+        extras = [
+            f"{self.reassigned} reassigned" if self.reassigned else "",
+            f"{self.to_admin_channel} to the admin channel" if self.to_admin_channel else "",
+            f"{self.parked} with nowhere to go" if self.parked else "",
+            f"{self.deferred} left to the digest" if self.deferred else "",
+        ]
+        extras = [e for e in extras if e]
+        return text + (f"; {', '.join(extras)}" if extras else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Pass:
+    """One pass's shared state: what is due, the senders, the tally, and the rows it holds claimed."""
+
+    now: datetime
+    outbox: Outbox
+    report: PassReport = field(default_factory=PassReport)
+    held: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            setattr(self.report, name, getattr(self.report, name) + n)
+
+    def hold(self, ids: Iterable[int]) -> None:
+        with self.lock:
+            self.held.update(ids)
+
+    def let_go(self, ids: Iterable[int]) -> None:
+        with self.lock:
+            self.held.difference_update(ids)
+
+    def holding(self) -> list[int]:
+        with self.lock:
+            return sorted(self.held)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        rt: Runtime,
+        client: WebClient,
+        *,
+        worker_id: str | None = None,
+        options: DispatchOptions | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.rt = rt
+        self.client = client
+        self.worker_id = worker_id or new_worker_id()
+        self.options = options or DispatchOptions()
+        self.pacer = Pacer(self.options.messages_per_second, self.options.conversation_interval)
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    @property
+    def default_tz(self) -> ZoneInfo:
+        return self.rt.settings.default_tz
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def clock(self) -> datetime:
+        return self.rt.clock()
+
+    def stop(self) -> None:
+        """Stop claiming; messages being sent finish, claimed rows not yet sent are given back at once."""
+        self._stopping.set()
+
+    def run_pass(self, now: datetime) -> PassReport:
+        """Everything due at `now`: the digests first, so what they cover is not nudged separately."""
+        return self.send_digests(now) + self.send_nudges(now)
+
+    # --- nudges ---
+
+    def send_nudges(self, now: datetime) -> PassReport:
+        run = _Pass(now=now, outbox=Outbox(self.options.senders, "nudges"))
+        try:
+            self._claim_until_done(run)
+        finally:
+            # Also when the store failed mid-pass: what was queued is sent (or fails on its own) first.
+            run.outbox.finish()
+            self._give_back(run)
+        return run.report
+
+    def _claim_until_done(self, run: _Pass) -> None:
+        beat = time.monotonic()
+        exhausted = False
+        while not self.stopping:
+            outstanding = run.outbox.outstanding()
+            # Once nothing was left to claim, look again only when the queue is empty: rows handed to an
+            # owner while it drained are due at once, and end the pass only when nothing is left.
+            if outstanding < self.options.claim_batch and (not exhausted or outstanding == 0):
+                claimed = self._claim(run)
+                idle = run.outbox.outstanding() == 0
+                if claimed == 0 and outstanding == 0 and idle:
+                    break
+                exhausted = claimed == 0
+                if claimed and idle:
+                    continue  # all of it was handed over or deferred: there may be more to claim at once
+            if time.monotonic() - beat >= self.options.heartbeat:
+                self._renew_leases(run)
+                beat = time.monotonic()
+            run.outbox.wait(min(0.25, self.options.heartbeat))
+
+    def _claim(self, run: _Pass) -> int:
+        lease_now = self.clock()
+        with self.rt.sessions.begin() as session:
+            people = store.lock_people_with_due_follow_ups(
+                session, due_by=run.now, now=lease_now, limit=self.options.claim_batch
+            )
+            rows = store.lock_due_follow_ups_of(session, people, due_by=run.now, now=lease_now)
+            members = store.recipients(session, people)
+            jobs = self._plan(session, run, rows, members, lease_now)
+        for job in jobs:
+            run.outbox.put(job)
+        return len(rows)
+
+    def _plan(
+        self,
+        session: Session,
+        run: _Pass,
+        rows: list[store.DueRow],
+        members: dict[store.Person, store.Recipient],
+        lease_now: datetime,
+    ) -> list[Job]:
+        """Within the claim: leave to the digest what it covers, settle people who left, claim the rest."""
+        by_person: dict[store.Person, list[store.DueRow]] = {}
+        for row in rows:
+            by_person.setdefault((row.workspace_id, row.assignee_user_id), []).append(row)
+        sendable = {
+            person: self._defer(session, run, person_rows, members.get(person))
+            for person, person_rows in by_person.items()
+        }
+        ids = [r.id for person_rows in sendable.values() for r in person_rows]
+        store.claim(session, ids, self.worker_id, lease_now + self.options.lease)
+        run.hold(ids)
+        jobs: list[Job] = []
+        for person, person_rows in sendable.items():
+            member = members.get(person)
+            if not person_rows:
+                continue
+            if member is not None and member.deleted:
+                job = self._settle_departed(session, run, person, person_rows, "left the workspace", lease_now)
+            else:
+                job = _Nudge(self, run, person, self._tz(member), person_rows)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _defer(
+        self, session: Session, run: _Pass, rows: list[store.DueRow], member: store.Recipient | None
+    ) -> list[store.DueRow]:
+        """Rows the digest will cover get a later look; the others are returned to be sent now."""
+        later: dict[datetime, list[int]] = {}
+        now_rows = []
+        for row in rows:
+            until = deferred_until(row.due_at, member, run.now, self.default_tz)
+            if until is None:
+                now_rows.append(row)
+            else:
+                later.setdefault(until, []).append(row.id)
+        for until, ids in later.items():
+            store.defer(session, ids, until)
+            run.count("deferred", len(ids))
+        return now_rows
+
+    def _settle_departed(
+        self,
+        session: Session,
+        run: _Pass,
+        person: store.Person,
+        rows: Sequence[store.DueRow],
+        reason: str,
+        now: datetime,
+    ) -> Job | None:
+        """Claimed rows of someone who left go to the customer's owner, else to the admin channel, else wait.
+
+        Returns the job posting to the admin channel, if any; every move is recorded in the audit trail.
+        """
+        workspace_id, user_id = person
+        owners = store.customer_owners(session, workspace_id, {r.customer_id for r in rows if r.customer_id})
+        gone = store.departed_user_ids(session, workspace_id, set(owners.values()))
+        moves, unowned = [], []
+        for row in rows:
+            owner = owners.get(row.customer_id) if row.customer_id else None
+            if owner and owner != user_id and owner not in gone:
+                moves.append((row.id, user_id, owner))
+            else:
+                unowned.append(row)
+        moved = store.reassign_claimed(session, workspace_id, moves, self.worker_id, now=now, reason=reason)
+        run.count("reassigned", moved)
+        run.let_go(i for i, _, _ in moves)
+        if not unowned:
+            return None
+        if self.options.admin_channel:
+            channel = self.options.admin_channel
+            return _Nudge(self, run, person, self.default_tz, unowned, admin_channel=channel, reason=reason)
+        ids = [r.id for r in unowned]
+        problem = f"assignee {reason}; the customer has no owner and ADMIN_CHANNEL is not set"
+        store.park(session, ids, self.worker_id, until=now + PARKED_FOR, error=problem)
+        run.let_go(ids)
+        run.count("parked", len(ids))
+        logger.warning("follow-ups %s of %s wait: %s", ids, user_id, problem)
+        return None
+
+    def _renew_leases(self, run: _Pass) -> None:
+        ids = run.holding()
+        if not ids:
+            return
+        try:
+            with self.rt.sessions.begin() as session:
+                store.extend_leases(session, ids, self.worker_id, self.clock() + self.options.lease)
+        except Exception:
+            # The rows are checked before each send, so a lease that runs out is only ever taken over, not raced.
+            logger.warning("could not renew %d leases", len(ids), exc_info=True)
+
+    def _give_back(self, run: _Pass) -> None:
+        """Rows claimed and never sent (a stop, a failure): free for any process now rather than at lease end."""
+        ids = run.holding()
+        if not ids:
+            return
+        try:
+            with self.rt.sessions.begin() as session:
+                store.release(session, ids, self.worker_id)
+        except Exception:
+            logger.warning("could not give back %d claims; their leases will run out", len(ids), exc_info=True)
+        run.let_go(ids)
+
+    def _tz(self, member: store.Recipient | None) -> ZoneInfo:
+        return zone(member.tz if member else None, self.default_tz)
+
+    def backoff_until(self, attempts: int) -> datetime:
+        with self._rng_lock:
+            delay = backoff_delay(attempts, self.options.backoff, self.options.max_backoff, self._rng)
+        return self.clock() + delay
+
+    # --- digests ---
+
+    def send_digests(self, now: datetime) -> PassReport:
+        run = _Pass(now=now, outbox=Outbox(self.options.senders, "digests"))
+        # No zone is more than 14 hours ahead of UTC, so nobody's today is later than this.
+        latest_day = (now + timedelta(hours=14)).date()
+        with self.rt.readers.begin() as session:
+            candidates = store.digest_candidates(session, latest_day=latest_day, before=now + timedelta(days=1))
+        try:
+            for member in candidates:
+                day = digest_due(member, now, self.default_tz)
+                if day is not None and not self.stopping:
+                    run.outbox.put(_Digest(self, run, member, day, self._tz(member)))
+        finally:
+            run.outbox.finish()
+        return run.report
+
+    # --- Slack ---
+
+    def post(self, channel: str, message: Message, ids: Sequence[int], kind: str) -> dict[str, Any]:
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"follow_up_ids": list(ids), "kind": kind}}
+        response = self.client.chat_postMessage(
+            channel=channel, text=message["text"], blocks=message["blocks"], metadata=metadata, unfurl_links=False
+        )
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = error.response.headers or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return max(1.0, float(value))
+            except ValueError:
+                break
+    return 1.0
+
+
+def _write(rt: Runtime, change: Callable[[Session], Any], attempts: int = 3) -> Any:
+    """A short write retried a moment later if the store hiccups: after a send, it is what stands between
+    Slack's acceptance and a second message."""
+    for attempt in range(attempts):
+        try:
+            with rt.sessions.begin() as session:
+                return change(session)
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            logger.warning("store write failed, trying again", exc_info=True)
+            time.sleep(0.2 * 3**attempt)
+
+
+class _Nudge:
+    """One person's claimed follow-ups: their nudges one by one, or one catch-up, to their DM or the admin channel."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        run: _Pass,
+        person: store.Person,
+        tz: ZoneInfo,
+        rows: Sequence[store.DueRow],
+        *,
+        admin_channel: str | None = None,
+        reason: str = "",
+    ) -> None:
+        self.d = dispatcher
+        self.run = run
+        self.workspace_id, self.user_id = person
+        self.tz = tz
+        self.rows = {r.id: r for r in rows}
+        self.groups = message_groups(list(self.rows))
+        self.admin_channel = admin_channel
+        # DMs are posted to the user id: Slack opens the conversation and answers with its D… id.
+        self.channel = admin_channel or self.user_id
+        self.reason = reason
+        self.paced = _Paced(dispatcher.pacer, self.channel)
+        self.rate_limited = 0
+
+    def step(self) -> float | None:
+        if self.d.stopping or not self.groups:
+            return None
+        wait = self.paced.wait()
+        if wait > 0:
+            return wait
+        try:
+            return self._send(self.groups[0])
+        except Exception as error:
+            logger.exception("nudging %s failed", self.groups[0])
+            self._failed(self.groups[0], f"{type(error).__name__}: {error}")
+            return self._next()
+
+    def _send(self, ids: list[int]) -> float | None:
+        d = self.d
+        lease_after = d.clock() + d.options.lease_margin
+        with d.rt.readers.begin() as session:
+            live = store.still_claimed(session, ids, d.worker_id, due_by=self.run.now, lease_after=lease_after)
+            views = follow_up_views(session, live)
+        if len(views) < len(ids):
+            # Done, snoozed or handed over meanwhile, or our lease is too short to send safely: not sent now.
+            dropped = [i for i in ids if i not in {v.id for v in views}]
+            _write(d.rt, lambda s: store.release(s, dropped, d.worker_id))
+            self.run.let_go(dropped)
+        if not views:
+            return self._next()
+        live = [v.id for v in views]
+        kind = "nudge" if len(views) == 1 else "catch_up"
+        message = self._message(views)
+        problem: Exception | None = None
+        response: dict[str, Any] = {}
+        marked: int | None = None
+        # The connection for the mark is taken (and checked) before the call: after Slack's acceptance only the
+        # UPDATE and its commit stand between a crash and a second message.
+        with d.rt.engine.connect() as connection:
+            try:
+                response = d.post(self.channel, message, live, kind)
+            except Exception as error:
+                problem = error
+            else:
+                marked = self._mark(live, response, connection)
+        if isinstance(problem, SlackApiError):
+            return self._refused(live, problem)
+        if problem is not None:  # timeouts, resets, DNS: Slack may be unreachable for a while
+            self._failed(live, f"{type(problem).__name__}: {problem}")
+            return self._next()
+        self._accepted(live, response, kind, marked)
+        return self._next()
+
+    def _message(self, views: list[FollowUpView]) -> Message:
+        if len(views) == 1:
+            message = nudge_message(views[0], self.tz)
+        else:
+            message = catch_up_message(views, self.tz, self.run.now)
+        if self.admin_channel is None:
+            return message
+        note = f":wave: <@{self.user_id}> has left the workspace and nobody owns this customer: who takes this over?"
+        return {**message, "blocks": [mrkdwn(note), *message["blocks"]]}
+
+    def _next(self) -> float | None:
+        self.groups.pop(0)
+        self.rate_limited = 0
+        return 0.0 if self.groups else None
+
+    def _mark(self, ids: list[int], response: dict[str, Any], connection: Connection) -> int | None:
+        """Mark the rows nudged on the connection held through the call; None if that failed."""
+        try:
+            with self.d.rt.sessions(bind=connection) as session, session.begin():
+                return self._marking(ids, response)(session)
+        except Exception:
+            logger.warning("marking %s failed, trying again", ids, exc_info=True)
+            return None
+
+    def _marking(self, ids: list[int], response: dict[str, Any]) -> Callable[[Session], int]:
+        d = self.d
+        channel, ts = response.get("channel"), response.get("ts")
+
+        def mark(session: Session) -> int:
+            marked = store.mark_nudged(session, ids, d.worker_id, now=d.clock(), channel=channel, ts=ts)
+            if self.admin_channel:
+                store.record_sent_to_channel(
+                    session, self.workspace_id, ids, self.user_id, self.admin_channel, now=d.clock(), reason=self.reason
+                )
+            return marked
+
+        return mark
+
+    def _accepted(self, ids: list[int], response: dict[str, Any], kind: str, marked: int | None) -> None:
+        if marked is None:
+            marked = _write(self.d.rt, self._marking(ids, response))
+        if marked < len(ids):
+            logger.error("follow-ups %s were sent but their lease was taken over: they may arrive twice", ids)
+        self.run.let_go(ids)
+        if self.admin_channel:
+            self.run.count("to_admin_channel")
+        else:
+            self.run.count("nudges" if kind == "nudge" else "catch_ups")
+
+    def _refused(self, ids: list[int], error: SlackApiError) -> float | None:
+        status = error.response.status_code
+        code = str(error.response.get("error") or "")
+        if status == 429 or code == "ratelimited":
+            self.rate_limited += 1
+            if self.rate_limited <= MAX_RATE_LIMITED:
+                wait = _retry_after(error)
+                self.d.pacer.pause(wait)
+                return wait
+        if code in DEPARTED_ERRORS and self.admin_channel is None:
+            self._left(code)
+            return None
+        self._failed(ids, f"HTTP {status} {code}".strip())
+        return self._next()
+
+    def _failed(self, ids: list[int], error: str) -> None:
+        d = self.d
+
+        def back_off(session: Session) -> None:
+            attempts = store.attempts_of(session, ids, d.worker_id)
+            # One time for the whole message, so what went together (a catch-up) is retried together.
+            until = d.backoff_until(max(attempts.values(), default=0) + 1)
+            for follow_up_id, n in attempts.items():
+                store.back_off(session, follow_up_id, d.worker_id, attempts=n + 1, until=until, error=error)
+
+        _write(d.rt, back_off)
+        self.run.let_go(ids)
+        self.run.count("failed")
+        logger.warning("could not send follow-ups %s to %s (%s); retrying later", ids, self.channel, error)
+
+    def _left(self, code: str) -> None:
+        """Slack says the assignee is gone: what this job still holds goes to someone who is not."""
+        d = self.d
+        remaining = [self.rows[i] for group in self.groups for i in group]
+        person = (self.workspace_id, self.user_id)
+
+        def settle(session: Session) -> Job | None:
+            store.mark_departed(session, self.workspace_id, self.user_id, d.clock())
+            return d._settle_departed(session, self.run, person, remaining, f"left the workspace ({code})", d.clock())
+
+        job = _write(d.rt, settle)
+        self.groups.clear()
+        if job is not None:
+            self.run.outbox.put(job)
+
+
+class _Digest:
+    """One member's digest for one local day: claimed, sent, and the claim given back if Slack refused it."""
+
+    def __init__(self, dispatcher: Dispatcher, run: _Pass, member: store.Recipient, day: date, tz: ZoneInfo) -> None:
+        self.d = dispatcher
+        self.run = run
+        self.member = member
+        self.day = day
+        self.tz = tz
+        self.listed: tuple[list[int], list[int]] | None = None
+        self.paced = _Paced(dispatcher.pacer, member.user_id)
+        self.rate_limited = 0
+
+    def step(self) -> float | None:
+        d = self.d
+        if self.listed is None:
+            self.listed = _write(d.rt, self._claim)
+            if self.listed is None:
+                return None
+        if d.stopping:
+            self._unclaim()
+            return None
+        wait = self.paced.wait()
+        if wait > 0:
+            return wait
+        try:
+            return self._send(*self.listed)
+        except Exception:
+            logger.exception("digest for %s failed", self.member.user_id)
+            self._unclaim()
+            return None
+
+    def _claim(self, session: Session) -> tuple[list[int], list[int]] | None:
+        """The day's digest is ours, with what it lists; None when another process has it or there is nothing."""
+        if not store.claim_digest(session, self.member.id, self.day):
+            return None
+        day_ends = datetime.combine(self.day + timedelta(days=1), clock_time(0), tzinfo=self.tz).astimezone(UTC)
+        m = self.member
+        overdue, today = store.open_follow_ups_for_digest(
+            session, m.workspace_id, m.user_id, now=self.run.now, day_ends=day_ends
+        )
+        # Nothing to say is no reason to write: the day stays claimed, so it is not asked again every minute.
+        return (overdue, today) if overdue or today else None
+
+    def _send(self, overdue: list[int], today: list[int]) -> float | None:
+        d = self.d
+        with d.rt.readers.begin() as session:
+            overdue_views = follow_up_views(session, overdue)
+            today_views = follow_up_views(session, today)
+        message = digest_message(overdue_views, today_views, self.tz, self.run.now)
+        try:
+            response = d.post(self.member.user_id, message, overdue + today, "digest")
+        except SlackApiError as error:
+            return self._refused(error)
+        except Exception as error:
+            logger.warning("digest for %s not sent (%s); next tick tries again", self.member.user_id, error)
+            self._unclaim()
+            return None
+
+        def mark(session: Session) -> int:
+            return store.mark_nudged_by_digest(
+                session,
+                overdue,
+                now=self.run.now,
+                lease_now=d.clock(),
+                channel=response.get("channel"),
+                ts=response.get("ts"),
+            )
+
+        _write(d.rt, mark)
+        self.run.count("digests")
+        return None
+
+    def _refused(self, error: SlackApiError) -> float | None:
+        status = error.response.status_code
+        code = str(error.response.get("error") or "")
+        if (status == 429 or code == "ratelimited") and self.rate_limited < MAX_RATE_LIMITED:
+            self.rate_limited += 1
+            wait = _retry_after(error)
+            self.d.pacer.pause(wait)
+            return wait
+        if code in DEPARTED_ERRORS:
+            # Gone: the day stays claimed; the nudge pass hands what the digest would have covered to others.
+            m = self.member
+            _write(self.d.rt, lambda s: store.mark_departed(s, m.workspace_id, m.user_id, self.d.clock()))
+            self.run.count("failed")
+            return None
+        logger.warning("digest for %s refused (HTTP %s %s); next tick tries again", self.member.user_id, status, code)
+        self._unclaim()
+        return None
+
+    def _unclaim(self) -> None:
+        m = self.member
+        _write(self.d.rt, lambda s: store.unclaim_digest(s, m.id, self.day, m.digest_sent_on))
+        self.run.count("failed")

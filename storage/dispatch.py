@@ -1,0 +1,415 @@
+"""The dispatch queue: due follow-ups claimed with a lease, marked nudged after Slack accepted, backed off on failure.
+
+The follow_ups table is the queue; no scheduler keeps jobs of its own. A claim is a lease (`claimed_by`,
+`lease_until`) taken in one short transaction, so a process that dies loses nothing: its lease ends and
+another process takes the rows over. Every later change a dispatcher makes is conditional on its claim,
+so a process whose lease was taken over (or whose row was snoozed meanwhile) changes nothing.
+
+Claims are per person: all of one assignee's claimable rows go to one process, so a person gets one
+catch-up message rather than pieces from two processes. On PostgreSQL a transaction-scoped advisory lock
+per person decides which process that is and `FOR UPDATE SKIP LOCKED` keeps rows a click is changing out
+of the claim; on SQLite `BEGIN IMMEDIATE` already serializes writers, so the claim is one conditional
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from storage.customers import live_customers_by_id
+from storage.models import FollowUp, Member
+from storage.touchpoints import record_many
+
+Person = tuple[int, str]  # (workspace id, Slack user id)
+# These sessions hold no rows the UPDATEs could leave stale, so SQLAlchemy need not look for any.
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class DueRow:
+    id: int
+    workspace_id: int
+    assignee_user_id: str
+    customer_id: int | None
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What the dispatcher needs to know about a member: zone, digest settings, whether they left."""
+
+    id: int
+    workspace_id: int
+    user_id: str
+    tz: str | None
+    deleted: bool
+    digest_enabled: bool
+    digest_hour: int
+    digest_sent_on: date | None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Claiming
+# --------------------------------------------------------------------------------------------------------
+
+
+def _claimable(due_by: datetime, now: datetime) -> ColumnElement[bool]:
+    """Open, not nudged, due, not under someone's live lease, not waiting out a backoff or a deferral.
+
+    The first two conditions are the partial index's, so the planner can use it.
+    """
+    return and_(
+        FollowUp.status == "open",
+        FollowUp.nudged_at.is_(None),
+        FollowUp.due_at <= due_by,
+        or_(FollowUp.lease_until.is_(None), FollowUp.lease_until <= now),
+        or_(FollowUp.next_attempt_at.is_(None), FollowUp.next_attempt_at <= now),
+    )
+
+
+def lock_people_with_due_follow_ups(session: Session, *, due_by: datetime, now: datetime, limit: int) -> list[Person]:
+    """Up to `limit` people with claimable follow-ups, longest waiting first, each locked to this transaction.
+
+    On PostgreSQL a person another process is claiming right now is left out (its advisory lock is taken),
+    so two processes never split one person's follow-ups between them.
+    """
+    people = (
+        select(FollowUp.workspace_id, FollowUp.assignee_user_id)
+        .where(_claimable(due_by, now))
+        .group_by(FollowUp.workspace_id, FollowUp.assignee_user_id)
+        .order_by(func.min(FollowUp.due_at), FollowUp.workspace_id, FollowUp.assignee_user_id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = people.subquery()
+        # LIMIT keeps the planner from pushing the lock call into the subquery: it runs once per candidate.
+        people = select(candidates.c.workspace_id, candidates.c.assignee_user_id).where(
+            func.pg_try_advisory_xact_lock(candidates.c.workspace_id, func.hashtext(candidates.c.assignee_user_id))
+        )
+    return [(workspace_id, user_id) for workspace_id, user_id in session.execute(people)]
+
+
+def lock_due_follow_ups_of(
+    session: Session, people: Sequence[Person], *, due_by: datetime, now: datetime
+) -> list[DueRow]:
+    """The claimable follow-ups of these people, earliest due first; rows a click holds locked are skipped."""
+    if not people:
+        return []
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.workspace_id, FollowUp.assignee_user_id, FollowUp.customer_id, FollowUp.due_at)
+        .where(_claimable(due_by, now), tuple_(FollowUp.workspace_id, FollowUp.assignee_user_id).in_(people))
+        .order_by(FollowUp.due_at, FollowUp.id)
+        .with_for_update(skip_locked=True)
+    )
+    return [DueRow(*row) for row in rows]
+
+
+def recipients(session: Session, people: Iterable[Person]) -> dict[Person, Recipient]:
+    """The members among these people; someone who never used the bot has no row and gets defaults."""
+    people = list(people)
+    if not people:
+        return {}
+    rows = session.scalars(select(Member).where(tuple_(Member.workspace_id, Member.slack_user_id).in_(people)))
+    return {(row.workspace_id, row.slack_user_id): _recipient(row) for row in rows}
+
+
+def claim(session: Session, ids: Sequence[int], worker: str, lease_until: datetime) -> None:
+    """Lease rows this transaction has just found claimable (and, on PostgreSQL, locked)."""
+    if ids:
+        session.execute(
+            update(FollowUp).where(FollowUp.id.in_(ids)).values(claimed_by=worker, lease_until=lease_until),
+            execution_options=_NO_SYNC,
+        )
+
+
+def defer(session: Session, ids: Sequence[int], until: datetime) -> None:
+    """Leave rows for later (the morning digest covers them) without counting it as a failed attempt."""
+    if ids:
+        session.execute(
+            update(FollowUp).where(FollowUp.id.in_(ids)).values(next_attempt_at=until), execution_options=_NO_SYNC
+        )
+
+
+def extend_leases(session: Session, ids: Sequence[int], worker: str, lease_until: datetime) -> int:
+    """Push this worker's leases further out; rows another process took over are not touched."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id.in_(ids), FollowUp.claimed_by == worker, FollowUp.nudged_at.is_(None))
+        .values(lease_until=lease_until),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount or 0
+
+
+def still_claimed(
+    session: Session, ids: Sequence[int], worker: str, *, due_by: datetime, lease_after: datetime
+) -> list[int]:
+    """Which of these rows may be sent now: still open, due, not nudged, and ours until at least `lease_after`."""
+    if not ids:
+        return []
+    found = set(
+        session.scalars(
+            select(FollowUp.id).where(
+                FollowUp.id.in_(ids),
+                FollowUp.claimed_by == worker,
+                FollowUp.lease_until > lease_after,
+                FollowUp.status == "open",
+                FollowUp.nudged_at.is_(None),
+                FollowUp.due_at <= due_by,
+            )
+        )
+    )
+    return [i for i in ids if i in found]
+
+
+def mark_nudged(
+    session: Session, ids: Sequence[int], worker: str, *, now: datetime, channel: str | None, ts: str | None
+) -> int:
+    """Slack accepted the message for these rows: nudged, with where it is so buttons can update it in place."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id.in_(ids), FollowUp.claimed_by == worker)
+        .values(
+            nudged_at=now,
+            nudge_channel=channel,
+            nudge_ts=ts,
+            claimed_by=None,
+            lease_until=None,
+            next_attempt_at=None,
+            last_error=None,
+        ),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount or 0
+
+
+def release(session: Session, ids: Sequence[int], worker: str) -> int:
+    """Give claimed rows back untouched, for any process to take at once."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id.in_(ids), FollowUp.claimed_by == worker, FollowUp.nudged_at.is_(None))
+        .values(claimed_by=None, lease_until=None),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount or 0
+
+
+def attempts_of(session: Session, ids: Sequence[int], worker: str) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.attempts).where(FollowUp.id.in_(ids), FollowUp.claimed_by == worker)
+    )
+    return {row_id: attempts for row_id, attempts in rows}
+
+
+def back_off(session: Session, follow_up_id: int, worker: str, *, attempts: int, until: datetime, error: str) -> int:
+    """A failed attempt: released with the error, and not to be tried again before `until`."""
+    result = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id == follow_up_id, FollowUp.claimed_by == worker)
+        .values(claimed_by=None, lease_until=None, attempts=attempts, next_attempt_at=until, last_error=error[:200]),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount or 0
+
+
+def park(session: Session, ids: Sequence[int], worker: str, *, until: datetime, error: str) -> int:
+    """Rows with nowhere to go for now: released, looked at again at `until`, with the reason kept."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id.in_(ids), FollowUp.claimed_by == worker)
+        .values(claimed_by=None, lease_until=None, next_attempt_at=until, last_error=error[:200]),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# People who left
+# --------------------------------------------------------------------------------------------------------
+
+
+def customer_owners(session: Session, workspace_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+    """Each customer's owner, following merges to the surviving customer; customers without one are left out."""
+    live = live_customers_by_id(session, workspace_id, set(customer_ids))
+    return {customer_id: row.owner_user_id for customer_id, row in live.items() if row.owner_user_id}
+
+
+def departed_user_ids(session: Session, workspace_id: int, user_ids: Iterable[str]) -> set[str]:
+    user_ids = set(user_ids)
+    if not user_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Member.slack_user_id).where(
+                Member.workspace_id == workspace_id, Member.slack_user_id.in_(user_ids), Member.deleted.is_(True)
+            )
+        )
+    )
+
+
+def mark_departed(session: Session, workspace_id: int, user_id: str, now: datetime) -> None:
+    """Slack said this person is gone; kept until their profile is next read (it may say otherwise)."""
+    session.execute(
+        update(Member)
+        .where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
+        .values(deleted=True, refreshed_at=now),
+        execution_options=_NO_SYNC,
+    )
+
+
+def reassign_claimed(
+    session: Session,
+    workspace_id: int,
+    moves: Sequence[tuple[int, str, str]],
+    worker: str,
+    *,
+    now: datetime,
+    reason: str,
+) -> int:
+    """Hand claimed rows (follow-up id, from, to) to someone else, due at once for them, each recorded."""
+    moved = []
+    for follow_up_id, from_user, to_user in moves:
+        result = session.execute(
+            update(FollowUp)
+            .where(FollowUp.id == follow_up_id, FollowUp.claimed_by == worker)
+            .values(
+                assignee_user_id=to_user,
+                claimed_by=None,
+                lease_until=None,
+                attempts=0,
+                next_attempt_at=None,
+                last_error=None,
+            ),
+            execution_options=_NO_SYNC,
+        )
+        if result.rowcount:
+            moved.append((follow_up_id, {"from_": from_user, "to": to_user, "reason": reason}))
+    record_many(session, workspace_id, None, "reassigned", FollowUp, moved, now)
+    return len(moved)
+
+
+def record_sent_to_channel(
+    session: Session, workspace_id: int, ids: Sequence[int], from_user: str, channel: str, *, now: datetime, reason: str
+) -> None:
+    details = {"from_": from_user, "to": channel, "reason": reason}
+    record_many(session, workspace_id, None, "reassigned", FollowUp, [(i, dict(details)) for i in ids], now)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The daily digest
+# --------------------------------------------------------------------------------------------------------
+
+
+def digest_candidates(session: Session, *, latest_day: date, before: datetime) -> list[Recipient]:
+    """Members with the digest on who may not have had today's yet (in any zone, today is at most
+    `latest_day`) and have something open that is due before `before`: nobody else can get a digest."""
+    has_something = exists().where(
+        FollowUp.workspace_id == Member.workspace_id,
+        FollowUp.assignee_user_id == Member.slack_user_id,
+        FollowUp.status == "open",
+        FollowUp.due_at < before,
+    )
+    rows = session.scalars(
+        select(Member).where(
+            Member.digest_enabled.is_(True),
+            Member.deleted.is_(False),
+            or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < latest_day),
+            has_something,
+        )
+    )
+    return [_recipient(row) for row in rows]
+
+
+def claim_digest(session: Session, member_id: int, day: date) -> bool:
+    """Take the member's digest for their local `day`; of two processes trying, one gets it."""
+    result = session.execute(
+        update(Member)
+        .where(
+            Member.id == member_id,
+            Member.digest_enabled.is_(True),
+            or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < day),
+        )
+        .values(digest_sent_on=day),
+        execution_options=_NO_SYNC,
+    )
+    return bool(result.rowcount)
+
+
+def unclaim_digest(session: Session, member_id: int, day: date, previous: date | None) -> None:
+    """The digest did not go out: give the day back so the next tick tries again."""
+    session.execute(
+        update(Member).where(Member.id == member_id, Member.digest_sent_on == day).values(digest_sent_on=previous),
+        execution_options=_NO_SYNC,
+    )
+
+
+def open_follow_ups_for_digest(
+    session: Session, workspace_id: int, user_id: str, *, now: datetime, day_ends: datetime
+) -> tuple[list[int], list[int]]:
+    """A person's open follow-ups that are overdue (due by `now`) and due later today (before `day_ends`)."""
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.due_at)
+        .where(
+            FollowUp.workspace_id == workspace_id,
+            FollowUp.assignee_user_id == user_id,
+            FollowUp.status == "open",
+            FollowUp.due_at < day_ends,
+        )
+        .order_by(FollowUp.due_at, FollowUp.id)
+    )
+    overdue, today = [], []
+    for row_id, due_at in rows:
+        (overdue if due_at <= now else today).append(row_id)
+    return overdue, today
+
+
+def mark_nudged_by_digest(
+    session: Session, ids: Sequence[int], *, now: datetime, lease_now: datetime, channel: str | None, ts: str | None
+) -> int:
+    """The digest was accepted: the un-nudged rows it listed as overdue count as nudged by it.
+
+    Rows a dispatcher holds under a live lease are left to it (it marks them itself after its own send).
+    """
+    if not ids:
+        return 0
+    result = session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.id.in_(ids),
+            FollowUp.status == "open",
+            FollowUp.nudged_at.is_(None),
+            FollowUp.due_at <= now,
+            or_(FollowUp.lease_until.is_(None), FollowUp.lease_until <= lease_now),
+        )
+        .values(nudged_at=lease_now, nudge_channel=channel, nudge_ts=ts, next_attempt_at=None, last_error=None),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount or 0
+
+
+def _recipient(row: Member) -> Recipient:
+    return Recipient(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        user_id=row.slack_user_id,
+        tz=row.tz,
+        deleted=bool(row.deleted),
+        digest_enabled=bool(row.digest_enabled),
+        digest_hour=row.digest_hour if row.digest_hour is not None else 9,
+        digest_sent_on=row.digest_sent_on,
+    )
