@@ -146,11 +146,12 @@ def reassign(
             session,
             workspace_id,
             user_id,
-            "follow_up_reassigned",
+            REASSIGNED,
             follow_up_id,
             now,
-            before=before.assignee_user_id,
-            after=assignee,
+            from_=before.assignee_user_id,
+            to=assignee,
+            reason="handed over",
         )
     return Outcome(follow_up(session, workspace_id, follow_up_id), REASSIGNED, changed, user_id)
 

@@ -1154,6 +1154,8 @@ class Shell:
             channel = _dm(str(params.get("channel", "")))
             recipient = channel[1:] if channel.startswith("D") else None
             surface = self._new_surface(channel=channel, ephemeral=False, recipient=recipient)
+            # Buttons later update the message by the ts Slack answered, so the shell must know it by that ts.
+            surface.ts = str((call.response or {}).get("ts") or surface.ts)
             surface.set_content(params.get("text", ""), params.get("blocks"))
             self._show(surface)
         elif method == "chat.postEphemeral":

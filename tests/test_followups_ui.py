@@ -325,7 +325,7 @@ def test_reassign_hands_it_over_tells_the_new_assignee_and_is_recorded(slack, st
     assert "fu_done" in action_ids(told[0].params)
     assert "➡️ Handed to <@U0BOB> by <@U0ALICE>" in texts(last_update(standin, 1))
     [event] = audit(runtime, fu_id)
-    assert (event.action, event.details) == ("follow_up_reassigned", {"before": "U0ALICE", "after": "U0BOB"})
+    assert (event.action, event.details) == ("reassigned", {"from_": "U0ALICE", "to": "U0BOB", "reason": "handed over"})
 
 
 def test_log_touchpoint_opens_the_form_with_the_customer_filled_in(slack, standin, runtime, customers, nudged):
