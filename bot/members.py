@@ -14,6 +14,8 @@ from storage import workspaces as workspace_store
 from storage.models import Member
 
 PROFILE_MAX_AGE = timedelta(days=1)
+# When Slack could not tell, ask again this much later rather than on every request.
+PROFILE_RETRY = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ def author_for(
                 is_admin=profile.is_admin,
                 deleted=profile.deleted,
                 now=now,
+            )
+        else:
+            member = workspace_store.profile_unavailable(
+                session, workspace_id, user_id, retry_after=now - PROFILE_MAX_AGE + PROFILE_RETRY
             )
     tz = zone(member.tz if member else None, default_tz)
     return Author(user_id=user_id, tz=tz, department=member.department if member else None)

@@ -183,7 +183,6 @@ class FollowUp(Base):
 
     __tablename__ = "follow_ups"
     __table_args__ = (
-        Index("ix_follow_ups_due", "status", "due_at"),
         Index(
             "ix_follow_ups_pending",
             "due_at",

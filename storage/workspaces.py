@@ -60,6 +60,14 @@ def save_member_profile(
     return row
 
 
+def profile_unavailable(session: Session, workspace_id: int, user_id: str, *, retry_after: datetime) -> Member:
+    """Remember that Slack gave no profile, dated so that it is asked for again after a short while."""
+    row = _member_row(session, workspace_id, user_id)
+    row.refreshed_at = retry_after
+    session.flush()
+    return row
+
+
 def set_department(session: Session, workspace_id: int, user_id: str, department: str) -> int:
     """Keep the department and give it to the member's touchpoints that were logged without one."""
     row = _member_row(session, workspace_id, user_id)

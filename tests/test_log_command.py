@@ -247,3 +247,15 @@ def test_workspaces_never_see_each_others_customers(slack, runtime, customers):
 
     assert "I don't know “Hooli” yet" in texts(reply)
     assert [e for _, e in elements(reply) if e["action_id"] == "tp_pick_customer"] == []
+
+
+def test_a_profile_slack_cannot_give_is_not_asked_for_on_every_line(slack, standin, runtime, clock, customers):
+    standin.fail_next("users.info", error="user_not_found", times=5)
+
+    slack.command("U0ALICE", "Acme: call")
+    slack.command("U0ALICE", "Acme: second call")
+    assert len(standin.calls_to("users.info")) == 1
+    clock.advance(minutes=16)
+    slack.command("U0ALICE", "Acme: third call")
+
+    assert len(standin.calls_to("users.info")) == 2
