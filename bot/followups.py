@@ -184,12 +184,33 @@ def loop_offer(session: Session, workspace_id: int, user_id: str, tp: Touchpoint
     """The person's earliest open follow-up with the touchpoint's customer, made before this touchpoint."""
     if tp.customer_id is None or tp.deleted:
         return None
-    customer_ids = followup_store.customer_ids_merged_into(session, workspace_id, tp.customer_id)
-    open_ones = followup_store.open_follow_ups_before(session, workspace_id, user_id, customer_ids, tp.id)
+    return _offer(session, workspace_id, user_id, tp.customer_id, tp.customer_name, before_touchpoint=tp.id)
+
+
+def loop_offer_before_logging(
+    session: Session, workspace_id: int, user_id: str, customer_id: int | None, customer_name: str | None
+) -> LoopOffer | None:
+    """loop_offer for a touchpoint about to be saved: every open follow-up is older than it."""
+    if customer_id is None:
+        return None
+    return _offer(session, workspace_id, user_id, customer_id, customer_name, before_touchpoint=None)
+
+
+def _offer(
+    session: Session,
+    workspace_id: int,
+    user_id: str,
+    customer_id: int,
+    customer_name: str | None,
+    *,
+    before_touchpoint: int | None,
+) -> LoopOffer | None:
+    customer_ids = followup_store.customer_ids_merged_into(session, workspace_id, customer_id)
+    open_ones = followup_store.open_follow_ups_before(session, workspace_id, user_id, customer_ids, before_touchpoint)
     if not open_ones:
         return None
     first = open_ones[0]
-    return LoopOffer(first.id, first.due_at, tp.customer_name, others=len(open_ones) - 1)
+    return LoopOffer(first.id, first.due_at, customer_name, others=len(open_ones) - 1)
 
 
 def with_loop_offer(session: Session, workspace_id: int, user_id: str, outcome: LogOutcome) -> LogOutcome:

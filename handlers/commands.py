@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import blocks, capture, followups
+from bot.capture import Author
+from bot.runtime import Runtime
 from handlers.common import acting, known_acting, logged_reply, profile_fetcher, runtime
 from handlers.views import open_log_modal
 
@@ -32,18 +38,30 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     # or waiting for Slack. Reads run in deferred transactions, which no writer blocks (WAL).
     with rt.readers.begin() as session:
         found = known_acting(session, context, user_id)
+        if found is not None:
+            plan, offer = _understand(session, rt, *found, text, now)
     if found is None:  # first contact, or the profile's daily refresh: ask Slack before taking the write lock
         profile = profile_fetcher(client)(user_id)
         with rt.sessions.begin() as session:
             found = acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
+        with rt.readers.begin() as session:
+            plan, offer = _understand(session, rt, *found, text, now)
     workspace_id, author = found
-    with rt.readers.begin() as session:
-        plan = capture.plan_line(session, rt.indexes, workspace_id, author, text, now=now)
     with rt.sessions.begin() as session:
         outcome = capture.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
-    with rt.readers.begin() as session:
-        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
-    return logged_reply(outcome, author)
+    return logged_reply(replace(outcome, loop=offer), author)
+
+
+def _understand(
+    session: Session, rt: Runtime, workspace_id: int, author: Author, text: str, now: datetime
+) -> tuple[capture.LinePlan, followups.LoopOffer | None]:
+    """What the line means, and which open follow-up it may close, from reads alone."""
+    plan = capture.plan_line(session, rt.indexes, workspace_id, author, text, now=now)
+    customer = plan.customer
+    offer = followups.loop_offer_before_logging(
+        session, workspace_id, author.user_id, customer.id if customer else None, customer.name if customer else None
+    )
+    return plan, offer
 
 
 def register(app: App) -> None:

@@ -53,23 +53,20 @@ def open_follow_ups_with(
 
 
 def open_follow_ups_before(
-    session: Session, workspace_id: int, user_id: str, customer_ids: Sequence[int], touchpoint_id: int
+    session: Session, workspace_id: int, user_id: str, customer_ids: Sequence[int], touchpoint_id: int | None
 ) -> list[FollowUpView]:
-    """A person's open follow-ups with these customers that were set before `touchpoint_id` was logged."""
-    logged = select(Touchpoint.created_at).where(Touchpoint.id == touchpoint_id).scalar_subquery()
-    query = (
-        _views()
-        .where(
-            FollowUp.workspace_id == workspace_id,
-            FollowUp.status == "open",
-            FollowUp.assignee_user_id == user_id,
-            FollowUp.customer_id.in_(customer_ids),
-            FollowUp.touchpoint_id != touchpoint_id,
-            FollowUp.created_at <= logged,
-        )
-        .order_by(FollowUp.due_at, FollowUp.id)
+    """A person's open follow-ups with these customers that were set before `touchpoint_id` was logged
+    (all of them when it is None: the touchpoint is not saved yet)."""
+    query = _views().where(
+        FollowUp.workspace_id == workspace_id,
+        FollowUp.status == "open",
+        FollowUp.assignee_user_id == user_id,
+        FollowUp.customer_id.in_(customer_ids),
     )
-    return [_view(*row) for row in session.execute(query)]
+    if touchpoint_id is not None:
+        logged = select(Touchpoint.created_at).where(Touchpoint.id == touchpoint_id).scalar_subquery()
+        query = query.where(FollowUp.touchpoint_id != touchpoint_id, FollowUp.created_at <= logged)
+    return [_view(*row) for row in session.execute(query.order_by(FollowUp.due_at, FollowUp.id))]
 
 
 def customer_ids_merged_into(session: Session, workspace_id: int, customer_id: int) -> list[int]:
