@@ -103,6 +103,7 @@ HELP = """\
 *Slack commands*, typed as in Slack:
   `/log <customer>: <what happened> [follow up <when>]`   log a touchpoint
   `/log`   opens the form     `/log help`   how a line is read
+  `/followups`   your open follow-ups (`/followups @bob`, `/followups Acme`, `/followups help`)
 *Buttons and menus* (the numbers on the latest message):
   `1`  or  `:press 1`                   press button [1]
   `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]
@@ -111,7 +112,7 @@ HELP = """\
   `:submit`   `:cancel`   `:form` shows the form again   `:clear <field>` empties a field
 *The shell itself*:
   `:user bob`   act as someone else        `:users`   who is here
-  `:advance 3d`   move the clock on (also 2h, 30m, 1w)   `:now`   what time it is
+  `:advance 3d`   move the clock on (also 2h, 30m, 1w): due nudges and digests arrive   `:now`   the time
   `:home`   open the app's Home tab        `:shortcut <text>`   *Log as touchpoint* on a message
   `:help`   this list                      `:quit`   leave (Ctrl-D works too)"""
 
