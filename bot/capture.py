@@ -150,7 +150,7 @@ def save_line(
     follow_up = _add_follow_up(session, row, parsed.follow_up, now) if parsed.follow_up is not None else None
     touchpoint_store.record(session, workspace_id, author.user_id, "logged", row, now, text=text)
     return LogOutcome(
-        touchpoint=_new_view(row, customer, follow_up),
+        touchpoint=_view(row, customer, follow_up),
         matched_by=parsed.matched_by if customer or parsed.customer_id is None else "unknown",
         typed_customer=parsed.customer_text,
         candidates=plan.candidates,
@@ -288,7 +288,11 @@ def touchpoint_view(session: Session, workspace_id: int, touchpoint_id: int) -> 
 def describe(session: Session, row: Touchpoint) -> TouchpointView:
     customer = customer_store.customer(session, row.workspace_id, row.customer_id) if row.customer_id else None
     follow_up = touchpoint_store.follow_up_of(session, row.workspace_id, row.id)
-    open_follow_up = follow_up if follow_up is not None and follow_up.status == "open" else None
+    return _view(row, customer, follow_up if follow_up is not None and follow_up.status == "open" else None)
+
+
+def _view(row: Touchpoint, customer: Customer | None, open_follow_up: FollowUp | None) -> TouchpointView:
+    """The touchpoint as replies show it; `describe` reads what a just-inserted row already has in hand."""
     return TouchpointView(
         id=row.id,
         customer_id=customer.id if customer else None,
@@ -306,28 +310,6 @@ def describe(session: Session, row: Touchpoint) -> TouchpointView:
         follow_up_due=open_follow_up.due_at if open_follow_up else None,
         follow_up_assignee=open_follow_up.assignee_user_id if open_follow_up else None,
         follow_up_text=open_follow_up.due_text if open_follow_up else None,
-    )
-
-
-def _new_view(row: Touchpoint, customer: Customer | None, follow_up: FollowUp | None) -> TouchpointView:
-    """describe() for a row just inserted, without reading back what is already in hand."""
-    return TouchpointView(
-        id=row.id,
-        customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else None,
-        customer_text=row.customer_text,
-        kind=row.kind,
-        summary=row.summary,
-        tags=list(row.tags or []),
-        occurred_at=row.occurred_at,
-        author_user_id=row.author_user_id,
-        department=row.author_department,
-        source=row.source,
-        permalink=row.permalink,
-        deleted=False,
-        follow_up_due=follow_up.due_at if follow_up else None,
-        follow_up_assignee=follow_up.assignee_user_id if follow_up else None,
-        follow_up_text=follow_up.due_text if follow_up else None,
     )
 
 
