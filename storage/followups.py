@@ -168,7 +168,26 @@ def set_digest(
     if hour is not None:
         member.digest_hour = hour
     session.flush()
-    return member, before != (member.digest_enabled, member.digest_hour)
+    changed = before != (member.digest_enabled, member.digest_hour)
+    if changed:
+        _release_held_for_digest(session, workspace_id, user_id)
+    return member, changed
+
+
+def _release_held_for_digest(session: Session, workspace_id: int, user_id: str) -> None:
+    """Follow-ups held back for the old digest time are looked at again on the next dispatch pass."""
+    session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.workspace_id == workspace_id,
+            FollowUp.assignee_user_id == user_id,
+            FollowUp.status == "open",
+            FollowUp.nudged_at.is_(None),
+            FollowUp.last_error.is_(None),  # a failed send keeps its backoff
+        )
+        .values(next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _change(session: Session, workspace_id: int, follow_up_id: int, *conditions: object, **values: object) -> bool:

@@ -480,6 +480,19 @@ def test_with_the_digest_off_early_follow_ups_are_nudged_at_their_time(runtime, 
     assert dispatcher.run_pass(clock()).messages == 0
 
 
+def test_turning_the_digest_off_releases_what_waited_for_it(runtime, standin, clock, dispatcher, slack):
+    add_member(runtime, "U0ALICE", "Europe/Berlin")
+    held = add_follow_up(runtime, "U0ALICE", datetime(2026, 11, 25, 6, 0, tzinfo=UTC))  # 07:00 Berlin
+    clock.instant = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+    assert dispatcher.run_pass(clock()).deferred == 1
+
+    slack.command("U0ALICE", "digest off", command="/followups")
+    report = dispatcher.run_pass(clock())
+
+    assert report.nudges == 1
+    assert follow_up(runtime, held).nudged_at == clock()
+
+
 def test_a_digest_slack_refused_is_tried_again_and_a_late_one_is_skipped(
     runtime, standin, clock, dispatcher, two_zones
 ):
