@@ -20,7 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # Alembic narrates every migration check; only errors matter to a person at a prompt
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         return int(args.run(args, settings) or 0)
