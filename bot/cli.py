@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -119,8 +120,6 @@ def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings]
     """Import a command's module only when it runs, so `touchpoint --help` stays instant."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int | None:
-        import importlib
-
         return getattr(importlib.import_module(module), function)(args, settings)
 
     return run

@@ -97,3 +97,11 @@ def read_follow_up(values: dict[str, Any], form: FormContext, assignee: str) -> 
             raise FormErrors({"follow_up_text": str(error)}) from None
         return FollowUpPlan(due_at, assignee, words)
     return None
+
+
+def require_follow_up(values: dict[str, Any], form: FormContext, assignee: str, missing: str) -> FollowUpPlan:
+    """read_follow_up for forms whose only purpose is the follow-up: leaving it empty is an error on the field."""
+    plan = read_follow_up(values, form, assignee)
+    if plan is None:
+        raise FormErrors({"follow_up_date": missing})
+    return plan

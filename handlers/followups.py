@@ -17,7 +17,7 @@ from bot import blocks, capture, followups
 from bot.blocks import followups as fu_blocks
 from bot.capture import Author
 from bot.followups import Outcome, Scope
-from bot.forms import FormContext, FormErrors, read_follow_up
+from bot.forms import FormContext, FormErrors, require_follow_up
 from bot.runtime import Runtime
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
@@ -152,12 +152,9 @@ def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContex
         workspace_id, viewer = acting(session, context, client, user_id)
         form = FormContext(user_id=user_id, tz=viewer.tz, now=rt.now())
         try:
-            plan = read_follow_up(view["state"]["values"], form, user_id)
+            plan = require_follow_up(view["state"]["values"], form, user_id, "Pick the day to be reminded on.")
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
-            return
-        if plan is None:
-            ack(response_action="errors", errors={"follow_up_date": "Pick the day to be reminded on."})
             return
         outcome = followups.snooze(session, workspace_id, user_id, int(metadata["fu"]), plan.due_at, now=form.now)
     ack()

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks, capture, followups
-from bot.forms import FormContext, FormErrors, read_follow_up, read_log_form
+from bot.forms import FormContext, FormErrors, read_log_form, require_follow_up
 from handlers.common import acting, logged_reply, runtime
 from storage.customers import customer as find_customer
 
@@ -80,12 +80,9 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
         workspace_id, author = acting(session, context, client, user_id)
         form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
         try:
-            plan = read_follow_up(view["state"]["values"], form, user_id)
+            plan = require_follow_up(view["state"]["values"], form, user_id, "Pick a date, or say when in words.")
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
-            return
-        if plan is None:
-            ack(response_action="errors", errors={"follow_up_date": "Pick a date, or say when in words."})
             return
         outcome = capture.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
     ack()

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 # Imported as a module, not by name: bot.followups imports this module too.
 from bot import followups as domain
 from storage.models import Customer, FollowUp, Member, Touchpoint
+from storage.workspaces import member_row
 
 if TYPE_CHECKING:
     from bot.followups import FollowUpView
@@ -161,7 +161,7 @@ def set_digest(
     session: Session, workspace_id: int, user_id: str, *, enabled: bool | None, hour: int | None
 ) -> tuple[Member, bool]:
     """Change the member's digest settings where given; the member and whether anything changed."""
-    member = _member(session, workspace_id, user_id)
+    member = member_row(session, workspace_id, user_id)
     before = (member.digest_enabled, member.digest_hour)
     if enabled is not None:
         member.digest_enabled = enabled
@@ -235,18 +235,3 @@ def _view(follow_up: FollowUp, touchpoint: Touchpoint, customer_name: str | None
         completed_at=follow_up.completed_at,
         completed_by=follow_up.completed_by,
     )
-
-
-def _member(session: Session, workspace_id: int, user_id: str) -> Member:
-    """The member's row, created if missing; a request of the same person racing this one may create it first."""
-    query = select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
-    member = session.scalar(query)
-    if member is not None:
-        return member
-    try:
-        with session.begin_nested():
-            member = Member(workspace_id=workspace_id, slack_user_id=user_id)
-            session.add(member)
-    except IntegrityError:
-        member = session.scalars(query).one()
-    return member

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Member, Touchpoint, Workspace
+from storage.models import Base, Member, Touchpoint, Workspace
+
+Row = TypeVar("Row", bound=Base)
+
+
+def _found_or_created(session: Session, query: Select[tuple[Row]], make: Callable[[], Row]) -> Row:
+    """The row the query finds, else a new one; another request racing this one may create it first."""
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = make()
+            session.add(row)
+    except IntegrityError:  # the unique constraint says the other request won: use its row
+        row = session.scalars(query).one()
+    return row
 
 
 def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
     """The workspace row of a Slack team, created on first contact."""
-    workspace = session.scalar(select(Workspace).where(Workspace.team_id == team_id))
-    if workspace is not None:
-        return workspace
-    try:
-        with session.begin_nested():
-            workspace = Workspace(team_id=team_id, enterprise_id=enterprise_id)
-            session.add(workspace)
-    except IntegrityError:  # another process created it first
-        workspace = session.scalars(select(Workspace).where(Workspace.team_id == team_id)).one()
-    return workspace
+    return _found_or_created(
+        session,
+        select(Workspace).where(Workspace.team_id == team_id),
+        lambda: Workspace(team_id=team_id, enterprise_id=enterprise_id),
+    )
 
 
 def find_workspace(session: Session, team_id: str | None) -> Workspace | None:
@@ -53,7 +66,7 @@ def save_member_profile(
     deleted: bool,
     now: datetime,
 ) -> Member:
-    row = _member_row(session, workspace_id, user_id)
+    row = member_row(session, workspace_id, user_id)
     row.name, row.real_name, row.tz = name, real_name, tz
     row.is_admin, row.deleted, row.refreshed_at = is_admin, deleted, now
     session.flush()
@@ -62,7 +75,7 @@ def save_member_profile(
 
 def profile_unavailable(session: Session, workspace_id: int, user_id: str, *, retry_after: datetime) -> Member:
     """Remember that Slack gave no profile, dated so that it is asked for again after a short while."""
-    row = _member_row(session, workspace_id, user_id)
+    row = member_row(session, workspace_id, user_id)
     row.refreshed_at = retry_after
     session.flush()
     return row
@@ -70,7 +83,7 @@ def profile_unavailable(session: Session, workspace_id: int, user_id: str, *, re
 
 def set_department(session: Session, workspace_id: int, user_id: str, department: str) -> int:
     """Keep the department and give it to the member's touchpoints that were logged without one."""
-    row = _member_row(session, workspace_id, user_id)
+    row = member_row(session, workspace_id, user_id)
     row.department = department
     result = session.execute(
         update(Touchpoint)
@@ -88,17 +101,10 @@ def team_ids(session: Session) -> list[str]:
     return list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)))
 
 
-def _member_row(session: Session, workspace_id: int, user_id: str) -> Member:
-    """The member's row, created if missing; a request of the same person racing this one may create it first."""
-    row = member(session, workspace_id, user_id)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = Member(workspace_id=workspace_id, slack_user_id=user_id)
-            session.add(row)
-    except IntegrityError:
-        row = session.scalars(
-            select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id)
-        ).one()
-    return row
+def member_row(session: Session, workspace_id: int, user_id: str) -> Member:
+    """The member's row, created if missing."""
+    return _found_or_created(
+        session,
+        select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id),
+        lambda: Member(workspace_id=workspace_id, slack_user_id=user_id),
+    )

@@ -8,7 +8,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -46,8 +46,6 @@ class Clock:
         return self.instant
 
     def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
         self.instant += timedelta(**delta)
 
 
