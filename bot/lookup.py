@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from bot.customer_index import CustomerIndexes
-from storage.customers import customers_by_ids, recent_customers
+from storage.customers import customers_by_ids, live_customers_by_id, recent_customers
+from storage.models import Customer
 
 MAX_CHOICES = 20
 
@@ -21,3 +24,23 @@ def customer_choices(
     scored = [hit.customer_id for hit in index.closest(typed, limit=MAX_CHOICES)]
     ids = list(dict.fromkeys([*exact, *scored]))
     return [(c.id, c.name) for c in customers_by_ids(session, workspace_id, ids)]
+
+
+@dataclass(frozen=True)
+class CustomerFate:
+    """What became of a customer an old message or button names: still there, merged into another, or deleted."""
+
+    asked_name: str
+    current: Customer | None
+    merged: bool
+    deleted: bool
+
+
+def customer_fate(session: Session, workspace_id: int, customer_id: int) -> CustomerFate | None:
+    """None when the id is not a customer of this workspace (another workspace's ids are never shown)."""
+    asked = session.get(Customer, customer_id)
+    if asked is None or asked.workspace_id != workspace_id:
+        return None
+    current = live_customers_by_id(session, workspace_id, [customer_id]).get(customer_id)
+    merged = asked.merged_into_id is not None
+    return CustomerFate(asked.name, current, merged=merged, deleted=current is None)

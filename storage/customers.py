@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.matching import NameRow
 from bot.text import clean_domain, domain_keys, fold, name_keys
-from storage.models import Customer, CustomerName, Touchpoint
+from storage.models import Contact, Customer, CustomerName, Touchpoint
 
 
 def name_rows_since(session: Session, workspace_id: int, after_row_id: int) -> list[NameRow]:
@@ -93,7 +93,7 @@ def add_names(session: Session, row: Customer, kind: str, values: Iterable[str])
         value = value.strip()
         if not value:
             continue
-        keys = domain_keys(value) if kind == "domain" else name_keys(value)
+        keys = _keys_for(kind, value)
         for key in sorted(keys):
             if (key, value) not in known:
                 session.add(
@@ -101,6 +101,42 @@ def add_names(session: Session, row: Customer, kind: str, values: Iterable[str])
                 )
                 known.add((key, value))
     session.flush()
+
+
+def _keys_for(kind: str, value: str) -> set[str]:
+    if kind == "domain":
+        return domain_keys(value)
+    if kind == "email":
+        # `dana@acme.com` is typed whole or as `dana acme com` after folding; both fold to the same key.
+        return {fold(value)} - {""}
+    return name_keys(value)
+
+
+def add_contact(
+    session: Session,
+    row: Customer,
+    *,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    role: str | None = None,
+    now: datetime,
+) -> Contact:
+    """A contact of a customer; its name and e-mail become names the customer is found by."""
+    contact = Contact(
+        workspace_id=row.workspace_id,
+        customer_id=row.id,
+        name=name.strip(),
+        email=(email or "").strip().lower() or None,
+        phone=(phone or "").strip() or None,
+        role=(role or "").strip() or None,
+        created_at=now,
+    )
+    session.add(contact)
+    add_names(session, row, "contact", [contact.name])
+    if contact.email:
+        add_names(session, row, "email", [contact.email])
+    return contact
 
 
 def customer_aliases(session: Session, customer_id: int) -> list[str]:
