@@ -17,6 +17,7 @@ from bot.parsing import FollowUpPlan, ParsedLine, parse_log_line
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
+from storage.customers import CustomerRef
 from storage.models import Customer, FollowUp, Touchpoint
 
 if TYPE_CHECKING:  # bot.followups imports this module
@@ -104,7 +105,7 @@ class LinePlan:
     """What a /log line means, worked out from reads alone: no write lock is needed meanwhile."""
 
     parsed: ParsedLine
-    customer: Customer | None
+    customer: CustomerRef | None
     candidates: list[tuple[int, str]]
 
 
@@ -113,9 +114,12 @@ def plan_line(
 ) -> LinePlan:
     names = indexes.current(session, workspace_id)
     parsed = parse_log_line(text, names, now=now, tz=author.tz, author=author.user_id)
-    customer = customer_store.customer(session, workspace_id, parsed.customer_id) if parsed.customer_id else None
-    candidate_rows = customer_store.customers_by_ids(session, workspace_id, [c.customer_id for c in parsed.candidates])
-    return LinePlan(parsed, customer, [(c.id, c.name) for c in candidate_rows])
+    candidate_ids = [c.customer_id for c in parsed.candidates]
+    asked = [parsed.customer_id, *candidate_ids] if parsed.customer_id else candidate_ids
+    live = customer_store.live_customer_refs(session, workspace_id, asked)
+    customer = live.get(parsed.customer_id) if parsed.customer_id else None
+    candidates = {live[i].id: live[i].name for i in candidate_ids if i in live}
+    return LinePlan(parsed, customer, list(candidates.items()))
 
 
 def save_line(
@@ -130,9 +134,11 @@ def save_line(
 ) -> LogOutcome:
     """Only inserts (touchpoint, follow-up, audit event); the reply is built from what is already known."""
     parsed, customer = plan.parsed, plan.customer
-    row = Touchpoint(
+    customer_id = customer.id if customer else None
+    touchpoint_id = touchpoint_store.insert_touchpoint(
+        session,
         workspace_id=workspace_id,
-        customer_id=customer.id if customer else None,
+        customer_id=customer_id,
         customer_text=parsed.customer_text or None,
         author_user_id=author.user_id,
         author_department=author.department,
@@ -145,12 +151,48 @@ def save_line(
         channel_id=channel_id,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    follow_up = _add_follow_up(session, row, parsed.follow_up, now) if parsed.follow_up is not None else None
-    touchpoint_store.record(session, workspace_id, author.user_id, "logged", row, now, text=text)
+    follow_up = parsed.follow_up
+    if follow_up is not None:
+        touchpoint_store.insert_follow_up(
+            session,
+            workspace_id=workspace_id,
+            touchpoint_id=touchpoint_id,
+            customer_id=customer_id,
+            assignee_user_id=follow_up.assignee,
+            due_at=follow_up.due_at,
+            due_text=follow_up.text[:200],
+            created_at=now,
+        )
+    touchpoint_store.insert_audit_event(
+        session,
+        workspace_id=workspace_id,
+        actor_user_id=author.user_id,
+        action="logged",
+        entity_type="touchpoint",
+        entity_id=touchpoint_id,
+        details={"text": text},
+        at=now,
+    )
+    view = TouchpointView(
+        id=touchpoint_id,
+        customer_id=customer_id,
+        customer_name=customer.name if customer else None,
+        customer_text=parsed.customer_text or None,
+        kind=parsed.kind,
+        summary=parsed.summary,
+        tags=list(parsed.tags),
+        occurred_at=now,
+        author_user_id=author.user_id,
+        department=author.department,
+        source="command",
+        permalink=None,
+        deleted=False,
+        follow_up_due=follow_up.due_at if follow_up else None,
+        follow_up_assignee=follow_up.assignee if follow_up else None,
+        follow_up_text=follow_up.text[:200] if follow_up else None,
+    )
     return LogOutcome(
-        touchpoint=_view(row, customer, follow_up),
+        touchpoint=view,
         matched_by=parsed.matched_by if customer or parsed.customer_id is None else "unknown",
         typed_customer=parsed.customer_text,
         candidates=plan.candidates,

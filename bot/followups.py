@@ -206,11 +206,11 @@ def _offer(
     before_touchpoint: int | None,
 ) -> LoopOffer | None:
     customer_ids = followup_store.customer_ids_merged_into(session, workspace_id, customer_id)
-    open_ones = followup_store.open_follow_ups_before(session, workspace_id, user_id, customer_ids, before_touchpoint)
-    if not open_ones:
+    dues = followup_store.open_follow_up_dues_before(session, workspace_id, user_id, customer_ids, before_touchpoint)
+    if not dues:
         return None
-    first = open_ones[0]
-    return LoopOffer(first.id, first.due_at, customer_name, others=len(open_ones) - 1)
+    first_id, first_due = dues[0]
+    return LoopOffer(first_id, first_due, customer_name, others=len(dues) - 1)
 
 
 def with_loop_offer(session: Session, workspace_id: int, user_id: str, outcome: LogOutcome) -> LogOutcome:

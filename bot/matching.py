@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.text import fold
@@ -44,6 +44,24 @@ class Scored:
 def trigrams(key: str) -> set[str]:
     padded = f"  {key} "
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _most_shared(lock: threading.Lock, postings: list[array]) -> list[int]:
+    """Positions found in at least a third of the postings, the most often found first (at most MAX_SCORED).
+
+    Counted with numpy: a Python Counter over ~20,000 positions costs milliseconds on every fuzzy look-up.
+    """
+    if not postings:
+        return []
+    with lock:  # add() must not grow a posting while numpy reads its buffer
+        positions = np.concatenate([np.frombuffer(posting, dtype=np.uintc) for posting in postings])
+    hits = np.bincount(positions)
+    best = np.flatnonzero(hits >= max(1, len(postings) // 3))
+    best_hits = hits[best]
+    if len(best) > MAX_SCORED:
+        top = np.argpartition(-best_hits, MAX_SCORED)[:MAX_SCORED]
+        best, best_hits = best[top], best_hits[top]
+    return best[np.lexsort((best, -best_hits))].tolist()
 
 
 class NameIndex:
@@ -100,20 +118,18 @@ class NameIndex:
         if recent is not None and recent[0] == len(self._keys):
             return recent[1]
         grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
-        counts: Counter[int] = Counter()
-        counted = volume = 0
+        chosen: list[array] = []
+        volume = 0
         for gram in grams:
             posting = self._postings.get(gram)
             if posting is None:
                 continue
-            if counted and volume + len(posting) > MAX_POSTINGS:
+            if chosen and volume + len(posting) > MAX_POSTINGS:
                 break
-            counts.update(posting)
-            counted, volume = counted + 1, volume + len(posting)
-        needed = max(1, counted // 3)
-        best = [position for position, hits in counts.most_common(MAX_SCORED) if hits >= needed]
+            chosen.append(posting)
+            volume += len(posting)
         keys = self._keys
-        found = [keys[position] for position in best]
+        found = [keys[position] for position in _most_shared(self._lock, chosen)]
         if len(self._recent) >= 256:
             self._recent.clear()
         self._recent[query] = (len(keys), found)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from bot.capture import Author
 from storage import workspaces as workspace_store
-from storage.models import Member
 
 PROFILE_MAX_AGE = timedelta(days=1)
 # When Slack could not tell, ask again this much later rather than on every request.
@@ -65,7 +65,11 @@ def author_for(
     return Author(user_id=user_id, tz=tz, department=member.department if member else None)
 
 
-def is_stale(member: Member | None, now: datetime) -> bool:
+class _Refreshed(Protocol):
+    refreshed_at: datetime | None
+
+
+def is_stale(member: _Refreshed | None, now: datetime) -> bool:
     return member is None or member.refreshed_at is None or now - member.refreshed_at > PROFILE_MAX_AGE
 
 
@@ -73,7 +77,7 @@ def fresh_author(
     session: Session, workspace_id: int, user_id: str, *, default_tz: ZoneInfo, now: datetime
 ) -> Author | None:
     """The acting member from the store alone (no write, no Slack call), or None when their profile is due."""
-    member = workspace_store.member(session, workspace_id, user_id)
+    member = workspace_store.acting_member(session, workspace_id, user_id)
     if member is None or is_stale(member, now):
         return None
     return Author(user_id=user_id, tz=zone(member.tz, default_tz), department=member.department)

@@ -53,6 +53,7 @@ def acting(
     """The workspace row id and the acting member, both scoped to the request's team."""
     rt = runtime(context)
     workspace = workspace_for_team(session, context.team_id or "", context.enterprise_id)
+    rt.workspace_ids[workspace.team_id] = workspace.id
     author = author_for(
         session,
         workspace.id,
@@ -67,11 +68,15 @@ def acting(
 def known_acting(session: Session, context: BoltContext, user_id: str) -> tuple[int, Author] | None:
     """acting() from reads alone; None on first contact or when the profile is due (then call acting())."""
     rt = runtime(context)
-    workspace = find_workspace(session, context.team_id) if context.team_id else None
-    if workspace is None:
-        return None
-    author = fresh_author(session, workspace.id, user_id, default_tz=rt.settings.default_tz, now=rt.now())
-    return None if author is None else (workspace.id, author)
+    team_id = context.team_id
+    workspace_id = rt.workspace_ids.get(team_id) if team_id else None
+    if workspace_id is None:
+        workspace = find_workspace(session, team_id) if team_id else None
+        if workspace is None:
+            return None
+        workspace_id = rt.workspace_ids[workspace.team_id] = workspace.id
+    author = fresh_author(session, workspace_id, user_id, default_tz=rt.settings.default_tz, now=rt.now())
+    return None if author is None else (workspace_id, author)
 
 
 def logged_reply(outcome: LogOutcome, author: Author, note: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 # Imported as a module, not by name: bot.followups imports this module too.
@@ -52,33 +52,47 @@ def open_follow_ups_with(
     return _open_page(session, workspace_id, FollowUp.customer_id.in_(customer_ids), limit)
 
 
-def open_follow_ups_before(
-    session: Session, workspace_id: int, user_id: str, customer_ids: Sequence[int], touchpoint_id: int | None
-) -> list[FollowUpView]:
-    """A person's open follow-ups with these customers that were set before `touchpoint_id` was logged
-    (all of them when it is None: the touchpoint is not saved yet)."""
-    query = _views().where(
-        FollowUp.workspace_id == workspace_id,
-        FollowUp.status == "open",
-        FollowUp.assignee_user_id == user_id,
-        FollowUp.customer_id.in_(customer_ids),
+_follow_ups = FollowUp.__table__.c
+# Built once, like the statements below: `/log` asks them on every line about a known customer.
+_OPEN_DUES = (
+    select(_follow_ups.id, _follow_ups.due_at)
+    .where(
+        _follow_ups.workspace_id == bindparam("workspace_id"),
+        _follow_ups.status == "open",
+        _follow_ups.assignee_user_id == bindparam("user_id"),
+        _follow_ups.customer_id.in_(bindparam("customer_ids", expanding=True)),
     )
+    .order_by(_follow_ups.due_at, _follow_ups.id)
+)
+
+
+def open_follow_up_dues_before(
+    session: Session, workspace_id: int, user_id: str, customer_ids: Sequence[int], touchpoint_id: int | None
+) -> list[tuple[int, datetime]]:
+    """(id, due) of a person's open follow-ups with these customers that were set before `touchpoint_id` was
+    logged (all of them when it is None: the touchpoint is not saved yet), the earliest due first."""
+    query = _OPEN_DUES
     if touchpoint_id is not None:
-        logged = select(Touchpoint.created_at).where(Touchpoint.id == touchpoint_id).scalar_subquery()
-        query = query.where(FollowUp.touchpoint_id != touchpoint_id, FollowUp.created_at <= logged)
-    return [_view(*row) for row in session.execute(query.order_by(FollowUp.due_at, FollowUp.id))]
+        touchpoints = Touchpoint.__table__.c
+        logged = select(touchpoints.created_at).where(touchpoints.id == touchpoint_id).scalar_subquery()
+        query = query.where(_follow_ups.touchpoint_id != touchpoint_id, _follow_ups.created_at <= logged)
+    params = {"workspace_id": workspace_id, "user_id": user_id, "customer_ids": list(customer_ids)}
+    return [(follow_up_id, due_at) for follow_up_id, due_at in session.execute(query, params)]
+
+
+_customers = Customer.__table__.c
+_MERGED_INTO = select(_customers.id).where(
+    _customers.workspace_id == bindparam("workspace_id"),
+    _customers.merged_into_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def customer_ids_merged_into(session: Session, workspace_id: int, customer_id: int) -> list[int]:
     """The customer and every customer merged into it, so their follow-ups and touchpoints count as its own."""
     ids, frontier = [customer_id], [customer_id]
     for _ in range(5):  # merge chains are short; the bound guards against a cycle
-        frontier = list(
-            session.scalars(
-                select(Customer.id).where(Customer.workspace_id == workspace_id, Customer.merged_into_id.in_(frontier))
-            )
-        )
-        frontier = [i for i in frontier if i not in ids]
+        found = session.scalars(_MERGED_INTO, {"workspace_id": workspace_id, "ids": frontier})
+        frontier = [i for i in found if i not in ids]
         if not frontier:
             break
         ids.extend(frontier)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,20 @@ def all_workspace_ids(session: Session) -> list[int]:
 
 def member(session: Session, workspace_id: int, user_id: str) -> Member | None:
     return session.scalar(select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id))
+
+
+_members = Member.__table__.c
+# Built once: every request asks it, and building the statement costs more than running it.
+_ACTING_MEMBER = select(_members.tz, _members.department, _members.refreshed_at).where(
+    _members.workspace_id == bindparam("workspace_id"), _members.slack_user_id == bindparam("user_id")
+)
+
+
+def acting_member(
+    session: Session, workspace_id: int, user_id: str
+) -> ResultRow[tuple[str | None, str | None, datetime | None]] | None:
+    """A member's time zone, department and when their profile was last refreshed: what acting as them needs."""
+    return session.execute(_ACTING_MEMBER, {"workspace_id": workspace_id, "user_id": user_id}).one_or_none()
 
 
 def save_member_profile(
