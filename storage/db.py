@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers of one process still queue; across processes SQLite's busy handler decides
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -43,8 +51,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     # SQLite's busy handler retries with sleeps growing to 100 ms and serves waiters in no order, so with many
     # threads waiting, some wait out the whole busy timeout while others pass. This process's writers queue on
-    # a lock instead, so at most one thread per process waits inside SQLite.
+    # a lock instead, and the one at the front waits for other processes' writers on a lock file, which it
+    # polls finely: it gets in as soon as the other process commits, not after the busy handler's next sleep.
     writers = threading.Lock()
+    other_processes = _WriterFile.beside(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
@@ -54,10 +64,18 @@ def _configure_sqlite(engine: Engine) -> None:
         if mode != "IMMEDIATE":
             conn.exec_driver_sql(f"BEGIN {mode}")
             return
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
         if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise StoreTimeout("waited too long for the other writers of this process")
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if other_processes is not None:
+                other_processes.acquire(deadline)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                if other_processes is not None:
+                    other_processes.release()
+                raise
         except BaseException:
             writers.release()
             raise
@@ -67,7 +85,47 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "rollback")
     def on_end(conn: Any) -> None:
         if conn.info.pop("sqlite_writer", False):
+            if other_processes is not None:
+                other_processes.release()
             writers.release()
+
+
+class _WriterFile:
+    """An exclusive lock on a file beside the database, held by one process's writer at a time.
+
+    Opened per transaction, so no descriptor outlives an engine; the kernel drops the lock when its holder
+    closes the file or dies, so a crashed process never blocks the others.
+    """
+
+    POLL_S = 0.0002
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def beside(cls, database: str | None) -> _WriterFile | None:
+        if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(Path(f"{database}-writer.lock"))
+
+    def acquire(self, deadline: float) -> None:
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._fd = fd
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise StoreTimeout("waited too long for the writers of other processes") from None
+                time.sleep(self.POLL_S)
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing drops the lock
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

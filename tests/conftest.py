@@ -130,6 +130,8 @@ def runtime(engine: Engine, standin: SlackStandIn, clock: Clock, database_url: s
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when forty people log at once on a busy machine.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
