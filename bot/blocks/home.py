@@ -95,10 +95,12 @@ def _welcome() -> list[Block]:
 def _follow_ups(home: Home, tz: ZoneInfo) -> list[Block]:
     blocks: list[Block] = [{"type": "divider"}]
     if not home.follow_ups:
-        blocks.append(mrkdwn("*Your follow-ups*\n:tada: Nothing open. Set one as you log: `… follow up friday`."))
+        blocks.append(
+            mrkdwn(":pushpin: *Your follow-ups*\n:tada: Nothing open. Set one as you log: `… follow up friday`.")
+        )
         return blocks
     overdue = f", *{home.overdue_total} overdue*" if home.overdue_total else ""
-    blocks.append(mrkdwn(f"*Your follow-ups* ({home.open_total} open{overdue})"))
+    blocks.append(mrkdwn(f":pushpin: *Your follow-ups* ({home.open_total} open{overdue})"))
     for heading, group in ((":alarm_clock: *Overdue*", home.overdue), (":calendar: *Coming up*", home.upcoming)):
         if group:
             blocks.append(context(heading))
@@ -144,9 +146,9 @@ def _snooze_menu(follow_up_id: int) -> dict[str, Any]:
 def _touchpoints(home: Home, tz: ZoneInfo) -> list[Block]:
     blocks: list[Block] = [{"type": "divider"}]
     if not home.touchpoints:
-        blocks.append(mrkdwn("*Your latest touchpoints*\nNone yet: `/log Acme: call with Dana` logs one."))
+        blocks.append(mrkdwn(":memo: *Your latest touchpoints*\nNone yet: `/log Acme: call with Dana` logs one."))
         return blocks
-    blocks.append(mrkdwn("*Your latest touchpoints*"))
+    blocks.append(mrkdwn(":memo: *Your latest touchpoints*"))
     blocks.extend(_touchpoint(tp, tz) for tp in home.touchpoints)
     return blocks
 
@@ -164,10 +166,10 @@ def _touchpoint(tp: TouchpointLine, tz: ZoneInfo) -> Block:
 
 def _quiet(home: Home, tz: ZoneInfo) -> list[Block]:
     days = home.quiet_after_days
-    title = f"*Your customers gone quiet* (no touchpoint in {days} day{'s' if days != 1 else ''})"
+    title = f":zzz: *Your customers gone quiet* (no touchpoint in {days} day{'s' if days != 1 else ''})"
     blocks: list[Block] = [{"type": "divider"}]
     if not home.quiet:
-        blocks.append(mrkdwn(f"{title}\nNone: every customer you own has been touched lately. :raised_hands:"))
+        blocks.append(mrkdwn(f"{title}\nNone of the customers you own has gone quiet."))
         return blocks
     blocks.append(mrkdwn(title))
     blocks.extend(_quiet_customer(customer, tz, home.now) for customer in home.quiet)
