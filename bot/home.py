@@ -6,7 +6,7 @@ gathers what a Home shows and turns each click's outcome into the one-line notic
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +17,7 @@ from bot.capture import NotFound
 from bot.followups import FollowUpView, Outcome
 from storage import followups as followup_store
 from storage import home as home_store
+from storage.home import OwnedCustomerRow
 
 # How much each list shows; with two blocks a follow-up, the whole Home stays well inside Slack's 100 blocks.
 FOLLOW_UPS_SHOWN = 15
@@ -117,10 +118,7 @@ def home_for(
         )
         for tp, name in home_store.latest_touchpoints_by(session, workspace_id, user_id, TOUCHPOINTS_SHOWN)
     ]
-    rows, quiet_total = home_store.quiet_customers_owned_by(
-        session, workspace_id, user_id, quiet_since(now, quiet_after_days), QUIET_SHOWN
-    )
-    quiet = [QuietCustomer(r.id, r.name, r.last_touch_at, r.last_touch_at or r.created_at) for r in rows]
+    quiet = gone_quiet(home_store.customers_owned_by(session, workspace_id, user_id), now, quiet_after_days)
     return Home(
         viewer=user_id,
         now=now,
@@ -128,16 +126,19 @@ def home_for(
         open_total=open_total,
         overdue_total=home_store.overdue_follow_up_count(session, workspace_id, user_id, now),
         touchpoints=touchpoints,
-        quiet=quiet,
-        quiet_total=quiet_total,
+        quiet=quiet[:QUIET_SHOWN],
+        quiet_total=len(quiet),
         quiet_after_days=quiet_after_days,
         notice=notice,
     )
 
 
-def quiet_since(now: datetime, quiet_after_days: int) -> datetime:
-    """A customer untouched since before this instant has gone quiet."""
-    return now - timedelta(days=quiet_after_days)
+def gone_quiet(owned: Iterable[OwnedCustomerRow], now: datetime, quiet_after_days: int) -> list[QuietCustomer]:
+    """The customers untouched for more than `quiet_after_days`, the longest quiet first; one never touched
+    counts from when it was added."""
+    since = now - timedelta(days=quiet_after_days)
+    quiet = [QuietCustomer(c.id, c.name, c.last_touch_at, c.last_touch_at or c.created_at) for c in owned]
+    return sorted((c for c in quiet if c.quiet_since < since), key=lambda c: (c.quiet_since, c.id))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,18 +1,18 @@
-"""What a person's Home tab shows: their latest touchpoints, overdue follow-ups and the customers they own
-that have gone quiet. Every query is scoped to one workspace."""
+"""What a person's Home tab shows: their latest touchpoints, how many follow-ups are overdue, the customers
+they own and when each was last touched. Every query is scoped to one workspace."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Customer, FollowUp, Touchpoint
 
 
-class QuietCustomerRow(NamedTuple):
+class OwnedCustomerRow(NamedTuple):
     id: int
     name: str
     created_at: datetime
@@ -55,41 +55,46 @@ def overdue_follow_up_count(session: Session, workspace_id: int, user_id: str, n
     )
 
 
-def quiet_customers_owned_by(
-    session: Session, workspace_id: int, user_id: str, quiet_since: datetime, limit: int
-) -> tuple[list[QuietCustomerRow], int]:
-    """Live customers the person owns with no touchpoint since `quiet_since`, the longest quiet first, and how
-    many there are. A customer never touched counts from when it was added; touchpoints of customers merged
-    into it count as its own."""
-    family = aliased(Customer)  # the customer itself and those merged into it
-    last_touch = func.max(Touchpoint.occurred_at)
-    quiet_from = func.coalesce(last_touch, Customer.created_at)
-    owned = (
-        select(Customer.id, Customer.name, Customer.created_at, last_touch.label("last_touch_at"))
-        .outerjoin(
-            family,
-            and_(
-                family.workspace_id == Customer.workspace_id,
-                or_(family.id == Customer.id, family.merged_into_id == Customer.id),
-            ),
-        )
-        .outerjoin(
-            Touchpoint,
-            and_(
-                Touchpoint.workspace_id == Customer.workspace_id,
-                Touchpoint.customer_id == family.id,
-                Touchpoint.deleted_at.is_(None),
-            ),
-        )
-        .where(
+def customers_owned_by(session: Session, workspace_id: int, user_id: str) -> list[OwnedCustomerRow]:
+    """The live customers the person owns, each with when anyone last touched it (None: never); touchpoints
+    of customers merged into it count as its own."""
+    live = (Touchpoint.workspace_id == workspace_id, Touchpoint.deleted_at.is_(None))
+    own_touch = (
+        select(func.max(Touchpoint.occurred_at))
+        .where(*live, Touchpoint.customer_id == Customer.id)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    owned = session.execute(
+        select(Customer.id, Customer.name, Customer.created_at, own_touch).where(
             Customer.workspace_id == workspace_id,
             Customer.owner_user_id == user_id,
             Customer.deleted_at.is_(None),
             Customer.merged_into_id.is_(None),
         )
-        .group_by(Customer.id, Customer.name, Customer.created_at)
-        .having(quiet_from < quiet_since)
     )
-    rows = session.execute(owned.order_by(quiet_from, Customer.id).limit(limit))
-    total = session.scalar(select(func.count()).select_from(owned.subquery())) or 0
-    return [QuietCustomerRow(*row) for row in rows], total
+    # Merged customers are few: found from the merged side, by ix_customers_merged_into, in one query.
+    merged, survivor = aliased(Customer), aliased(Customer)
+    merged_touches: dict[int, datetime] = {
+        survivor_id: touched
+        for survivor_id, touched in session.execute(
+            select(merged.merged_into_id, func.max(Touchpoint.occurred_at))
+            .join(survivor, survivor.id == merged.merged_into_id)
+            .join(Touchpoint, Touchpoint.customer_id == merged.id)
+            .where(
+                *live,
+                merged.workspace_id == workspace_id,
+                merged.merged_into_id.is_not(None),
+                survivor.owner_user_id == user_id,
+            )
+            .group_by(merged.merged_into_id)
+        )
+    }
+    return [
+        OwnedCustomerRow(id, name, created_at, _latest(touched, merged_touches.get(id)))
+        for id, name, created_at, touched in owned
+    ]
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    return max((m for m in moments if m is not None), default=None)
