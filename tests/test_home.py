@@ -186,6 +186,17 @@ def test_times_are_shown_in_the_viewers_own_zone(slack, standin, runtime, custom
     assert "(America/New_York)" in texts(home)
 
 
+def test_a_follow_up_someone_else_set_for_the_viewer_says_who_logged_it(slack, standin, runtime, customers):
+    log(slack, "U0BOB", "Acme: call with Dana, and follow up <@U0ALICE|alice> friday 11am")
+    [fu] = follow_ups(runtime)
+
+    home = open_home(slack, standin)
+
+    # 11:00 as Bob meant it in New York is 17:00 in Alice's Berlin.
+    assert item(home, fu.id) == "*Acme Corp* — due Fri 27 Nov, 17:00\ncall logged by <@U0BOB>: call with Dana"
+    assert listed_follow_ups(open_home(slack, standin, "U0BOB")) == []  # Bob logged it; Alice follows up
+
+
 def test_latest_touchpoints_are_the_viewers_own_newest_first_and_escaped(slack, standin, runtime, clock, customers):
     log(slack, "U0ALICE", "Acme: call with Dana")
     clock.advance(minutes=5)
@@ -440,7 +451,7 @@ def test_a_follow_up_closed_from_its_nudge_is_gone_from_the_next_home(slack, sta
     assert the_follow_up(runtime, fu_id).status == "done"
 
 
-def test_the_home_answers_within_the_first_open_and_a_later_one(slack, standin, runtime, clock, customers):
+def test_the_home_opens_again_once_the_profile_is_due_for_a_refresh(slack, standin, runtime, clock, customers):
     log(slack, "U0ALICE", "Acme: call")
     first = open_home(slack, standin)
     clock.advance(days=2)  # the profile is due for a refresh: the Home still opens

@@ -105,20 +105,21 @@ def _follow_ups(home: Home, tz: ZoneInfo) -> list[Block]:
         if group:
             blocks.append(context(heading))
             for fu in group:
-                blocks.extend(_follow_up(fu, tz, home.now))
+                blocks.extend(_follow_up(fu, tz, home.now, home.viewer))
     if home.open_total > len(home.follow_ups):
         more = home.open_total - len(home.follow_ups)
         blocks.append(context(f"…and {more} more: `/followups` lists them all."))
     return blocks
 
 
-def _follow_up(fu: FollowUpView, tz: ZoneInfo, now: datetime) -> list[Block]:
+def _follow_up(fu: FollowUpView, tz: ZoneInfo, now: datetime, viewer: str) -> list[Block]:
     if fu.due_at <= now:
         due = f":alarm_clock: *{_span(now - fu.due_at)} overdue* (due {when(fu.due_at, tz)})"
     else:
         due = f"due {when(fu.due_at, tz)}"
     said = escape(truncate(fu.summary, SUMMARY_SHOWN)) if fu.summary else "_(no summary)_"
-    text = f"{_name(fu.customer_name or 'a customer')} — {due}\n{fu.kind}: {said}"
+    logged = "" if fu.logged_by == viewer else f" logged by <@{fu.logged_by}>"
+    text = f"{_name(fu.customer_name or 'a customer')} — {due}\n{fu.kind}{logged}: {said}"
     item = {**mrkdwn(text), "block_id": f"home:fu:{fu.id}:i"}
     if fu.customer_id is not None:
         item["accessory"] = _open(fu.customer_id)
