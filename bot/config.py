@@ -21,6 +21,9 @@ DEFAULT_DATABASE_URL = "sqlite:///touchpoint.db"
 # conversation and publishes no workspace-wide number; 50 stays well inside what it accepts, and a 429 is
 # waited out anyway.
 DEFAULT_MESSAGES_PER_SECOND = 50.0
+# A customer you own with no touchpoint for this many days is listed as gone quiet on your Home tab.
+DEFAULT_QUIET_AFTER_DAYS = 30
+MAX_QUIET_AFTER_DAYS = 3650
 
 
 class ConfigError(Exception):
@@ -42,6 +45,7 @@ class Settings:
     # Where follow-ups of people who left go when their customer has no owner (a channel id), if anywhere.
     admin_channel: str | None = None
     slack_messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND
+    quiet_after_days: int = DEFAULT_QUIET_AFTER_DAYS
 
     def require(self, *names: str) -> Settings:
         """Fail with the documented one-line error when a command needs a setting that is unset."""
@@ -61,6 +65,7 @@ _EXPECTED = {
     "DEFAULT_TZ": "an IANA time zone name such as Europe/Berlin or America/New_York",
     "ADMIN_CHANNEL": "a Slack channel id such as C0123456789 (not its name), or unset",
     "SLACK_MESSAGES_PER_SECOND": "a number of messages a second above 0, such as 50",
+    "QUIET_AFTER_DAYS": f"a whole number of days from 1 to {MAX_QUIET_AFTER_DAYS}, such as 30",
 }
 
 
@@ -76,6 +81,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_tz=_zone(env),
         admin_channel=_channel(env, "ADMIN_CHANNEL"),
         slack_messages_per_second=_positive(env, "SLACK_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND),
+        quiet_after_days=_days(env, "QUIET_AFTER_DAYS", DEFAULT_QUIET_AFTER_DAYS, MAX_QUIET_AFTER_DAYS),
     )
 
 
@@ -132,6 +138,15 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if not 0 < number < float("inf"):
         raise ConfigError(name, _EXPECTED[name], value)
     return number
+
+
+def _days(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= most:
+        raise ConfigError(name, _EXPECTED[name], value)
+    return int(value)
 
 
 def normalize_database_url(value: str) -> str:

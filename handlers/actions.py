@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import blocks, capture, followups
+from bot.blocks import home as home_blocks
 from handlers.commands import log_text
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
@@ -104,9 +105,11 @@ def retry_clicked(
     respond(replace_original=True, **log_text(context, client, body["user"]["id"], action["value"], channel_id))
 
 
-def open_log_modal_clicked(ack: Ack, body: dict, context: BoltContext, client: WebClient) -> None:
+def open_log_modal_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
-    open_log_modal(client, context, body["trigger_id"], body["user"]["id"], {})
+    # From the Home tab, saving the form refreshes the Home.
+    metadata = {"home": True} if action.get("value") == home_blocks.LOG_FROM_HOME else {}
+    open_log_modal(client, context, body["trigger_id"], body["user"]["id"], metadata)
 
 
 def register(app: App) -> None:

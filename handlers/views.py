@@ -14,6 +14,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import blocks, capture, followups
 from bot.forms import FormContext, FormErrors, read_log_form, require_follow_up
+from handlers import home
 from handlers.common import acting, logged_reply, runtime
 from storage.customers import customer as find_customer
 
@@ -70,6 +71,8 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
             outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
     _confirm(client, metadata, user_id, logged_reply(outcome, author))
+    if metadata.get("home"):
+        home.publish(client, rt, workspace_id, author)
 
 
 def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:

@@ -344,20 +344,6 @@ def follow_up_modal(touchpoint_id: int, metadata: dict[str, Any]) -> dict[str, A
     }
 
 
-def home_view() -> dict[str, Any]:
-    return {
-        "type": "home",
-        "blocks": [
-            mrkdwn(
-                "*Touchpoint* keeps every customer interaction, from any department, in one place.\n"
-                "Type `/log Acme: call with Dana, follow up friday` anywhere, or use the button."
-            ),
-            actions(button("Log touchpoint", OPEN_LOG_MODAL, "home", style="primary")),
-            help_reply()["blocks"][0],
-        ],
-    }
-
-
 def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> Block:
     return {
         "type": "input",
