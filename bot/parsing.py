@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.followup import DueTimeError, find_follow_up, parse_due
 from bot.kinds import detect_kind
 from bot.matching import Scored
-from bot.text import fold, slack_to_plain
+from bot.text import fold, name_keys, slack_to_plain
 
 MAX_CUSTOMER_WORDS = 6
 MAX_CUSTOMER_CHARS = 80
@@ -115,7 +115,7 @@ def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
         head = plain[: match.start()].strip()
         if len(head.split()) <= MAX_CUSTOMER_WORDS and fold(head):
             # A colon later in the line ("Acme GmbH site visit: ...") must not hide the known name it starts with.
-            known = None if names.exact(head) or names.typo_match(head) else _known_prefix(plain, names)
+            known = None if _exact(names, head) or names.typo_match(head) else _known_prefix(plain, names)
             if known is None:
                 return head, plain[match.end() :], True
             return known
@@ -146,6 +146,15 @@ def _known_prefix(plain: str, names: NameLookup) -> tuple[str, str, bool] | None
     return None
 
 
+def _exact(names: NameLookup, text: str) -> set[int]:
+    """Customers known by exactly what was typed, else by it without its legal form ("Acme Inc" is Acme Corp)."""
+    for key in sorted(name_keys(text), key=lambda k: (-len(k), k)):
+        found = names.exact(key)
+        if found:
+            return found
+    return set()
+
+
 def _capitalised_lead(tokens: list[re.Match[str]]) -> int:
     """Guess where an unknown name ends: "Initech Systems called about…" names "Initech Systems"."""
     count = 1
@@ -157,7 +166,7 @@ def _capitalised_lead(tokens: list[re.Match[str]]) -> int:
 def _resolve_customer(text: str, names: NameLookup, has_separator: bool) -> tuple[int | None, str, list[Scored]]:
     if not fold(text):
         return None, "missing", []
-    exact = names.exact(text)
+    exact = _exact(names, text)
     if len(exact) == 1:
         return next(iter(exact)), "exact", []
     if len(exact) > 1:

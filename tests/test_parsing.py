@@ -53,6 +53,7 @@ def parse(line: str, names: NameIndex):
         ("Acme — shipped 3 pallets", 1, "Acme", "shipped 3 pallets"),
         ("acme.com: emailed the quote", 1, "acme.com", "emailed the quote"),
         ("ACME INDUSTRIES: visit", 1, "ACME INDUSTRIES", "visit"),
+        ("Acme Inc: call", 1, "Acme Inc", "call"),  # another legal form of a known name
         ("Globx: demo went well", 2, "Globx", "demo went well"),
         ("mueller: invoice paid", 3, "mueller", "invoice paid"),
         ("Muller GmbH: invoice paid", 3, "Muller GmbH", "invoice paid"),
