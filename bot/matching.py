@@ -1,14 +1,19 @@
-"""Finding the customer a person means, tolerating case, accents and typos.
+"""Finding the customer a person means, tolerating case, accents, typos and partial words.
 
 The index lives in memory per workspace and is only a candidate generator: callers confirm
 candidates against the store, which stays the source of truth across processes. Fuzzy look-ups
 score only the keys that share trigrams with the query, so they stay fast with 100,000s of names.
+
+Keys are kept compactly (one byte blob, offset and id arrays, a sorted order for exact and prefix
+look-ups) because a workspace of 100,000 customers has close to a million keys: as Python strings
+in a dict they alone would take well over 100 MB.
 """
 
 from __future__ import annotations
 
 import threading
 from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +30,8 @@ MAX_SCORED = 300
 # Trigrams are counted rarest first until this many postings are counted: common ones ("gmb", "ing", " co")
 # hold tens of thousands of keys each, cost most of the time and tell little about which key is meant.
 MAX_POSTINGS = 20_000
+# Keys added at once beyond which the sorted order is rebuilt in one sort instead of key by key.
+RESORT_AFTER = 256
 
 
 @dataclass(frozen=True)
@@ -47,57 +54,116 @@ def trigrams(key: str) -> set[str]:
 
 
 class NameIndex:
-    """Folded names, aliases and domains of one workspace's customers."""
+    """Folded names, aliases, domains, contact names and e-mails of one workspace's customers."""
 
     def __init__(self) -> None:
-        # Most keys name one customer: keep a bare id, and only the rare shared keys in a second dict.
-        self._id_by_key: dict[str, int] = {}
-        self._shared: dict[str, set[int]] = {}
-        self._keys: list[str] = []
+        # Key number n is _blob[_starts[n]:_starts[n + 1]]; keys are UTF-8 (folded ones ASCII).
+        self._blob = bytearray()
+        self._starts = array("I", [0])
+        # Most keys name one customer: keep its id, and only the rare shared keys in a second dict.
+        self._owner = array("I")
+        self._shared: dict[int, set[int]] = {}
+        # Key numbers in key order, for exact and prefix look-ups by bisection.
+        self._order = array("I")
         self._postings: dict[str, array] = {}
         self.max_row_id = 0
         self._lock = threading.Lock()
         # Parsing one line asks for the same query up to five times (typo_match, then closest).
-        self._recent: dict[str, tuple[int, list[str]]] = {}
+        self._recent: dict[str, tuple[int, dict[int, str]]] = {}
+
+    def _key(self, position: int) -> str:
+        return self._blob[self._starts[position] : self._starts[position + 1]].decode()
 
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
+            added: dict[str, int] = {}
             for row in rows:
-                known = self._id_by_key.get(row.key)
-                if known is None:
-                    self._id_by_key[row.key] = row.customer_id
-                    self._index_key(row.key)
-                elif known != row.customer_id:
-                    self._shared.setdefault(row.key, {known}).add(row.customer_id)
                 self.max_row_id = max(self.max_row_id, row.row_id)
+                position = added.get(row.key)
+                if position is None:
+                    position = self._position(row.key)
+                if position is None:
+                    added[row.key] = self._append(row.key, row.customer_id)
+                elif self._owner[position] != row.customer_id:
+                    self._shared.setdefault(position, {self._owner[position]}).add(row.customer_id)
+            self._sort_in(added)
 
-    def _index_key(self, key: str) -> None:
-        position = len(self._keys)
-        self._keys.append(key)
+    def _append(self, key: str, customer_id: int) -> int:
+        position = len(self._owner)
+        self._blob += key.encode()
+        self._starts.append(len(self._blob))
+        self._owner.append(customer_id)
         postings = self._postings
         for gram in trigrams(key):
             posting = postings.get(gram)
             if posting is None:
                 posting = postings[gram] = array("I")
             posting.append(position)
+        return position
+
+    def _sort_in(self, added: dict[str, int]) -> None:
+        if len(added) > RESORT_AFTER:
+            keys = [self._key(p) for p in range(len(self._owner))]
+            self._order = array("I", sorted(range(len(keys)), key=keys.__getitem__))
+            return
+        for key, position in added.items():
+            self._order.insert(bisect_left(self._order, key, key=self._key), position)
+
+    def _position(self, key: str) -> int | None:
+        order = self._order
+        at = bisect_left(order, key, key=self._key)
+        if at < len(order) and self._key(order[at]) == key:
+            return order[at]
+        return None
+
+    def _ids_at(self, position: int) -> set[int]:
+        shared = self._shared.get(position)
+        return set(shared) if shared is not None else {self._owner[position]}
 
     def _ids(self, key: str) -> set[int]:
-        shared = self._shared.get(key)
-        if shared is not None:
-            return set(shared)
-        known = self._id_by_key.get(key)
-        return set() if known is None else {known}
+        position = self._position(key)
+        return set() if position is None else self._ids_at(position)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._owner)
 
     def exact(self, text: str) -> set[int]:
         return self._ids(fold(text))
 
-    def _candidates(self, query: str) -> list[str]:
-        """Keys sharing the most trigrams with the query, the rarest trigrams counted first."""
+    def prefixed(self, text: str, limit: int = 50) -> list[Scored]:
+        """Customers with a key starting with what was typed (`wayne ent`, `umbr`), shortest keys first.
+
+        Scored by how much of the key was typed, so a near-complete name ranks above a mere first letter.
+        """
+        query = fold(text)
+        if not query:
+            return []
+        order = self._order
+        at = bisect_left(order, query, key=self._key)
+        found: list[tuple[str, int]] = []
+        while at < len(order) and len(found) < limit * 4:
+            key = self._key(order[at])
+            if not key.startswith(query):
+                break
+            found.append((key, order[at]))
+            at += 1
+        found.sort(key=lambda item: (len(item[0]), item[0]))
+        seen: dict[int, Scored] = {}
+        for key, position in found:
+            score = 100.0 * len(query) / len(key)
+            for customer_id in sorted(self._ids_at(position)):
+                if customer_id not in seen:
+                    seen[customer_id] = Scored(customer_id, key, score)
+        return list(seen.values())[:limit]
+
+    def candidate_keys(self, text: str) -> dict[int, str]:
+        """Keys worth scoring against what was typed, by key number, for callers with their own scorer."""
+        return self._candidates(fold(text))
+
+    def _candidates(self, query: str) -> dict[int, str]:
+        """Keys (by key number) sharing the most trigrams with the query, the rarest trigrams counted first."""
         recent = self._recent.get(query)
-        if recent is not None and recent[0] == len(self._keys):
+        if recent is not None and recent[0] == len(self._owner):
             return recent[1]
         grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
         counts: Counter[int] = Counter()
@@ -112,11 +178,10 @@ class NameIndex:
             counted, volume = counted + 1, volume + len(posting)
         needed = max(1, counted // 3)
         best = [position for position, hits in counts.most_common(MAX_SCORED) if hits >= needed]
-        keys = self._keys
-        found = [keys[position] for position in best]
+        found = {position: self._key(position) for position in best}
         if len(self._recent) >= 256:
             self._recent.clear()
-        self._recent[query] = (len(keys), found)
+        self._recent[query] = (len(self._owner), found)
         return found
 
     def closest(
@@ -133,8 +198,8 @@ class NameIndex:
         candidates = self._candidates(query)
         hits = process.extract(query, candidates, scorer=scorer, score_cutoff=cutoff, limit=limit * 3)
         seen: dict[int, Scored] = {}
-        for key, score, _ in hits:
-            for customer_id in sorted(self._ids(key)):
+        for key, score, position in hits:
+            for customer_id in sorted(self._ids_at(position)):
                 if customer_id not in seen:
                     seen[customer_id] = Scored(customer_id, key, float(score))
         return sorted(seen.values(), key=lambda s: (-s.score, s.customer_id))[:limit]

@@ -2,9 +2,9 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, followups, options, shortcuts, views
+from handlers import actions, commands, customers, errors, events, followups, options, shortcuts, views
 
 
 def register(app: App) -> None:
-    for module in (commands, actions, views, followups, shortcuts, options, events, errors):
+    for module in (commands, actions, views, followups, customers, shortcuts, options, events, errors):
         module.register(app)

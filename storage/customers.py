@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -234,3 +235,46 @@ def insert_names(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Many (workspace_id, customer_id, kind, value, key) names in one statement, already checked missing."""
     if rows:
         session.execute(insert(CustomerName), rows)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    customer_id: int
+    kind: str
+    value: str
+    key: str
+
+
+def active_names_with_keys(session: Session, workspace_id: int, keys: Sequence[str]) -> list[NameMatch]:
+    """The active names of this workspace whose folded key is one of `keys`: what a search can stand on."""
+    if not keys:
+        return []
+    rows = session.execute(
+        select(CustomerName.customer_id, CustomerName.kind, CustomerName.value, CustomerName.key).where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.key.in_(list(keys)),
+            CustomerName.active.is_(True),
+        )
+    )
+    return [NameMatch(*row) for row in rows]
+
+
+# A person's latest touchpoints are read until this many distinct customers are found.
+TOUCHED_SCAN = 200
+
+
+def customers_touched_by(session: Session, workspace_id: int, user_id: str, limit: int) -> list[Customer]:
+    """The live customers a person logged touchpoints with most recently, latest first."""
+    recent_ids = session.scalars(
+        select(Touchpoint.customer_id)
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.author_user_id == user_id,
+            Touchpoint.deleted_at.is_(None),
+            Touchpoint.customer_id.is_not(None),
+        )
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+        .limit(TOUCHED_SCAN)
+    )
+    ids = list(dict.fromkeys(recent_ids))
+    return customers_by_ids(session, workspace_id, ids)[:limit]

@@ -1,0 +1,183 @@
+"""`/customer <query>`: which customer someone means, by name, alias, domain, contact name or e-mail.
+
+The in-memory index proposes candidates (exact keys, keys starting with the query, trigram-sharing keys
+scored for typos and partial words); the store confirms them (the name is still active, the customer is
+live or merged into one that is) so a renamed or deleted customer is never offered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+from sqlalchemy.orm import Session
+
+from bot.customer_index import CustomerIndexes
+from bot.matching import NameIndex
+from bot.text import clean_domain, domain_keys, fold, name_keys
+from storage import customers as customer_store
+
+# What is matched of a query: a name is never this long, and a pasted paragraph must not cost seconds.
+MAX_QUERY_CHARS = 100
+# A query matching one customer this well (and clearly better than the next) opens its card directly.
+CLEAR_SCORE = 88.0
+CLEAR_MARGIN = 5.0
+# Matches at least this good are offered in a chooser; weaker ones only as "closest names".
+PLAUSIBLE_SCORE = 75.0
+ALONE_SCORE = 80.0
+CLOSEST_SCORE = 55.0
+CHOOSER_SIZE = 5
+CLOSEST_SIZE = 3
+RECENT_SIZE = 8
+# How much less a match on a variant of the query counts than a match on the query as typed.
+VARIANT_PENALTY = 2.0
+# Index candidates looked at per query; each is confirmed against the store in one indexed read.
+MAX_CANDIDATES = 40
+
+Outcome = Literal["one", "several", "none", "recent", "unsearchable"]
+
+# How each kind of name is told to the person when it, not the customer's name, is what matched.
+KIND_LABELS = {"alias": "alias", "domain": "domain", "contact": "contact", "email": "contact e-mail"}
+
+
+@dataclass(frozen=True)
+class Match:
+    customer_id: int
+    name: str
+    score: float
+    # What matched when it was not the customer's own name, e.g. ("contact e-mail", "dana@acme.com").
+    via: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    outcome: Outcome
+    typed: str
+    matches: list[Match] = field(default_factory=list)
+    # The query was longer than MAX_QUERY_CHARS: only its start was matched.
+    truncated: bool = False
+    # Plausible matches left out of the chooser.
+    more: int = 0
+
+
+def search_customers(
+    session: Session, indexes: CustomerIndexes, workspace_id: int, viewer_user_id: str, text: str
+) -> SearchResult:
+    typed = " ".join(text.split())
+    if not typed:
+        recent = customer_store.customers_touched_by(session, workspace_id, viewer_user_id, RECENT_SIZE)
+        return SearchResult("recent", "", [Match(c.id, c.name, 100.0) for c in recent])
+    truncated = len(typed) > MAX_QUERY_CHARS
+    typed = typed[:MAX_QUERY_CHARS]
+    query = fold(typed)
+    if not query:
+        return SearchResult("unsearchable", typed, truncated=truncated)
+    index = indexes.current(session, workspace_id)
+    matches = _confirmed(session, workspace_id, _candidates(index, query, query_variants(typed) - {query}))
+    if not matches:  # nothing close: still name the nearest customers, by any word they share
+        nearest = {hit.key: min(hit.score, PLAUSIBLE_SCORE - 1) for hit in index.closest(query, limit=CLOSEST_SIZE)}
+        matches = _confirmed(session, workspace_id, nearest)
+    return _decide(typed, matches, truncated)
+
+
+def query_variants(typed: str) -> set[str]:
+    """Other folded forms of a query: without its legal form, German transliteration, a pasted URL's bare domain."""
+    variants = name_keys(typed)
+    if "." in typed and " " not in typed:
+        variants |= domain_keys(clean_domain(typed))
+    return variants
+
+
+def search_score(query: str, key: str, **_: object) -> float:
+    """How well a key answers a query: typos in the whole name, a piece of a longer name, words in any order.
+
+    Unlike rapidfuzz's WRatio, a key that is only a piece of the query (`me` for `acme`) scores low.
+    """
+    score = fuzz.ratio(query, key)
+    if len(key) > len(query) >= 3:
+        score = max(score, 0.9 * fuzz.partial_ratio(query, key))
+    if " " in query or " " in key:
+        score = max(score, 0.95 * fuzz.token_sort_ratio(query, key))
+    return score
+
+
+def _candidates(index: NameIndex, query: str, variants: set[str]) -> dict[str, float]:
+    """Best score per key: exact 100, prefixes 90-99 (more typed, higher), then fuzzy scores below.
+
+    Variants of the query (without its legal form, German transliteration: `umbrela corp` → `umbrela`)
+    count a little less than the query as typed, so `Acme GmbH` typed whole still beats `Acme Corp`.
+    """
+    scores: dict[str, float] = {}
+
+    def offer(key: str, score: float) -> None:
+        if score > scores.get(key, 0.0):
+            scores[key] = score
+
+    for text, penalty in [(query, 0.0), *((variant, VARIANT_PENALTY) for variant in sorted(variants))]:
+        if index.exact(text):
+            offer(text, 100.0 - penalty)
+        for hit in index.prefixed(text, limit=MAX_CANDIDATES):
+            offer(hit.key, min(99.0, 90.0 + hit.score / 10) - penalty)
+        fuzzy = process.extract(
+            text, index.candidate_keys(text), scorer=search_score, score_cutoff=CLOSEST_SCORE, limit=MAX_CANDIDATES
+        )
+        for key, score, _ in fuzzy:
+            offer(key, min(float(score), 98.0) - penalty)
+    best = sorted(scores.items(), key=lambda item: -item[1])[:MAX_CANDIDATES]
+    return dict(best)
+
+
+def _confirmed(session: Session, workspace_id: int, scored: dict[str, float]) -> list[Match]:
+    """One match per live customer, best first, from the candidate keys the store still holds as active names."""
+    if not scored:
+        return []
+    rows = customer_store.active_names_with_keys(session, workspace_id, list(scored))
+    live = customer_store.live_customers_by_id(session, workspace_id, {row.customer_id for row in rows})
+    best: dict[int, Match] = {}
+    for row in rows:
+        customer = live.get(row.customer_id)
+        if customer is None:
+            continue
+        score = scored[row.key]
+        # A merged-away customer's names now lead to its survivor: say which name matched.
+        own_name = row.kind == "name" and row.customer_id == customer.id
+        via = None if own_name else (KIND_LABELS.get(row.kind, "former name"), row.value)
+        known = best.get(customer.id)
+        if known is None or score > known.score or (score == known.score and known.via and not via):
+            best[customer.id] = Match(customer.id, customer.name, score, via)
+    return sorted(best.values(), key=lambda m: (-m.score, len(m.name), m.name.lower(), m.customer_id))
+
+
+def _decide(typed: str, matches: list[Match], truncated: bool) -> SearchResult:
+    if not matches:
+        return SearchResult("none", typed, truncated=truncated)
+    top = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    exact_ones = [m for m in matches if m.score == 100.0]
+    plausible = [m for m in matches if m.score >= PLAUSIBLE_SCORE]
+    clear = top.score >= CLEAR_SCORE and top.score - runner_up >= CLEAR_MARGIN
+    # A typo in a short name scores lower, but when nothing else comes near, it is still the one meant.
+    alone = top.score >= ALONE_SCORE and len(plausible) == 1
+    if len(exact_ones) == 1 or clear or alone:
+        return SearchResult("one", typed, [top], truncated=truncated)
+    if plausible:
+        shown = plausible[:CHOOSER_SIZE]
+        return SearchResult("several", typed, shown, truncated=truncated, more=len(plausible) - len(shown))
+    return SearchResult("none", typed, matches[:CLOSEST_SIZE], truncated=truncated)
+
+
+_SLACK_LINK = re.compile(r"<([^<>|]*)\|([^<>]*)>|<([^<>]*)>")
+
+
+def plain_query(text: str) -> str:
+    """What a person typed after `/customer`: Slack's entities undone, `<mailto:a@b.c|a@b.c>` read as its label."""
+
+    def label(match: re.Match[str]) -> str:
+        if match.group(2) is not None:
+            return match.group(2)
+        return match.group(3).removeprefix("mailto:")
+
+    return html.unescape(_SLACK_LINK.sub(label, text))
