@@ -11,6 +11,7 @@ in a dict they alone would take well over 100 MB.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from array import array
 from bisect import bisect_left
@@ -62,7 +63,7 @@ class NameIndex:
         self._starts = array("I", [0])
         # Most keys name one customer: keep its id, and only the rare shared keys in a second dict.
         self._owner = array("I")
-        self._shared: dict[int, set[int]] = {}
+        self._shared: dict[int, array] = {}
         # Key numbers in key order, for exact and prefix look-ups by bisection.
         self._order = array("I")
         self._postings: dict[str, array] = {}
@@ -85,7 +86,9 @@ class NameIndex:
                 if position is None:
                     added[row.key] = self._append(row.key, row.customer_id)
                 elif self._owner[position] != row.customer_id:
-                    self._shared.setdefault(position, {self._owner[position]}).add(row.customer_id)
+                    owners = self._shared.setdefault(position, array("I", [self._owner[position]]))
+                    if row.customer_id not in owners:  # a handful of ids: a scan beats a set's memory
+                        owners.append(row.customer_id)
             self._sort_in(added)
 
     def _append(self, key: str, customer_id: int) -> int:
@@ -156,13 +159,16 @@ class NameIndex:
                     seen[customer_id] = Scored(customer_id, key, score)
         return list(seen.values())[:limit]
 
-    def candidate_keys(self, text: str) -> dict[int, str]:
-        """Keys worth scoring against what was typed, by key number, for callers with their own scorer."""
-        return self._candidates(fold(text))
+    def candidate_keys(self, text: str, budget: int = MAX_POSTINGS) -> dict[int, str]:
+        """Keys worth scoring against what was typed, by key number, for callers with their own scorer.
 
-    def _candidates(self, query: str) -> dict[int, str]:
+        `budget` caps the trigram postings counted: less is faster, and finds fewer far-fetched keys.
+        """
+        return self._candidates(fold(text), budget)
+
+    def _candidates(self, query: str, budget: int = MAX_POSTINGS) -> dict[int, str]:
         """Keys (by key number) sharing the most trigrams with the query, the rarest trigrams counted first."""
-        recent = self._recent.get(query)
+        recent = self._recent.get(f"{budget}:{query}")
         if recent is not None and recent[0] == len(self._owner):
             return recent[1]
         grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
@@ -172,16 +178,22 @@ class NameIndex:
             posting = self._postings.get(gram)
             if posting is None:
                 continue
-            if counted and volume + len(posting) > MAX_POSTINGS:
+            if counted and volume + len(posting) > budget:
                 break
             counts.update(posting)
             counted, volume = counted + 1, volume + len(posting)
         needed = max(1, counted // 3)
-        best = [position for position, hits in counts.most_common(MAX_SCORED) if hits >= needed]
+        # Most counted keys share one rare trigram only: drop them before ranking, which is what costs.
+        sharing = [(hits, position) for position, hits in counts.items() if hits >= needed]
+        if len(sharing) > MAX_SCORED:
+            sharing = heapq.nsmallest(MAX_SCORED, sharing, key=lambda item: (-item[0], item[1]))
+        else:
+            sharing.sort(key=lambda item: (-item[0], item[1]))
+        best = [position for _, position in sharing]
         found = {position: self._key(position) for position in best}
         if len(self._recent) >= 256:
             self._recent.clear()
-        self._recent[query] = (len(self._owner), found)
+        self._recent[f"{budget}:{query}"] = (len(self._owner), found)
         return found
 
     def closest(

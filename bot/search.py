@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.customer_index import CustomerIndexes
 from bot.matching import NameIndex
-from bot.text import clean_domain, domain_keys, fold, name_keys
+from bot.text import LEGAL_SUFFIXES, clean_domain, domain_keys, fold, name_keys
 from storage import customers as customer_store
 
 # What is matched of a query: a name is never this long, and a pasted paragraph must not cost seconds.
@@ -34,6 +34,11 @@ CLOSEST_SIZE = 3
 RECENT_SIZE = 8
 # How much less a match on a variant of the query counts than a match on the query as typed.
 VARIANT_PENALTY = 2.0
+# A query that is a piece of a longer name, or its words in another order, counts a little less than a typo.
+PARTIAL_WEIGHT = 0.9
+TOKEN_SORT_WEIGHT = 0.95
+# Trigram postings counted per fuzzy look-up (see NameIndex.candidate_keys).
+TRIGRAM_BUDGET = 10_000
 # Index candidates looked at per query; each is confirmed against the store in one indexed read.
 MAX_CANDIDATES = 40
 
@@ -76,7 +81,10 @@ def search_customers(
     if not query:
         return SearchResult("unsearchable", typed, truncated=truncated)
     index = indexes.current(session, workspace_id)
-    matches = _confirmed(session, workspace_id, _candidates(index, query, query_variants(typed) - {query}))
+    variants = query_variants(typed) - {query}
+    matches = _confirmed(session, workspace_id, _candidates(index, query, variants))
+    if not matches and index.exact(query):  # that name was switched off since: look further
+        matches = _confirmed(session, workspace_id, _candidates(index, query, variants, known_is_enough=False))
     if not matches:  # nothing close: still name the nearest customers, by any word they share
         nearest = {hit.key: min(hit.score, PLAUSIBLE_SCORE - 1) for hit in index.closest(query, limit=CLOSEST_SIZE)}
         matches = _confirmed(session, workspace_id, nearest)
@@ -91,23 +99,10 @@ def query_variants(typed: str) -> set[str]:
     return variants
 
 
-def search_score(query: str, key: str, **_: object) -> float:
-    """How well a key answers a query: typos in the whole name, a piece of a longer name, words in any order.
-
-    Unlike rapidfuzz's WRatio, a key that is only a piece of the query (`me` for `acme`) scores low.
-    """
-    score = fuzz.ratio(query, key)
-    if len(key) > len(query) >= 3:
-        score = max(score, 0.9 * fuzz.partial_ratio(query, key))
-    if " " in query or " " in key:
-        score = max(score, 0.95 * fuzz.token_sort_ratio(query, key))
-    return score
-
-
-def _candidates(index: NameIndex, query: str, variants: set[str]) -> dict[str, float]:
+def _candidates(index: NameIndex, query: str, variants: set[str], *, known_is_enough: bool = True) -> dict[str, float]:
     """Best score per key: exact 100, prefixes 90-99 (more typed, higher), then fuzzy scores below.
 
-    Variants of the query (without its legal form, German transliteration: `umbrela corp` → `umbrela`)
+    Variants of the query (without its legal form, a pasted URL's bare domain: `umbrela corp` → `umbrela`)
     count a little less than the query as typed, so `Acme GmbH` typed whole still beats `Acme Corp`.
     """
     scores: dict[str, float] = {}
@@ -121,13 +116,45 @@ def _candidates(index: NameIndex, query: str, variants: set[str]) -> dict[str, f
             offer(text, 100.0 - penalty)
         for hit in index.prefixed(text, limit=MAX_CANDIDATES):
             offer(hit.key, min(99.0, 90.0 + hit.score / 10) - penalty)
-        fuzzy = process.extract(
-            text, index.candidate_keys(text), scorer=search_score, score_cutoff=CLOSEST_SCORE, limit=MAX_CANDIDATES
-        )
-        for key, score, _ in fuzzy:
-            offer(key, min(float(score), 98.0) - penalty)
-    best = sorted(scores.items(), key=lambda item: -item[1])[:MAX_CANDIDATES]
-    return dict(best)
+    # Typed as a name is known, or as the start of one: nothing fuzzy would rank above that.
+    if scores and known_is_enough:
+        return _best(scores)
+    bare = without_legal_form(query)
+    for text, penalty in [(query, 0.0)] + ([(bare, VARIANT_PENALTY)] if bare != query else []):
+        for key, score in fuzzy_scores(text, index.candidate_keys(text, TRIGRAM_BUDGET)).items():
+            offer(key, min(score, 98.0) - penalty)
+        if max(scores.values(), default=0.0) >= CLEAR_SCORE:  # the typed legal form is not needed to decide
+            break
+    return _best(scores)
+
+
+def _best(scores: dict[str, float]) -> dict[str, float]:
+    return dict(sorted(scores.items(), key=lambda item: -item[1])[:MAX_CANDIDATES])
+
+
+def without_legal_form(key: str) -> str:
+    words = key.split()
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def fuzzy_scores(query: str, candidates: dict[int, str]) -> dict[str, float]:
+    """How well each key answers a query: typos in the whole name, a piece of a longer name, words in any order.
+
+    Unlike rapidfuzz's WRatio, a key that is only a piece of the query (`me` for `acme`) scores low: the
+    partial score counts only for keys longer than the query.
+    """
+    scores: dict[str, float] = {}
+    longer = {n: key for n, key in candidates.items() if len(key) > len(query)} if len(query) >= 3 else {}
+    for scorer, weight, choices in (
+        (fuzz.ratio, 1.0, candidates),
+        (fuzz.partial_ratio, PARTIAL_WEIGHT, longer),
+        (fuzz.token_sort_ratio, TOKEN_SORT_WEIGHT, candidates),
+    ):
+        for key, score, _ in process.extract(query, choices, scorer=scorer, score_cutoff=CLOSEST_SCORE, limit=None):
+            scores[key] = max(scores.get(key, 0.0), weight * float(score))
+    return {key: score for key, score in scores.items() if score >= CLOSEST_SCORE}
 
 
 def _confirmed(session: Session, workspace_id: int, scored: dict[str, float]) -> list[Match]:

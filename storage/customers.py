@@ -278,3 +278,14 @@ def customers_touched_by(session: Session, workspace_id: int, user_id: str, limi
     )
     ids = list(dict.fromkeys(recent_ids))
     return customers_by_ids(session, workspace_id, ids)[:limit]
+
+
+def name_rows_page(session: Session, workspace_id: int, after_row_id: int, limit: int) -> list[NameRow]:
+    """Up to `limit` names added since an index last looked, oldest first: `name_rows_since` a page at a time."""
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.key)
+        .where(CustomerName.workspace_id == workspace_id, CustomerName.id > after_row_id)
+        .order_by(CustomerName.id)
+        .limit(limit)
+    )
+    return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
