@@ -16,7 +16,6 @@ from bot import search
 from bot.blocks import card as card_blocks
 from bot.capture import Author
 from bot.card import Opened, customer_card, history_page, open_card
-from bot.text import escape
 from handlers.common import acting, known_acting, profile_fetcher, runtime
 from handlers.views import open_log_modal
 
@@ -34,23 +33,7 @@ def customer_command(ack: Ack, command: dict, context: BoltContext, client: WebC
         card = None
         if result.outcome == "one":
             card = customer_card(session, workspace_id, result.matches[0].customer_id, now=now)
-    ack(**_search_reply(result, card, viewer.tz, now))
-
-
-def _search_reply(result: search.SearchResult, card: Any, tz: ZoneInfo, now: datetime) -> dict[str, Any]:
-    if card is not None:
-        match = result.matches[0]
-        note = None
-        if match.via and match.via[0] != "domain":  # the card shows the domain anyway
-            note = f"Found by its {match.via[0]} “{escape(match.via[1])}”."
-        if result.truncated:
-            note = f"{note or ''} I searched for the first {search.MAX_QUERY_CHARS} characters of that long query."
-        return card_blocks.card_message(card, tz, now, note=note)
-    if result.outcome in ("several", "recent"):
-        return card_blocks.chooser_message(result)
-    if result.outcome == "unsearchable":
-        return card_blocks.unsearchable_message(result)
-    return card_blocks.not_found_message(result)
+    ack(**card_blocks.search_reply(result, card, viewer.tz, now))
 
 
 def choose_clicked(
@@ -138,8 +121,7 @@ def share_clicked(
         logger.info("sharing a card failed: %s", error)
         _reply(body, client, respond, card_blocks.share_failed_message(), replace=False)
         return
-    note = ":white_check_mark: Shared in this channel."
-    _reply(body, client, respond, card_blocks.card_message(opened.card, viewer.tz, now, note=note), replace=True)
+    _reply(body, client, respond, card_blocks.shared_confirmation(opened.card), replace=True)
 
 
 # ---------------------------------------------------------------------------------------------------------

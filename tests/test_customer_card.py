@@ -259,10 +259,11 @@ def test_share_posts_the_card_in_the_channel_saying_who_shared_it(slack, standin
 
     [posted] = standin.wait_for("chat.postMessage")
     assert posted.params["channel"] == "C0SALES"
-    assert "Shared by <@U0BOB>" in texts(posted.params)
+    assert "Shared by <@U0BOB> with `/customer` · times in America/New_York" in texts(posted.params)
     assert "card_share" not in action_ids(posted.params)
     [update] = standin.wait_for("response_url")
-    assert "Shared in this channel" in texts(update.params)
+    assert "Shared the card of *Acme Corp* in this channel" in texts(update.params)
+    assert update.params["replace_original"] is True
 
 
 def test_share_where_the_bot_is_not_invited_says_how_to_fix_it(slack, standin, customers):

@@ -74,7 +74,7 @@ def card_message(
         )
     )
     if shared_by:
-        blocks.append(context(f"Shared by <@{shared_by}> with `/customer`"))
+        blocks.append(context(f"Shared by <@{shared_by}> with `/customer` · times in {tz.key}"))
     return message(f"Customer card: {escape(card.name)}", blocks)
 
 
@@ -151,6 +151,23 @@ def _contacts(card: Card) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Search answers other than one card
 # ---------------------------------------------------------------------------------------------------------
+
+
+def search_reply(result: SearchResult, card: Card | None, tz: ZoneInfo, now: datetime) -> Message:
+    """What `/customer` answers: the card of the one match, a chooser, not-found, or a hint."""
+    if card is not None:
+        match = result.matches[0]
+        notes = []
+        if match.via and match.via[0] != "domain":  # the card shows the domain anyway
+            notes.append(f"Found by its {match.via[0]} “{escape(match.via[1])}”.")
+        if result.truncated:
+            notes.append(f"That was long: I searched for the first {MAX_QUERY_CHARS} characters only.")
+        return card_message(card, tz, now, note=" ".join(notes) or None)
+    if result.outcome in ("several", "recent"):
+        return chooser_message(result)
+    if result.outcome == "unsearchable":
+        return unsearchable_message(result)
+    return not_found_message(result)
 
 
 def _truncation_note(result: SearchResult) -> list[Block]:
