@@ -11,7 +11,6 @@ in a dict they alone would take well over 100 MB.
 
 from __future__ import annotations
 
-import heapq
 import threading
 from array import array
 from bisect import bisect_left
@@ -182,14 +181,20 @@ class NameIndex:
                 break
             counts.update(posting)
             counted, volume = counted + 1, volume + len(posting)
-        needed = max(1, counted // 3)
-        # Most counted keys share one rare trigram only: drop them before ranking, which is what costs.
-        sharing = [(hits, position) for position, hits in counts.items() if hits >= needed]
-        if len(sharing) > MAX_SCORED:
-            sharing = heapq.nsmallest(MAX_SCORED, sharing, key=lambda item: (-item[0], item[1]))
-        else:
-            sharing.sort(key=lambda item: (-item[0], item[1]))
-        best = [position for _, position in sharing]
+        # Rank only the keys sharing the most trigrams: find the fewest hits that still leaves at most
+        # MAX_SCORED keys (plus ties) from a histogram, rather than sorting thousands of one-hit keys.
+        histogram = Counter(counts.values())
+        threshold = needed = max(1, counted // 3)
+        kept = 0
+        for hits in sorted(histogram, reverse=True):
+            if hits < needed:
+                break
+            threshold = hits
+            kept += histogram[hits]
+            if kept >= MAX_SCORED:
+                break
+        sharing = sorted((-hits, position) for position, hits in counts.items() if hits >= threshold)
+        best = [position for _, position in sharing[:MAX_SCORED]]
         found = {position: self._key(position) for position in best}
         if len(self._recent) >= 256:
             self._recent.clear()

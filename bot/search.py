@@ -42,7 +42,8 @@ TRIGRAM_BUDGET = 10_000
 # Index candidates looked at per query; each is confirmed against the store in one indexed read.
 MAX_CANDIDATES = 40
 
-Outcome = Literal["one", "several", "none", "recent", "unsearchable"]
+Outcome = Literal["one", "several", "none", "recent", "unsearchable", "help"]
+HELP_WORDS = frozenset({"help", "-h", "--help"})
 
 # How each kind of name is told to the person when it, not the customer's name, is what matched.
 KIND_LABELS = {"alias": "alias", "domain": "domain", "contact": "contact", "email": "contact e-mail"}
@@ -75,6 +76,8 @@ def search_customers(
     if not typed:
         recent = customer_store.customers_touched_by(session, workspace_id, viewer_user_id, RECENT_SIZE)
         return SearchResult("recent", "", [Match(c.id, c.name, 100.0) for c in recent])
+    if typed.lower() in HELP_WORDS:
+        return SearchResult("help", typed)
     truncated = len(typed) > MAX_QUERY_CHARS
     typed = typed[:MAX_QUERY_CHARS]
     query = fold(typed)
@@ -162,19 +165,26 @@ def _confirmed(session: Session, workspace_id: int, scored: dict[str, float]) ->
     if not scored:
         return []
     rows = customer_store.active_names_with_keys(session, workspace_id, list(scored))
-    live = customer_store.live_customers_by_id(session, workspace_id, {row.customer_id for row in rows})
+    # Names of customers merged away lead to their survivor (looked up only for those, which are few).
+    merged = {row.customer_id for row in rows if row.merged_into_id is not None}
+    survivors = customer_store.live_customers_by_id(session, workspace_id, merged) if merged else {}
     best: dict[int, Match] = {}
     for row in rows:
-        customer = live.get(row.customer_id)
-        if customer is None:
+        if row.merged_into_id is not None:
+            survivor = survivors.get(row.customer_id)
+            if survivor is None:
+                continue
+            customer_id, name = survivor.id, survivor.name
+        elif row.deleted:
             continue
+        else:
+            customer_id, name = row.customer_id, row.customer_name
         score = scored[row.key]
-        # A merged-away customer's names now lead to its survivor: say which name matched.
-        own_name = row.kind == "name" and row.customer_id == customer.id
+        own_name = row.kind == "name" and row.customer_id == customer_id
         via = None if own_name else (KIND_LABELS.get(row.kind, "former name"), row.value)
-        known = best.get(customer.id)
+        known = best.get(customer_id)
         if known is None or score > known.score or (score == known.score and known.via and not via):
-            best[customer.id] = Match(customer.id, customer.name, score, via)
+            best[customer_id] = Match(customer_id, name, score, via)
     return sorted(best.values(), key=lambda m: (-m.score, len(m.name), m.name.lower(), m.customer_id))
 
 

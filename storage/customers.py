@@ -239,21 +239,37 @@ def insert_names(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 @dataclass(frozen=True)
 class NameMatch:
+    """An active name whose key was looked up, with the customer it names as that customer stands now."""
+
     customer_id: int
     kind: str
     value: str
     key: str
+    customer_name: str
+    merged_into_id: int | None
+    deleted: bool
 
 
 def active_names_with_keys(session: Session, workspace_id: int, keys: Sequence[str]) -> list[NameMatch]:
-    """The active names of this workspace whose folded key is one of `keys`: what a search can stand on."""
+    """The active names of this workspace whose folded key is one of `keys`, with their customers, in one read."""
     if not keys:
         return []
     rows = session.execute(
-        select(CustomerName.customer_id, CustomerName.kind, CustomerName.value, CustomerName.key).where(
+        select(
+            CustomerName.customer_id,
+            CustomerName.kind,
+            CustomerName.value,
+            CustomerName.key,
+            Customer.name,
+            Customer.merged_into_id,
+            Customer.deleted_at.is_not(None),
+        )
+        .join(Customer, Customer.id == CustomerName.customer_id)
+        .where(
             CustomerName.workspace_id == workspace_id,
             CustomerName.key.in_(list(keys)),
             CustomerName.active.is_(True),
+            Customer.workspace_id == workspace_id,
         )
     )
     return [NameMatch(*row) for row in rows]

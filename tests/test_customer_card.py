@@ -342,6 +342,7 @@ def test_bad_input_answers_sensibly(slack, runtime, customers):
         {"name": "Zürich Versicherung AG"},
     )
 
+    assert "Look up a customer" in texts(find(slack, "help"))
     for typed in ("?!… 🎉🎉", "***", "—"):
         assert "it has no letters or digits" in texts(find(slack, typed)), typed
     huge = find(slack, "Acme " + "x" * 5000)

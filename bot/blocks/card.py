@@ -167,7 +167,19 @@ def search_reply(result: SearchResult, card: Card | None, tz: ZoneInfo, now: dat
         return chooser_message(result)
     if result.outcome == "unsearchable":
         return unsearchable_message(result)
+    if result.outcome == "help":
+        return help_message()
     return not_found_message(result)
+
+
+def help_message() -> Message:
+    text = (
+        "*Look up a customer:* `/customer <name, alias, domain, contact or e-mail>`\n"
+        "• `/customer acme` · `/customer acme.com` · `/customer dana@acme.com` · `/customer wayne ent`\n"
+        "Typos, accents and parts of names are fine. One clear match shows the customer's card; "
+        "several show a chooser. `/customer` alone lists the customers you touched most recently."
+    )
+    return message("How to use /customer", [mrkdwn(text)])
 
 
 def _truncation_note(result: SearchResult) -> list[Block]:
