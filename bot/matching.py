@@ -158,16 +158,16 @@ class NameIndex:
                     seen[customer_id] = Scored(customer_id, key, score)
         return list(seen.values())[:limit]
 
-    def candidate_keys(self, text: str, budget: int = MAX_POSTINGS) -> dict[int, str]:
+    def candidate_keys(self, text: str, budget: int = MAX_POSTINGS, limit: int = MAX_SCORED) -> dict[int, str]:
         """Keys worth scoring against what was typed, by key number, for callers with their own scorer.
 
         `budget` caps the trigram postings counted: less is faster, and finds fewer far-fetched keys.
         """
-        return self._candidates(fold(text), budget)
+        return self._candidates(fold(text), budget, limit)
 
-    def _candidates(self, query: str, budget: int = MAX_POSTINGS) -> dict[int, str]:
+    def _candidates(self, query: str, budget: int = MAX_POSTINGS, limit: int = MAX_SCORED) -> dict[int, str]:
         """Keys (by key number) sharing the most trigrams with the query, the rarest trigrams counted first."""
-        recent = self._recent.get(f"{budget}:{query}")
+        recent = self._recent.get(f"{budget}:{limit}:{query}")
         if recent is not None and recent[0] == len(self._owner):
             return recent[1]
         grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
@@ -182,7 +182,7 @@ class NameIndex:
             counts.update(posting)
             counted, volume = counted + 1, volume + len(posting)
         # Rank only the keys sharing the most trigrams: find the fewest hits that still leaves at most
-        # MAX_SCORED keys (plus ties) from a histogram, rather than sorting thousands of one-hit keys.
+        # `limit` keys (plus ties) from a histogram, rather than sorting thousands of one-hit keys.
         histogram = Counter(counts.values())
         threshold = needed = max(1, counted // 3)
         kept = 0
@@ -191,14 +191,14 @@ class NameIndex:
                 break
             threshold = hits
             kept += histogram[hits]
-            if kept >= MAX_SCORED:
+            if kept >= limit:
                 break
         sharing = sorted((-hits, position) for position, hits in counts.items() if hits >= threshold)
-        best = [position for _, position in sharing[:MAX_SCORED]]
+        best = [position for _, position in sharing[:limit]]
         found = {position: self._key(position) for position in best}
         if len(self._recent) >= 256:
             self._recent.clear()
-        self._recent[f"{budget}:{query}"] = (len(self._owner), found)
+        self._recent[f"{budget}:{limit}:{query}"] = (len(self._owner), found)
         return found
 
     def closest(

@@ -39,6 +39,9 @@ PARTIAL_WEIGHT = 0.9
 TOKEN_SORT_WEIGHT = 0.95
 # Trigram postings counted per fuzzy look-up (see NameIndex.candidate_keys).
 TRIGRAM_BUDGET = 10_000
+DEEP_TRIGRAM_BUDGET = 30_000
+# Keys scored in full per fuzzy look-up: common words ("bakker", "logistics") tie many keys on trigrams.
+FUZZY_CANDIDATES = 1000
 # Index candidates looked at per query; each is confirmed against the store in one indexed read.
 MAX_CANDIDATES = 40
 
@@ -85,12 +88,13 @@ def search_customers(
         return SearchResult("unsearchable", typed, truncated=truncated)
     index = indexes.current(session, workspace_id)
     variants = query_variants(typed) - {query}
-    matches = _confirmed(session, workspace_id, _candidates(index, query, variants))
+    matches = _confirmed(session, workspace_id, _candidates(index, query, variants), query)
     if not matches and index.exact(query):  # that name was switched off since: look further
-        matches = _confirmed(session, workspace_id, _candidates(index, query, variants, known_is_enough=False))
+        candidates = _candidates(index, query, variants, known_is_enough=False)
+        matches = _confirmed(session, workspace_id, candidates, query)
     if not matches:  # nothing close: still name the nearest customers, by any word they share
         nearest = {hit.key: min(hit.score, PLAUSIBLE_SCORE - 1) for hit in index.closest(query, limit=CLOSEST_SIZE)}
-        matches = _confirmed(session, workspace_id, nearest)
+        matches = _confirmed(session, workspace_id, nearest, query)
     return _decide(typed, matches, truncated)
 
 
@@ -122,11 +126,16 @@ def _candidates(index: NameIndex, query: str, variants: set[str], *, known_is_en
     # Typed as a name is known, or as the start of one: nothing fuzzy would rank above that.
     if scores and known_is_enough:
         return _best(scores)
+    # Rarest trigrams first, within a budget; a deeper look only when that found nothing clear, so the
+    # usual typo stays cheap; last, the query without its legal form (`umbrela corp` for `Umbrella Inc`).
     bare = without_legal_form(query)
-    for text, penalty in [(query, 0.0)] + ([(bare, VARIANT_PENALTY)] if bare != query else []):
-        for key, score in fuzzy_scores(text, index.candidate_keys(text, TRIGRAM_BUDGET)).items():
+    passes = [(query, TRIGRAM_BUDGET, 0.0), (query, DEEP_TRIGRAM_BUDGET, 0.0)]
+    if bare != query:
+        passes.append((bare, TRIGRAM_BUDGET, VARIANT_PENALTY))
+    for text, budget, penalty in passes:
+        for key, score in fuzzy_scores(text, index.candidate_keys(text, budget, FUZZY_CANDIDATES)).items():
             offer(key, min(score, 98.0) - penalty)
-        if max(scores.values(), default=0.0) >= CLEAR_SCORE:  # the typed legal form is not needed to decide
+        if max(scores.values(), default=0.0) >= CLEAR_SCORE:
             break
     return _best(scores)
 
@@ -160,8 +169,12 @@ def fuzzy_scores(query: str, candidates: dict[int, str]) -> dict[str, float]:
     return {key: score for key, score in scores.items() if score >= CLOSEST_SCORE}
 
 
-def _confirmed(session: Session, workspace_id: int, scored: dict[str, float]) -> list[Match]:
-    """One match per live customer, best first, from the candidate keys the store still holds as active names."""
+def _confirmed(session: Session, workspace_id: int, scored: dict[str, float], query: str) -> list[Match]:
+    """One match per live customer, best first, from the candidate keys the store still holds as active names.
+
+    Equal scores (`Walker & Co`, `Walker & Co AB`, `Walker & Co plc` all share the key `walker co`) are
+    ordered by how close the whole name is to what was typed.
+    """
     if not scored:
         return []
     rows = customer_store.active_names_with_keys(session, workspace_id, list(scored))
@@ -185,7 +198,7 @@ def _confirmed(session: Session, workspace_id: int, scored: dict[str, float]) ->
         known = best.get(customer_id)
         if known is None or score > known.score or (score == known.score and known.via and not via):
             best[customer_id] = Match(customer_id, name, score, via)
-    return sorted(best.values(), key=lambda m: (-m.score, len(m.name), m.name.lower(), m.customer_id))
+    return sorted(best.values(), key=lambda m: (-m.score, -fuzz.ratio(query, fold(m.name)), len(m.name), m.customer_id))
 
 
 def _decide(typed: str, matches: list[Match], truncated: bool) -> SearchResult:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.blocks.card import card_message
 from bot.card import customer_card
 from storage.customers import add_contact, customer
-from storage.models import Customer, Touchpoint
+from storage.models import Customer, CustomerName, Touchpoint
 from storage.workspaces import set_department, workspace_for_team
 from tests.conftest import BERLIN, TEAM
 from tests.helpers import element, elements, seed_customers, texts
@@ -381,3 +381,31 @@ def test_the_card_stays_within_block_kit_limits_for_a_busy_customer(runtime, clo
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
     assert "…and 21 more" in texts(reply)
+
+
+def test_a_name_switched_off_no_longer_finds_its_customer(slack, runtime, customers):
+    assert find(slack, "globex")["blocks"][0]["text"]["text"] == "Globex"
+    with runtime.sessions.begin() as session:
+        for name in session.scalars(select(CustomerName).where(CustomerName.customer_id == customers["Globex"])):
+            name.active = False  # as a rename does: the row stays, switched off
+
+    reply = find(slack, "globex")
+
+    assert "No customer matches “globex”" in texts(reply)
+    assert all(e["action_id"] == "card_create" for _, e in elements(reply))
+
+
+def test_a_button_with_a_value_that_is_no_customer_id_says_so(slack, standin, customers):
+    slack.click("U0ALICE", {"action_id": "card_choose", "value": "not-a-number"})
+
+    [update] = standin.wait_for("response_url")
+    assert "not in this workspace's store" in texts(update.params)
+
+
+def test_many_plausible_matches_show_five_and_say_how_many_more(slack, runtime, customers):
+    seed_customers(runtime, TEAM, *({"name": f"Nordwind Logistik {n}"} for n in range(9)))
+
+    reply = find(slack, "nordwind")
+
+    assert len([e for _, e in elements(reply) if e["action_id"] == "card_choose"]) == 5
+    assert "(4 more match: type more of the name to narrow it down.)" in texts(reply)
