@@ -77,15 +77,19 @@ class NameIndex:
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
             added: dict[str, int] = {}
+            owner = self._owner
+            searchable = len(self._order) > 0  # on a first catch-up every key is new: no look-ups needed
             for row in rows:
-                self.max_row_id = max(self.max_row_id, row.row_id)
-                position = added.get(row.key)
+                if row.row_id > self.max_row_id:
+                    self.max_row_id = row.row_id
+                key = row.key
+                position = added.get(key)
+                if position is None and searchable:
+                    position = self._position(key)
                 if position is None:
-                    position = self._position(row.key)
-                if position is None:
-                    added[row.key] = self._append(row.key, row.customer_id)
-                elif self._owner[position] != row.customer_id:
-                    owners = self._shared.setdefault(position, array("I", [self._owner[position]]))
+                    added[key] = self._append(key, row.customer_id)
+                elif owner[position] != row.customer_id:
+                    owners = self._shared.setdefault(position, array("I", [owner[position]]))
                     if row.customer_id not in owners:  # a handful of ids: a scan beats a set's memory
                         owners.append(row.customer_id)
             self._sort_in(added)
@@ -104,12 +108,14 @@ class NameIndex:
         return position
 
     def _sort_in(self, added: dict[str, int]) -> None:
-        if len(added) > RESORT_AFTER:
+        if not self._order:
+            self._order = array("I", (position for _, position in sorted(added.items())))
+        elif len(added) > RESORT_AFTER:
             keys = [self._key(p) for p in range(len(self._owner))]
             self._order = array("I", sorted(range(len(keys)), key=keys.__getitem__))
-            return
-        for key, position in added.items():
-            self._order.insert(bisect_left(self._order, key, key=self._key), position)
+        else:
+            for key, position in added.items():
+                self._order.insert(bisect_left(self._order, key, key=self._key), position)
 
     def _position(self, key: str) -> int | None:
         order = self._order
@@ -133,26 +139,28 @@ class NameIndex:
         return self._ids(fold(text))
 
     def prefixed(self, text: str, limit: int = 50) -> list[Scored]:
-        """Customers with a key starting with what was typed (`wayne ent`, `umbr`), shortest keys first.
+        """Customers with a key starting with what was typed (`wayne ent`, `umbr`), best first.
 
-        Scored by how much of the key was typed, so a near-complete name ranks above a mere first letter.
+        Scored by how much of the key was typed, and higher when the typed text ends where a word does
+        (`wayne` means Wayne Enterprises before Waynesboro Foods).
         """
         query = fold(text)
         if not query:
             return []
         order = self._order
         at = bisect_left(order, query, key=self._key)
-        found: list[tuple[str, int]] = []
+        found: list[tuple[float, str, int]] = []
         while at < len(order) and len(found) < limit * 4:
             key = self._key(order[at])
             if not key.startswith(query):
                 break
-            found.append((key, order[at]))
+            typed = len(query) / len(key)
+            whole_words = len(key) == len(query) or key[len(query)] == " "
+            found.append((100.0 * ((1 + typed) / 2 if whole_words else typed), key, order[at]))
             at += 1
-        found.sort(key=lambda item: (len(item[0]), item[0]))
+        found.sort(key=lambda item: (-item[0], item[1]))
         seen: dict[int, Scored] = {}
-        for key, position in found:
-            score = 100.0 * len(query) / len(key)
+        for score, key, position in found:
             for customer_id in sorted(self._ids_at(position)):
                 if customer_id not in seen:
                     seen[customer_id] = Scored(customer_id, key, score)
