@@ -380,7 +380,7 @@ def test_the_card_stays_within_block_kit_limits_for_a_busy_customer(runtime, clo
     for block in reply["blocks"]:
         if block["type"] == "section":
             assert len(block["text"]["text"]) <= 3000
-    assert "…and 21 more" in texts(reply)
+    assert "…and 23 more" in texts(reply)
 
 
 def test_a_name_switched_off_no_longer_finds_its_customer(slack, runtime, customers):

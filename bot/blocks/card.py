@@ -37,7 +37,7 @@ HISTORY_MODAL = "card_history_modal"
 HEADER_LIMIT = 150
 SUMMARY_ON_CARD = 200
 SUMMARY_IN_HISTORY = 400
-CONTACTS_SHOWN = 10
+CONTACTS_SHOWN = 8  # 8 × (name 100 + three details of 80) stays inside one section's 3,000
 TITLE_LIMIT = 24
 _SAFE_LINK = re.compile(r"https://[^\s<>|]+")
 
@@ -140,7 +140,7 @@ def _contacts(card: Card) -> str:
         return "*Contacts:* none yet."
     lines = ["*Contacts:*"]
     for contact in card.contacts[:CONTACTS_SHOWN]:
-        details = [escape(part) for part in (contact.role, contact.email, contact.phone) if part]
+        details = [escape(truncate(part, 80)) for part in (contact.role, contact.email, contact.phone) if part]
         suffix = f" ({', '.join(details)})" if details else ""
         lines.append(f"• {escape(truncate(contact.name, 100))}{suffix}")
     if len(card.contacts) > CONTACTS_SHOWN:
