@@ -39,7 +39,7 @@ PARTIAL_WEIGHT = 0.9
 TOKEN_SORT_WEIGHT = 0.95
 # Trigram postings counted per fuzzy look-up (see NameIndex.candidate_keys).
 TRIGRAM_BUDGET = 10_000
-DEEP_TRIGRAM_BUDGET = 30_000
+DEEP_TRIGRAM_BUDGET = 20_000
 # Keys scored in full per fuzzy look-up: common words ("bakker", "logistics") tie many keys on trigrams.
 FUZZY_CANDIDATES = 1000
 # Index candidates looked at per query; each is confirmed against the store in one indexed read.

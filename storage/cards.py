@@ -21,7 +21,6 @@ class TouchpointRow:
     occurred_at: datetime
     summary: str
     permalink: str | None
-    customer_text: str | None
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,6 @@ def touchpoints_page(
             Touchpoint.occurred_at,
             Touchpoint.summary,
             Touchpoint.permalink,
-            Touchpoint.customer_text,
         )
         .where(
             Touchpoint.workspace_id == workspace_id,
