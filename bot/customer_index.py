@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
-from bot.matching import NameIndex
-from storage.customers import name_rows_since
+from bot.matching import NameIndex, NameRow
+from storage.customers import name_rows_page
+
+CATCH_UP_PAGE = 50_000
 
 
 class CustomerIndexes:
@@ -19,5 +22,15 @@ class CustomerIndexes:
         """The workspace's index including every name any process has added to the store."""
         with self._lock:
             index = self._indexes.setdefault(workspace_id, NameIndex())
-        index.add(name_rows_since(session, workspace_id, index.max_row_id))
+        index.add(_rows_since(session, workspace_id, index.max_row_id))
         return index
+
+
+def _rows_since(session: Session, workspace_id: int, after_row_id: int) -> Iterator[NameRow]:
+    """Names added since a row id, read in pages so a large workspace's first catch-up never holds them all."""
+    while True:
+        rows = name_rows_page(session, workspace_id, after_row_id, CATCH_UP_PAGE)
+        yield from rows
+        if len(rows) < CATCH_UP_PAGE:
+            return
+        after_row_id = rows[-1].row_id

@@ -1,14 +1,19 @@
-"""Finding the customer a person means, tolerating case, accents and typos.
+"""Finding the customer a person means, tolerating case, accents, typos and partial words.
 
 The index lives in memory per workspace and is only a candidate generator: callers confirm
 candidates against the store, which stays the source of truth across processes. Fuzzy look-ups
 score only the keys that share trigrams with the query, so they stay fast with 100,000s of names.
+
+Keys are kept compactly (one byte blob, offset and id arrays, a sorted order for exact and prefix
+look-ups) because a workspace of 100,000 customers has close to a million keys: as Python strings
+in a dict they alone would take well over 100 MB.
 """
 
 from __future__ import annotations
 
 import threading
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,6 +30,8 @@ MAX_SCORED = 300
 # Trigrams are counted rarest first until this many postings are counted: common ones ("gmb", "ing", " co")
 # hold tens of thousands of keys each, cost most of the time and tell little about which key is meant.
 MAX_POSTINGS = 20_000
+# Keys added at once beyond which the sorted order is rebuilt in one sort instead of key by key.
+RESORT_AFTER = 256
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,10 @@ def trigrams(key: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def _most_shared(lock: threading.Lock, postings: list[array]) -> list[int]:
-    """Positions found in at least a third of the postings, the most often found first (at most MAX_SCORED).
+def _most_shared(lock: threading.Lock, postings: list[array], limit: int) -> list[int]:
+    """Key numbers found in at least a third of the postings, the most often found first (at most `limit`).
 
-    Counted with numpy: a Python Counter over ~20,000 positions costs milliseconds on every fuzzy look-up.
+    Counted with numpy: a Python Counter over ~20,000 key numbers costs milliseconds on every fuzzy look-up.
     """
     if not postings:
         return []
@@ -58,64 +65,136 @@ def _most_shared(lock: threading.Lock, postings: list[array]) -> list[int]:
     hits = np.bincount(positions)
     best = np.flatnonzero(hits >= max(1, len(postings) // 3))
     best_hits = hits[best]
-    if len(best) > MAX_SCORED:
-        top = np.argpartition(-best_hits, MAX_SCORED)[:MAX_SCORED]
+    if len(best) > limit:
+        top = np.argpartition(-best_hits, limit)[:limit]
         best, best_hits = best[top], best_hits[top]
     return best[np.lexsort((best, -best_hits))].tolist()
 
 
 class NameIndex:
-    """Folded names, aliases and domains of one workspace's customers."""
+    """Folded names, aliases, domains, contact names and e-mails of one workspace's customers."""
 
     def __init__(self) -> None:
-        # Most keys name one customer: keep a bare id, and only the rare shared keys in a second dict.
-        self._id_by_key: dict[str, int] = {}
-        self._shared: dict[str, set[int]] = {}
-        self._keys: list[str] = []
+        # Key number n is _blob[_starts[n]:_starts[n + 1]]; keys are UTF-8 (folded ones ASCII).
+        self._blob = bytearray()
+        self._starts = array("I", [0])
+        # Most keys name one customer: keep its id, and only the rare shared keys in a second dict.
+        self._owner = array("I")
+        self._shared: dict[int, array] = {}
+        # Key numbers in key order, for exact and prefix look-ups by bisection.
+        self._order = array("I")
         self._postings: dict[str, array] = {}
         self.max_row_id = 0
         self._lock = threading.Lock()
         # Parsing one line asks for the same query up to five times (typo_match, then closest).
-        self._recent: dict[str, tuple[int, list[str]]] = {}
+        self._recent: dict[str, tuple[int, dict[int, str]]] = {}
+
+    def _key(self, position: int) -> str:
+        return self._blob[self._starts[position] : self._starts[position + 1]].decode()
 
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
+            added: dict[str, int] = {}
+            owner = self._owner
+            searchable = len(self._order) > 0  # on a first catch-up every key is new: no look-ups needed
             for row in rows:
-                known = self._id_by_key.get(row.key)
-                if known is None:
-                    self._id_by_key[row.key] = row.customer_id
-                    self._index_key(row.key)
-                elif known != row.customer_id:
-                    self._shared.setdefault(row.key, {known}).add(row.customer_id)
-                self.max_row_id = max(self.max_row_id, row.row_id)
+                if row.row_id > self.max_row_id:
+                    self.max_row_id = row.row_id
+                key = row.key
+                position = added.get(key)
+                if position is None and searchable:
+                    position = self._position(key)
+                if position is None:
+                    added[key] = self._append(key, row.customer_id)
+                elif owner[position] != row.customer_id:
+                    owners = self._shared.setdefault(position, array("I", [owner[position]]))
+                    if row.customer_id not in owners:  # a handful of ids: a scan beats a set's memory
+                        owners.append(row.customer_id)
+            self._sort_in(added)
 
-    def _index_key(self, key: str) -> None:
-        position = len(self._keys)
-        self._keys.append(key)
+    def _append(self, key: str, customer_id: int) -> int:
+        position = len(self._owner)
+        self._blob += key.encode()
+        self._starts.append(len(self._blob))
+        self._owner.append(customer_id)
         postings = self._postings
         for gram in trigrams(key):
             posting = postings.get(gram)
             if posting is None:
                 posting = postings[gram] = array("I")
             posting.append(position)
+        return position
+
+    def _sort_in(self, added: dict[str, int]) -> None:
+        if not self._order:
+            self._order = array("I", (position for _, position in sorted(added.items())))
+        elif len(added) > RESORT_AFTER:
+            keys = [self._key(p) for p in range(len(self._owner))]
+            self._order = array("I", sorted(range(len(keys)), key=keys.__getitem__))
+        else:
+            for key, position in added.items():
+                self._order.insert(bisect_left(self._order, key, key=self._key), position)
+
+    def _position(self, key: str) -> int | None:
+        order = self._order
+        at = bisect_left(order, key, key=self._key)
+        if at < len(order) and self._key(order[at]) == key:
+            return order[at]
+        return None
+
+    def _ids_at(self, position: int) -> set[int]:
+        shared = self._shared.get(position)
+        return set(shared) if shared is not None else {self._owner[position]}
 
     def _ids(self, key: str) -> set[int]:
-        shared = self._shared.get(key)
-        if shared is not None:
-            return set(shared)
-        known = self._id_by_key.get(key)
-        return set() if known is None else {known}
+        position = self._position(key)
+        return set() if position is None else self._ids_at(position)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._owner)
 
     def exact(self, text: str) -> set[int]:
         return self._ids(fold(text))
 
-    def _candidates(self, query: str) -> list[str]:
-        """Keys sharing the most trigrams with the query, the rarest trigrams counted first."""
-        recent = self._recent.get(query)
-        if recent is not None and recent[0] == len(self._keys):
+    def prefixed(self, text: str, limit: int = 50) -> list[Scored]:
+        """Customers with a key starting with what was typed (`wayne ent`, `umbr`), best first.
+
+        Scored by how much of the key was typed, and higher when the typed text ends where a word does
+        (`wayne` means Wayne Enterprises before Waynesboro Foods).
+        """
+        query = fold(text)
+        if not query:
+            return []
+        order = self._order
+        at = bisect_left(order, query, key=self._key)
+        found: list[tuple[float, str, int]] = []
+        while at < len(order) and len(found) < limit * 4:
+            key = self._key(order[at])
+            if not key.startswith(query):
+                break
+            typed = len(query) / len(key)
+            whole_words = len(key) == len(query) or key[len(query)] == " "
+            found.append((100.0 * ((1 + typed) / 2 if whole_words else typed), key, order[at]))
+            at += 1
+        found.sort(key=lambda item: (-item[0], item[1]))
+        seen: dict[int, Scored] = {}
+        for score, key, position in found:
+            for customer_id in sorted(self._ids_at(position)):
+                if customer_id not in seen:
+                    seen[customer_id] = Scored(customer_id, key, score)
+        return list(seen.values())[:limit]
+
+    def candidate_keys(self, text: str, budget: int = MAX_POSTINGS, limit: int = MAX_SCORED) -> dict[int, str]:
+        """Keys worth scoring against what was typed, by key number, for callers with their own scorer.
+
+        `budget` caps the trigram postings counted: less is faster, and finds fewer far-fetched keys.
+        """
+        return self._candidates(fold(text), budget, limit)
+
+    def _candidates(self, query: str, budget: int = MAX_POSTINGS, limit: int = MAX_SCORED) -> dict[int, str]:
+        """Keys (by key number) sharing the most trigrams with the query, the rarest trigrams counted first."""
+        recent = self._recent.get(f"{budget}:{limit}:{query}")
+        if recent is not None and recent[0] == len(self._owner):
             return recent[1]
         grams = sorted(trigrams(query), key=lambda g: len(self._postings.get(g, ())))
         chosen: list[array] = []
@@ -124,15 +203,15 @@ class NameIndex:
             posting = self._postings.get(gram)
             if posting is None:
                 continue
-            if chosen and volume + len(posting) > MAX_POSTINGS:
+            if chosen and volume + len(posting) > budget:
                 break
             chosen.append(posting)
             volume += len(posting)
-        keys = self._keys
-        found = [keys[position] for position in _most_shared(self._lock, chosen)]
+        best = _most_shared(self._lock, chosen, limit)
+        found = {position: self._key(position) for position in best}
         if len(self._recent) >= 256:
             self._recent.clear()
-        self._recent[query] = (len(keys), found)
+        self._recent[f"{budget}:{limit}:{query}"] = (len(self._owner), found)
         return found
 
     def closest(
@@ -149,8 +228,8 @@ class NameIndex:
         candidates = self._candidates(query)
         hits = process.extract(query, candidates, scorer=scorer, score_cutoff=cutoff, limit=limit * 3)
         seen: dict[int, Scored] = {}
-        for key, score, _ in hits:
-            for customer_id in sorted(self._ids(key)):
+        for key, score, position in hits:
+            for customer_id in sorted(self._ids_at(position)):
                 if customer_id not in seen:
                     seen[customer_id] = Scored(customer_id, key, float(score))
         return sorted(seen.values(), key=lambda s: (-s.score, s.customer_id))[:limit]

@@ -284,3 +284,73 @@ def insert_names(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Many (workspace_id, customer_id, kind, value, key) names in one statement, already checked missing."""
     if rows:
         session.execute(insert(CustomerName), rows)
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """An active name whose key was looked up, with the customer it names as that customer stands now."""
+
+    customer_id: int
+    kind: str
+    value: str
+    key: str
+    customer_name: str
+    merged_into_id: int | None
+    deleted: bool
+
+
+def active_names_with_keys(session: Session, workspace_id: int, keys: Sequence[str]) -> list[NameMatch]:
+    """The active names of this workspace whose folded key is one of `keys`, with their customers, in one read."""
+    if not keys:
+        return []
+    rows = session.execute(
+        select(
+            CustomerName.customer_id,
+            CustomerName.kind,
+            CustomerName.value,
+            CustomerName.key,
+            Customer.name,
+            Customer.merged_into_id,
+            Customer.deleted_at.is_not(None),
+        )
+        .join(Customer, Customer.id == CustomerName.customer_id)
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.key.in_(list(keys)),
+            CustomerName.active.is_(True),
+            Customer.workspace_id == workspace_id,
+        )
+    )
+    return [NameMatch(*row) for row in rows]
+
+
+# A person's latest touchpoints are read until this many distinct customers are found.
+TOUCHED_SCAN = 200
+
+
+def customers_touched_by(session: Session, workspace_id: int, user_id: str, limit: int) -> list[Customer]:
+    """The live customers a person logged touchpoints with most recently, latest first."""
+    recent_ids = session.scalars(
+        select(Touchpoint.customer_id)
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.author_user_id == user_id,
+            Touchpoint.deleted_at.is_(None),
+            Touchpoint.customer_id.is_not(None),
+        )
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
+        .limit(TOUCHED_SCAN)
+    )
+    ids = list(dict.fromkeys(recent_ids))
+    return customers_by_ids(session, workspace_id, ids)[:limit]
+
+
+def name_rows_page(session: Session, workspace_id: int, after_row_id: int, limit: int) -> list[NameRow]:
+    """Up to `limit` names added since an index last looked, oldest first: `name_rows_since` a page at a time."""
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.key)
+        .where(CustomerName.workspace_id == workspace_id, CustomerName.id > after_row_id)
+        .order_by(CustomerName.id)
+        .limit(limit)
+    )
+    return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
