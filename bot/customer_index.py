@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from bot.matching import NameIndex, NameRow
-from storage.customers import name_rows_page
+from storage.customers import name_rows_since
 
 CATCH_UP_PAGE = 50_000
 
@@ -29,7 +29,7 @@ class CustomerIndexes:
 def _rows_since(session: Session, workspace_id: int, after_row_id: int) -> Iterator[NameRow]:
     """Names added since a row id, read in pages so a large workspace's first catch-up never holds them all."""
     while True:
-        rows = name_rows_page(session, workspace_id, after_row_id, CATCH_UP_PAGE)
+        rows = name_rows_since(session, workspace_id, after_row_id, CATCH_UP_PAGE)
         yield from rows
         if len(rows) < CATCH_UP_PAGE:
             return

@@ -20,12 +20,13 @@ _NAME_ROWS_SINCE = (
     select(_names.id, _names.customer_id, _names.key)
     .where(_names.workspace_id == bindparam("workspace_id"), _names.id > bindparam("after"))
     .order_by(_names.id)
+    .limit(bindparam("limit"))
 )
 
 
-def name_rows_since(session: Session, workspace_id: int, after_row_id: int) -> list[NameRow]:
-    """Names added since an index last looked, so every process's index catches up cheaply."""
-    rows = session.execute(_NAME_ROWS_SINCE, {"workspace_id": workspace_id, "after": after_row_id})
+def name_rows_since(session: Session, workspace_id: int, after_row_id: int, limit: int) -> list[NameRow]:
+    """Up to `limit` names added since an index last looked, oldest first, so every process's index catches up."""
+    rows = session.execute(_NAME_ROWS_SINCE, {"workspace_id": workspace_id, "after": after_row_id, "limit": limit})
     return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
 
 
@@ -343,14 +344,3 @@ def customers_touched_by(session: Session, workspace_id: int, user_id: str, limi
     )
     ids = list(dict.fromkeys(recent_ids))
     return customers_by_ids(session, workspace_id, ids)[:limit]
-
-
-def name_rows_page(session: Session, workspace_id: int, after_row_id: int, limit: int) -> list[NameRow]:
-    """Up to `limit` names added since an index last looked, oldest first: `name_rows_since` a page at a time."""
-    rows = session.execute(
-        select(CustomerName.id, CustomerName.customer_id, CustomerName.key)
-        .where(CustomerName.workspace_id == workspace_id, CustomerName.id > after_row_id)
-        .order_by(CustomerName.id)
-        .limit(limit)
-    )
-    return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
