@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import blocks, capture, followups
+from bot import blocks, capture, curation, followups
+from bot.blocks import curation as curation_blocks
 from bot.forms import FormContext, FormErrors, read_log_form, require_follow_up
 from handlers.common import acting, logged_reply, runtime
 from storage.customers import customer as find_customer
@@ -61,6 +62,13 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
+        if entry.new_customer_name:  # a look-alike of an existing customer is asked about first
+            values = view["state"]["values"]
+            entry, alikes = curation.settle_new_customer(session, rt.indexes, workspace_id, entry, values)
+            if alikes:
+                question = curation_blocks.log_modal_with_look_alikes(view, entry.new_customer_name, alikes)
+                ack(response_action="update", view=question)
+                return
         if metadata.get("tp"):
             outcome = capture.edit_touchpoint(session, workspace_id, author, int(metadata["tp"]), entry, now=form.now)
         else:
