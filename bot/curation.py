@@ -38,6 +38,7 @@ LOOK_ALIKE_BLOCK = "look_alike"
 NEW_ANYWAY = "new:"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _STAGE_CHARS = re.compile(r"[^a-z0-9-]+")
 
 
@@ -155,6 +156,8 @@ class Change:
     customer_id: int
     customer_name: str
     changes: list[str] = field(default_factory=list)
+    # A Slack user id, shown as a mention: kept apart from `changes`, which are escaped as typed text.
+    new_owner: str | None = None
 
 
 def names_of(session: Session, customer: Customer) -> CustomerNames:
@@ -207,7 +210,7 @@ def edit_names(
     renamed = form.name != old
     if renamed:
         names = store.active_names(session, customer, ("name",))
-        store.switch_names(session, workspace_id, [r.id for r in names], active=False)
+        store.switch_off_names(session, workspace_id, [r.id for r in names])
         customer.name = form.name
         customer_store.add_names(session, customer, "name", [form.name])
         details["name"] = [old, form.name]
@@ -251,7 +254,7 @@ def _sync_values(
     if removed:
         gone = {key(v) for v in removed}
         rows = [r.id for r in store.active_names(session, customer, (kind,)) if key(r.value) in gone]
-        store.switch_names(session, customer.workspace_id, rows, active=False)
+        store.switch_off_names(session, customer.workspace_id, rows)
     customer_store.add_names(session, customer, kind, added)
     return added, removed
 
@@ -392,7 +395,7 @@ def sync_contact_names(session: Session, workspace_id: int, customer: Customer) 
     contacts = store.live_contacts(session, workspace_id, customer.id)
     wanted = {"contact": {c.name for c in contacts}, "email": {c.email for c in contacts if c.email}}
     stale = [r.id for r in store.active_names(session, customer, tuple(wanted)) if r.value not in wanted[r.kind]]
-    store.switch_names(session, workspace_id, stale, active=False)
+    store.switch_off_names(session, workspace_id, stale)
     for kind, values in wanted.items():
         customer_store.add_names(session, customer, kind, sorted(values))
 
@@ -442,6 +445,30 @@ def may_edit_stages(session: Session, workspace_id: int, user_id: str) -> bool:
     return bool(member and member.is_admin)
 
 
+def apply_stage_form(
+    session: Session, workspace_id: int, actor: str, customer_id: int, values: dict[str, Any], *, now: datetime
+) -> Change:
+    """The Set stage modal: perhaps a new list of the workspace's stages (admins only), then the customer's stage."""
+    stage = (state_value(values, "stage", "selected_option") or {}).get("value") or ""
+    stages_text = state_value(values, "stages")
+    current = stages_for(session, workspace_id)
+    stages = current
+    if stages_text is not None and may_edit_stages(session, workspace_id, actor):
+        try:
+            stages = parse_stages(stages_text)
+        except ValueError as problem:
+            raise FormErrors({"stages": str(problem)}) from None
+    if stage not in stages:
+        raise FormErrors({"stage": "Pick one of this workspace's stages."})
+    live_customer(session, workspace_id, customer_id)
+    if stages != current:
+        set_stages(session, workspace_id, actor, stages, now=now)
+    change = set_stage(session, workspace_id, actor, customer_id, stage, now=now)
+    if stages != current:
+        return Change(change.customer_id, change.customer_name, ["stages now " + ", ".join(stages), *change.changes])
+    return change
+
+
 def set_stage(
     session: Session, workspace_id: int, actor: str, customer_id: int, stage: str, *, now: datetime
 ) -> Change:
@@ -461,12 +488,14 @@ def set_owner(
     session: Session, workspace_id: int, actor: str, customer_id: int, owner: str | None, *, now: datetime
 ) -> Change:
     customer = live_customer(session, workspace_id, customer_id)
+    if owner is not None and not _USER_ID.match(owner):
+        raise FormErrors({"owner": "Pick a person from the list."})
     before = customer.owner_user_id
     if before == owner:
         return Change(customer.id, customer.name)
     customer.owner_user_id, customer.updated_at = owner, now
     store.audit(session, workspace_id, actor, "owner_set", "customer", customer.id, now, before=before, after=owner)
-    return Change(customer.id, customer.name, [f"owner <@{owner}>" if owner else "no owner"])
+    return Change(customer.id, customer.name, [] if owner else ["no owner"], new_owner=owner)
 
 
 # --- merge and its undo --------------------------------------------------------------------------------------------
@@ -510,7 +539,7 @@ def merge_customers(
         moved[label] = store.move_rows(session, model, workspace_id, ids, absorbed.id, survivor.id)
     names_off = sorted(store.active_name_ids(session, absorbed))
     carried = store.active_names(session, absorbed, ("name", "alias", "domain", "contact", "email"))
-    store.switch_names(session, workspace_id, names_off, active=False)
+    store.switch_off_names(session, workspace_id, names_off)
     before_ids = store.active_name_ids(session, survivor)
     for kind in ("alias", "domain", "contact", "email"):
         values = [r.value for r in carried if (r.kind == "name" and kind == "alias") or r.kind == kind]
@@ -564,13 +593,15 @@ def undo_merge(session: Session, workspace_id: int, actor: str, merge_event_id: 
     moved: dict[str, list[int]] = {}
     for label, model in store.MOVABLE.items():
         moved[label] = store.move_rows(session, model, workspace_id, details.get(label, []), survivor.id, absorbed.id)
-    store.switch_names(session, workspace_id, details.get("names_added", []), active=False)
-    store.switch_names(session, workspace_id, details.get("names_off", []), active=True)
+    store.switch_off_names(session, workspace_id, details.get("names_added", []))
+    names_restored = store.restore_names(session, workspace_id, details.get("names_off", []))
     for attribute, value in (details.get("filled") or {}).items():
         if getattr(survivor, attribute) == value:
             setattr(survivor, attribute, None)
     absorbed.merged_into_id = None
     absorbed.updated_at = survivor.updated_at = now
+    for customer in (absorbed, survivor):  # contacts edited since the merge are found where they now are
+        sync_contact_names(session, workspace_id, customer)
     store.audit(
         session,
         workspace_id,
@@ -581,6 +612,7 @@ def undo_merge(session: Session, workspace_id: int, actor: str, merge_event_id: 
         now,
         merge=event.id,
         survivor=survivor.id,
+        names_restored=names_restored,
         **moved,
     )
     counts = {label: len(ids) for label, ids in moved.items()}

@@ -7,7 +7,7 @@ import threading
 from sqlalchemy.orm import Session
 
 from bot.matching import NameIndex
-from storage.customers import name_rows_since
+from storage.curation import key_holders, name_rows_since
 
 
 class CustomerIndexes:
@@ -19,5 +19,10 @@ class CustomerIndexes:
         """The workspace's index including every name any process has added to the store."""
         with self._lock:
             index = self._indexes.setdefault(workspace_id, NameIndex())
-        index.add(name_rows_since(session, workspace_id, index.max_row_id))
+        rows = name_rows_since(session, workspace_id, index.max_row_id)
+        index.add(rows)
+        # Names switched off (renamed, removed, merged away) leave an inactive row behind: recount their keys.
+        dropped = {row.key for row in rows if not row.active}
+        for key, holders in key_holders(session, workspace_id, dropped).items() if dropped else ():
+            index.set_holders(key, holders)
         return index

@@ -32,6 +32,8 @@ class NameRow:
     row_id: int
     customer_id: int
     key: str
+    # False for the copy appended when a name is switched off: its key may have lost this holder.
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,26 @@ class NameIndex:
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
             for row in rows:
+                self.max_row_id = max(self.max_row_id, row.row_id)
+                if not row.active:
+                    continue
                 known = self._id_by_key.get(row.key)
                 if known is None:
                     self._id_by_key[row.key] = row.customer_id
                     self._index_key(row.key)
                 elif known != row.customer_id:
                     self._shared.setdefault(row.key, {known}).add(row.customer_id)
-                self.max_row_id = max(self.max_row_id, row.row_id)
+
+    def set_holders(self, key: str, customer_ids: set[int]) -> None:
+        """After names were switched off: exactly these customers hold the key now, perhaps none."""
+        with self._lock:
+            if key not in self._id_by_key:
+                return
+            if len(customer_ids) == 1:
+                self._id_by_key[key] = next(iter(customer_ids))
+                self._shared.pop(key, None)
+            else:
+                self._shared[key] = set(customer_ids)
 
     def _index_key(self, key: str) -> None:
         position = len(self._keys)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.matching import NameRow
 from storage.models import AuditEvent, Contact, Customer, CustomerName, FollowUp, StageChange, Touchpoint, Workspace
 
 # Rows a merge moves from the absorbed customer to the survivor, by the name its audit record uses.
@@ -65,16 +66,69 @@ def active_name_ids(session: Session, customer: Customer) -> set[int]:
     )
 
 
-def switch_names(session: Session, workspace_id: int, row_ids: Iterable[int], *, active: bool) -> None:
-    """Names are never deleted: they are switched off, and back on by an undo."""
-    ids = list(row_ids)
-    if ids:
-        session.execute(
-            update(CustomerName)
-            .where(CustomerName.workspace_id == workspace_id, CustomerName.id.in_(ids))
-            .values(active=active)
+def switch_off_names(session: Session, workspace_id: int, row_ids: Iterable[int]) -> None:
+    """Names are never deleted, only switched off; an inactive copy is appended so that in-memory indexes,
+    which read only rows added since they last looked, learn that the key lost a holder."""
+    rows = session.scalars(
+        select(CustomerName).where(
+            CustomerName.workspace_id == workspace_id, CustomerName.id.in_(list(row_ids)), CustomerName.active.is_(True)
         )
+    ).all()
+    for row in rows:
+        row.active = False
+        session.add(_copy(row, active=False))
     session.flush()
+
+
+def restore_names(session: Session, workspace_id: int, row_ids: Iterable[int]) -> list[int]:
+    """Switched-off names back on, as new rows so every index sees them again; their ids."""
+    rows = session.scalars(
+        select(CustomerName)
+        .where(CustomerName.workspace_id == workspace_id, CustomerName.id.in_(list(row_ids)))
+        .order_by(CustomerName.id)
+    ).all()
+    copies = [_copy(row, active=True) for row in rows]
+    session.add_all(copies)
+    session.flush()
+    return [copy.id for copy in copies]
+
+
+def _copy(row: CustomerName, *, active: bool) -> CustomerName:
+    return CustomerName(
+        workspace_id=row.workspace_id,
+        customer_id=row.customer_id,
+        kind=row.kind,
+        value=row.value,
+        key=row.key,
+        active=active,
+    )
+
+
+def name_rows_since(session: Session, workspace_id: int, after_row_id: int) -> list[NameRow]:
+    """Names added since an index last looked, the switched-off copies included so it can drop their keys."""
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.key, CustomerName.active)
+        .where(CustomerName.workspace_id == workspace_id, CustomerName.id > after_row_id)
+        .order_by(CustomerName.id)
+    )
+    return [NameRow(row_id, customer_id, key, active) for row_id, customer_id, key, active in rows]
+
+
+def key_holders(session: Session, workspace_id: int, keys: Collection[str]) -> dict[str, set[int]]:
+    """The customers each key is an active name of now (an empty set when none is)."""
+    holders: dict[str, set[int]] = {key: set() for key in keys}
+    wanted = list(holders)
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(CustomerName.key, CustomerName.customer_id).where(
+                CustomerName.workspace_id == workspace_id,
+                CustomerName.key.in_(wanted[start : start + 500]),
+                CustomerName.active.is_(True),
+            )
+        )
+        for key, customer_id in rows:
+            holders[key].add(customer_id)
+    return holders
 
 
 def live_contacts(session: Session, workspace_id: int, customer_id: int) -> list[Contact]:

@@ -161,10 +161,10 @@ def refused_reply(reason: str) -> Message:
 
 def change_reply(change: Change) -> Message:
     name = escape(change.customer_name)
-    if not change.changes:
-        text = f"Nothing changed for *{name}*."
-    else:
-        text = f":white_check_mark: *{name}*: " + "; ".join(escape(c) for c in change.changes) + "."
+    said = [escape(c) for c in change.changes]
+    if change.new_owner:
+        said.append(f"owner <@{change.new_owner}>")
+    text = f":white_check_mark: *{name}*: " + "; ".join(said) + "." if said else f"Nothing changed for *{name}*."
     return message(text.replace("*", ""), [mrkdwn(text)])
 
 
