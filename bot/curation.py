@@ -58,8 +58,13 @@ class Refused(Exception):
         self.reason = reason
 
 
-def has_letters(name: str) -> bool:
-    return bool(fold(name))
+def new_name_problem(name: str) -> str | None:
+    """Why a typed name cannot be a new customer's, or None when it can."""
+    if not fold(name):
+        return "A customer needs a name with at least one letter or digit."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"Keep a customer's name under {MAX_NAME_LENGTH} characters."
+    return None
 
 
 def live_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
@@ -188,7 +193,7 @@ def read_names_form(values: dict[str, Any]) -> NamesForm:
     if any(len(a) > MAX_NAME_LENGTH for a in aliases):
         errors["aliases"] = f"Keep each alias under {MAX_NAME_LENGTH} characters."
     domains = [clean_domain(d) for d in _lines(domains_text)]
-    bad = [d for d in domains if not _DOMAIN.match(d)]
+    bad = [d for d in domains if not _DOMAIN.match(d) or len(d) > MAX_NAME_LENGTH]
     if bad:
         errors["domains"] = f"“{bad[0]}” is not a domain: write one per line, like acme.com."
     if errors:
@@ -331,7 +336,7 @@ def read_contact(
     errors = {}
     if not name:
         errors[f"{prefix}:name"] = "A contact needs a name."
-    if email and not _EMAIL.match(email):
+    if email and (not _EMAIL.match(email) or len(email) > MAX_NAME_LENGTH):
         errors[f"{prefix}:email"] = "That is not an e-mail address (like dana@acme.com)."
     if len(name) > MAX_NAME_LENGTH:
         errors[f"{prefix}:name"] = f"Keep the name under {MAX_NAME_LENGTH} characters."

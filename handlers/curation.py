@@ -87,8 +87,8 @@ def _create_from_card(
     typed = " ".join((action.get("value") or "").split())
     with rt.sessions.begin() as session:
         workspace_id, _ = acting(session, context, client, user_id)
-        if not curation.has_letters(typed):
-            reply = ui.refused_reply("A customer needs a name with at least one letter or digit.")
+        if problem := curation.new_name_problem(typed):
+            reply = ui.refused_reply(problem)
         elif alikes := (curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []):
             reply = ui.look_alike_for_card(typed, alikes)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.cli import main
 from storage.models import AuditEvent, Contact, Customer, CustomerName, StageChange, Workspace
 from tests.conftest import START, TEAM
 from tests.helpers import count, seed_customers, texts
@@ -341,9 +342,33 @@ def test_a_button_for_a_deleted_or_unknown_customer_explains_instead_of_opening(
     other = seed_customers(runtime, "T0OTHER", {"name": "Hooli"})
 
     slack.click("U0ALICE", {"action_id": "card_edit", "value": str(customers["Globex"])})
+    first = standin.wait_for("response_url")[0].params
     slack.click("U0ALICE", {"action_id": "card_set_stage", "value": str(other["Hooli"])})
+    second = standin.wait_for("response_url", count=2)[1].params
 
-    first, second = (c.params for c in standin.wait_for("response_url", count=2))
     assert "*Globex* was deleted" in texts(first)
     assert "no longer in this workspace's store" in texts(second) and "Hooli" not in texts(second)
     assert standin.calls_to("views.open") == []
+
+
+# --- the stages from the command line ----------------------------------------------------------------------------
+
+
+def test_the_stages_command_shows_and_sets_a_workspaces_stages(capsys, runtime, database_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    seed_customers(runtime, TEAM, {"name": "Acme Corp"})
+
+    assert main(["stages", "--team", TEAM]) == 0
+    assert capsys.readouterr().out == "lead, prospect, onboarding, active, at-risk, churned\n"
+    assert main(["stages", "--team", TEAM, "--set", "Lead, Trial, Paying customer, Churned"]) == 0
+    assert capsys.readouterr().out == "lead, trial, paying-customer, churned\n"
+    assert main(["stages", "--set", ",,"]) == 2
+    assert "at least one stage" in capsys.readouterr().err
+    assert main(["stages", "--team", "T0NOPE"]) == 2
+    assert "no workspace with team id T0NOPE" in capsys.readouterr().err
+
+    with runtime.sessions.begin() as session:
+        assert session.scalars(select(Workspace.stages)).one() == ["lead", "trial", "paying-customer", "churned"]
+    [event] = audit(runtime, "stages_set")
+    assert event.actor_user_id is None and event.details["before"][0] == "lead"

@@ -128,11 +128,13 @@ def test_the_card_create_button_creates_a_new_name_and_escapes_it(slack, standin
     assert customer_names(runtime)[-1] == "Initech <!channel>"
 
 
-def test_the_card_create_button_refuses_a_name_without_letters(slack, standin, runtime, customers):
+def test_the_card_create_button_refuses_a_name_without_letters_or_too_long(slack, standin, runtime, customers):
     slack.click("U0ALICE", {"action_id": "card_create", "value": " 🙂 !! "})
+    slack.click("U0ALICE", {"action_id": "card_create", "value": "Umbrella " * 30})
 
-    [reply] = standin.wait_for("response_url")
-    assert "needs a name with at least one letter" in texts(reply.params)
+    said = "\n".join(texts(call.params) for call in standin.wait_for("response_url", count=2))
+    assert "needs a name with at least one letter" in said
+    assert "under 200 characters" in said
     assert len(customer_names(runtime)) == 3
 
 

@@ -212,6 +212,7 @@ def test_a_modal_submitted_after_its_customer_was_merged_says_so(slack, standin,
     stage_view = standin.wait_for("views.open", count=opened + 1)[-1].params["view"]
     merge_view = open_merge(slack, standin, "U0DAVE", customers["Acme Corp"])
     slack.submit("U0DAVE", merge_view, merge_form(customers["Acme Inc"]))
+    standin.wait_for("response_url")
 
     stage = {"stage": {"value": {"type": "static_select", "selected_option": {"value": "active"}}}}
     assert slack.submit("U0ALICE", stage_view, stage).body == ""
