@@ -33,8 +33,9 @@ MAX_LOOK_ALIKES = 3
 # Kinds of names that say which company a customer is; a shared contact name ("Dana") says nothing.
 COMPANY_NAME_KINDS = ("name", "alias", "domain")
 CONTACT_FIELDS = ("name", "email", "phone", "role")
-# The log form's question about a look-alike customer: its block, and the answer that creates the new one anyway.
-LOOK_ALIKE_BLOCK = "look_alike"
+# The log form's question about a look-alike customer: its block (one per name asked about, so a changed name
+# is asked afresh), and the answer that creates the new one anyway.
+LOOK_ALIKE_BLOCK = "look_alike:"
 NEW_ANYWAY = "new:"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
@@ -118,13 +119,23 @@ def settle_new_customer(
     session: Session, indexes: CustomerIndexes, workspace_id: int, entry: Entry, values: dict[str, Any]
 ) -> tuple[Entry, list[LookAlike]]:
     """A log form naming a new customer: the entry as answered, or the look-alikes to ask about first."""
-    typed = entry.new_customer_name or ""
-    answer = (state_value(values, LOOK_ALIKE_BLOCK, "selected_option") or {}).get("value") or ""
+    typed = entry.new_customer_name
+    if not typed:
+        return entry, []
+    question = look_alike_block(typed)
+    answer = (state_value(values, question, "selected_option") or {}).get("value") or ""
     if answer == NEW_ANYWAY + typed[:140]:
         return entry, []
     if answer.isdigit():
         return replace(entry, customer_id=int(answer), new_customer_name=None), []
-    return entry, look_alikes(session, indexes, workspace_id, typed)
+    alikes = look_alikes(session, indexes, workspace_id, typed)
+    if alikes and question in values:  # asked already, about this very name, and left unanswered
+        raise FormErrors({question: f"Use an existing customer, or create “{typed}” anyway."})
+    return entry, alikes
+
+
+def look_alike_block(typed: str) -> str:
+    return LOOK_ALIKE_BLOCK + typed[:140]
 
 
 def read_merge_form(values: dict[str, Any], card_customer_id: int) -> tuple[int, int]:
@@ -533,6 +544,7 @@ def merge_customers(
     """
     if survivor_id == absorbed_id:
         raise FormErrors({"other": "That is the same customer: pick another one to merge with."})
+    store.lock_customers(session, workspace_id, {survivor_id, absorbed_id})
     survivor = _merge_party(session, workspace_id, survivor_id)
     absorbed = _merge_party(session, workspace_id, absorbed_id)
     if not may_merge_into(session, workspace_id, actor, survivor):
@@ -585,6 +597,7 @@ def undo_merge(session: Session, workspace_id: int, actor: str, merge_event_id: 
     if event is None or event.action != "merged":
         raise Refused("That merge is not in this workspace's records.")
     details = event.details
+    store.lock_customers(session, workspace_id, {event.entity_id, int(details["survivor"])})
     absorbed = store.customer_row(session, workspace_id, event.entity_id)
     survivor = store.customer_row(session, workspace_id, int(details["survivor"]))
     latest = store.latest_audit_event(session, workspace_id, "customer", event.entity_id, ("merged", "unmerged"))

@@ -57,18 +57,17 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
+        values = view["state"]["values"]
         try:
-            entry = read_log_form(view["state"]["values"], form, metadata)
+            entry = read_log_form(values, form, metadata)
+            # A new customer that looks like an existing one is asked about first.
+            entry, alikes = curation.settle_new_customer(session, rt.indexes, workspace_id, entry, values)
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
-        if entry.new_customer_name:  # a look-alike of an existing customer is asked about first
-            values = view["state"]["values"]
-            entry, alikes = curation.settle_new_customer(session, rt.indexes, workspace_id, entry, values)
-            if alikes:
-                question = curation_blocks.log_modal_with_look_alikes(view, entry.new_customer_name, alikes)
-                ack(response_action="update", view=question)
-                return
+        if alikes:
+            ack(response_action="update", view=curation_blocks.log_modal_with_look_alikes(view, entry, alikes))
+            return
         if metadata.get("tp"):
             outcome = capture.edit_touchpoint(session, workspace_id, author, int(metadata["tp"]), entry, now=form.now)
         else:

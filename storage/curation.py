@@ -230,6 +230,19 @@ def latest_audit_event(
     )
 
 
+def lock_customers(session: Session, workspace_id: int, customer_ids: Collection[int]) -> None:
+    """Hold both sides of a merge until commit, always in id order, so two crossing merges can't make a cycle.
+
+    SQLite writers already take the whole store (BEGIN IMMEDIATE); PostgreSQL locks the two rows.
+    """
+    session.execute(
+        select(Customer.id)
+        .where(Customer.workspace_id == workspace_id, Customer.id.in_(sorted(customer_ids)))
+        .order_by(Customer.id)
+        .with_for_update()
+    ).all()
+
+
 def customer_row(session: Session, workspace_id: int, customer_id: int) -> Customer | None:
     """The row itself, merged or deleted or not (merges and their undo work on both customers)."""
     return session.scalar(select(Customer).where(Customer.workspace_id == workspace_id, Customer.id == customer_id))

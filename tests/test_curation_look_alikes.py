@@ -159,8 +159,8 @@ def test_the_log_form_asks_about_a_look_alike_keeping_everything_typed(slack, st
     updated = asked_view(slack, standin)
 
     block_ids = [b.get("block_id") for b in updated["blocks"]]
-    assert block_ids.index("look_alike") == block_ids.index("customer") + 1
-    question = updated["blocks"][block_ids.index("look_alike")]
+    assert block_ids.index("look_alike:Acme Inc") == block_ids.index("customer") + 1
+    question = updated["blocks"][block_ids.index("look_alike:Acme Inc")]
     assert question["label"]["text"] == "“Acme Inc” looks like Acme Corp: use it?"
     assert [o["value"] for o in question["element"]["options"]] == [str(customers["Acme Corp"]), "new:Acme Inc"]
     assert updated["callback_id"] == "log_modal"
@@ -169,7 +169,9 @@ def test_the_log_form_asks_about_a_look_alike_keeping_everything_typed(slack, st
 
     values = {
         **log_form("new:Acme Inc"),
-        "look_alike": {"value": {"type": "radio_buttons", "selected_option": {"value": str(customers["Acme Corp"])}}},
+        "look_alike:Acme Inc": {
+            "value": {"type": "radio_buttons", "selected_option": {"value": str(customers["Acme Corp"])}}
+        },
     }
     assert slack.submit("U0ALICE", updated, values).body == ""
 
@@ -183,7 +185,7 @@ def test_the_log_form_creates_the_look_alike_anyway_when_asked_to(slack, standin
     updated = asked_view(slack, standin)
     values = {
         **log_form("new:Acme Inc"),
-        "look_alike": {"value": {"type": "radio_buttons", "selected_option": {"value": "new:Acme Inc"}}},
+        "look_alike:Acme Inc": {"value": {"type": "radio_buttons", "selected_option": {"value": "new:Acme Inc"}}},
     }
 
     assert slack.submit("U0ALICE", updated, values).body == ""
@@ -191,3 +193,22 @@ def test_the_log_form_creates_the_look_alike_anyway_when_asked_to(slack, standin
     with runtime.sessions.begin() as session:
         created = session.scalars(select(Customer).where(Customer.name == "Acme Inc")).one()
         assert session.scalars(select(Touchpoint)).one().customer_id == created.id
+
+
+def test_an_unanswered_question_is_pointed_out_and_a_changed_name_is_asked_afresh(slack, standin, runtime, customers):
+    updated = asked_view(slack, standin)
+    unanswered = {**log_form("new:Acme Inc"), "look_alike:Acme Inc": {"value": {"type": "radio_buttons"}}}
+
+    reply = slack.submit("U0ALICE", updated, unanswered).json()
+
+    assert reply == {
+        "response_action": "errors",
+        "errors": {"look_alike:Acme Inc": "Use an existing customer, or create “Acme Inc” anyway."},
+    }
+    renamed = {**log_form("new:Globexx"), "look_alike:Acme Inc": {"value": {"type": "radio_buttons"}}}
+    again = slack.submit("U0ALICE", updated, renamed).json()
+    assert again["response_action"] == "update"
+    block_ids = [b.get("block_id") for b in again["view"]["blocks"]]
+    assert "look_alike:Globexx" in block_ids and "look_alike:Acme Inc" not in block_ids
+    with runtime.sessions.begin() as session:
+        assert count(session, Touchpoint) == 0

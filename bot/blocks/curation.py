@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from bot.blocks import PICK_CUSTOMER, Block, Message, actions, button, context, message, mrkdwn
-from bot.capture import TouchpointView
-from bot.curation import LOOK_ALIKE_BLOCK, NEW_ANYWAY, Change, CustomerNames, LookAlike, MergeOutcome
+from bot.capture import Entry, TouchpointView
+from bot.curation import LOOK_ALIKE_BLOCK, NEW_ANYWAY, Change, CustomerNames, LookAlike, MergeOutcome, look_alike_block
 from bot.lookup import CustomerFate
 from bot.text import escape, truncate
 from storage.models import Contact
@@ -112,18 +112,22 @@ def look_alike_for_card(typed: str, alikes: list[LookAlike]) -> Message:
     return message(f"{typed} looks like {alikes[0].name}: use it?", blocks)
 
 
-def log_modal_with_look_alikes(view: dict[str, Any], typed: str, alikes: list[LookAlike]) -> dict[str, Any]:
+def log_modal_with_look_alikes(view: dict[str, Any], entry: Entry, alikes: list[LookAlike]) -> dict[str, Any]:
     """The submitted log form again, everything typed kept, with the look-alike question under the customer."""
+    typed = entry.new_customer_name or ""
     options = [_option(f"Use {a.name}", str(a.customer_id)) for a in alikes]
     options.append(_option(f"Create “{typed}” anyway", NEW_ANYWAY + typed[:140]))
+    names = [a.name for a in alikes]
+    which = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     question = _input(
-        LOOK_ALIKE_BLOCK,
-        f"“{typed}” looks like {alikes[0].name}" + (" and others" if len(alikes) > 1 else "") + ": use it?",
+        look_alike_block(typed),
+        f"“{typed}” looks like {which}: " + ("use it?" if len(names) == 1 else "use one of them?"),
         {"type": "radio_buttons", "action_id": "value", "options": options},
+        optional=True,  # picking an existing customer in the field above answers it too
     )
     blocks = []
     for block in view.get("blocks", []):
-        if block.get("block_id") == LOOK_ALIKE_BLOCK:
+        if str(block.get("block_id", "")).startswith(LOOK_ALIKE_BLOCK):
             continue
         blocks.append(block)
         if block.get("block_id") == "customer":
