@@ -100,26 +100,26 @@ def _create_from_card(
 # --- the card's buttons: each opens a modal on the customer, or says what became of it -----------------------------
 
 
-def _open_modal(
-    body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond, build: ViewBuilder
-) -> None:
+def _open_modal(body: dict, action: dict, context: BoltContext, client: WebClient, build: ViewBuilder) -> None:
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = _metadata(body, int(action["value"]))
+    view, reply = None, None
     with rt.sessions.begin() as session:
         workspace_id, _ = acting(session, context, client, user_id)
         try:
             customer = curation.live_customer(session, workspace_id, metadata["customer"])
         except curation.Gone as gone:
-            respond(response_type="ephemeral", replace_original=False, **ui.gone_reply(gone.fate))
-            return
-        view = build(session, workspace_id, user_id, customer, metadata)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+            reply = ui.gone_reply(gone.fate)
+        else:
+            view = build(session, workspace_id, user_id, customer, metadata)
+    if view is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    elif reply is not None:
+        _tell(client, metadata, user_id, reply)
 
 
-def set_stage_clicked(
-    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def set_stage_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
 
     def build(session: Session, workspace_id: int, user_id: str, customer: Customer, metadata: dict) -> dict:
@@ -127,44 +127,33 @@ def set_stage_clicked(
         admin = curation.may_edit_stages(session, workspace_id, user_id)
         return ui.stage_modal(customer.name, stages, customer.stage, metadata, can_edit_stages=admin)
 
-    _open_modal(body, action, context, client, respond, build)
+    _open_modal(body, action, context, client, build)
 
 
-def set_owner_clicked(
-    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def set_owner_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
-    _open_modal(
-        body, action, context, client, respond, lambda s, w, u, c, m: ui.owner_modal(c.name, c.owner_user_id, m)
-    )
+    _open_modal(body, action, context, client, lambda s, w, u, c, m: ui.owner_modal(c.name, c.owner_user_id, m))
 
 
-def edit_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
+def edit_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
-    _open_modal(
-        body, action, context, client, respond, lambda s, w, u, c, m: ui.names_modal(curation.names_of(s, c), m)
-    )
+    _open_modal(body, action, context, client, lambda s, w, u, c, m: ui.names_modal(curation.names_of(s, c), m))
 
 
-def contacts_clicked(
-    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def contacts_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
     _open_modal(
         body,
         action,
         context,
         client,
-        respond,
         lambda s, w, u, c, m: ui.contacts_modal(c.name, curation.contacts_of(s, w, c), m),
     )
 
 
-def merge_clicked(
-    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
-) -> None:
+def merge_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
-    _open_modal(body, action, context, client, respond, lambda s, w, u, c, m: ui.merge_modal(c.name, m))
+    _open_modal(body, action, context, client, lambda s, w, u, c, m: ui.merge_modal(c.name, m))
 
 
 # --- the modals' submissions ---------------------------------------------------------------------------------------

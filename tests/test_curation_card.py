@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from storage.customers import add_contact
 from storage.models import AuditEvent, Contact, Customer, CustomerName, StageChange, Workspace
 from tests.conftest import START, TEAM
 from tests.helpers import count, seed_customers, texts
@@ -372,3 +373,14 @@ def test_the_stages_command_shows_and_sets_a_workspaces_stages(capsys, runtime, 
         assert session.scalars(select(Workspace.stages)).one() == ["lead", "trial", "paying-customer", "churned"]
     [event] = audit(runtime, "stages_set")
     assert event.actor_user_id is None and event.details["before"][0] == "lead"
+
+
+def test_emptying_a_contact_asks_to_tick_remove_instead(slack, standin, runtime, customers):
+    with runtime.sessions.begin() as session:
+        dana = add_contact(session, session.get(Customer, customers["Globex"]), name="Dana", now=START)
+    view = click(slack, standin, "U0ALICE", "card_contacts", customers["Globex"])
+
+    reply = slack.submit("U0ALICE", view, contact_values(str(dana.id))).json()
+
+    assert reply["errors"] == {f"contact:{dana.id}:name": "A contact needs a name: tick Remove to remove the contact."}
+    assert [c.name for c in live_contacts(runtime)] == ["Dana"]

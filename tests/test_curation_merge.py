@@ -221,3 +221,22 @@ def test_a_modal_submitted_after_its_customer_was_merged_says_so(slack, standin,
     assert "*Acme Inc* was merged into *Acme Corp*" in texts(told.params)
     with runtime.sessions.begin() as session:
         assert session.get(Customer, customers["Acme Corp"]).stage == "lead"  # filled by the merge, not "active"
+
+
+def test_the_merge_typeahead_leaves_out_the_customer_whose_card_it_is(slack, standin, customers):
+    view = open_merge(slack, standin, "U0DAVE", customers["Acme Corp"])
+    payload = {
+        "type": "block_suggestion",
+        "team": {"id": TEAM, "domain": "example"},
+        "user": {"id": "U0DAVE", "team_id": TEAM},
+        "api_app_id": "A0TOUCH",
+        "token": "legacy-verification-token",
+        "action_id": "merge_customer_select",
+        "block_id": "other",
+        "value": "acme",
+        "view": {**view, "id": "V1"},
+    }
+
+    options = slack.interaction(payload).json()["options"]
+
+    assert [o["value"] for o in options] == [str(customers["Acme Inc"])]
