@@ -84,6 +84,8 @@ class NameIndex:
                 self._id_by_key[key] = next(iter(customer_ids))
                 self._shared.pop(key, None)
             else:
+                # No customer has id 0: whoever adds the key again is added to the shared set.
+                self._id_by_key[key] = 0
                 self._shared[key] = set(customer_ids)
 
     def _index_key(self, key: str) -> None:
