@@ -163,6 +163,9 @@ class NamesForm:
     name: str
     aliases: list[str]
     domains: list[str]
+    # How many of the current aliases and domains the form showed (None: all); those beyond it are kept.
+    aliases_shown: int | None = None
+    domains_shown: int | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,9 @@ def state_value(values: dict[str, Any], block_id: str, key: str = "value") -> An
     return next(iter(element.values()), {}).get(key) if element else None
 
 
-def read_names_form(values: dict[str, Any]) -> NamesForm:
+def read_names_form(
+    values: dict[str, Any], aliases_shown: int | None = None, domains_shown: int | None = None
+) -> NamesForm:
     errors: dict[str, str] = {}
     name = " ".join((state_value(values, "name") or "").split())
     aliases_text, domains_text = state_value(values, "aliases") or "", state_value(values, "domains") or ""
@@ -209,7 +214,13 @@ def read_names_form(values: dict[str, Any]) -> NamesForm:
         errors["domains"] = f"“{bad[0]}” is not a domain: write one per line, like acme.com."
     if errors:
         raise FormErrors(errors)
-    return NamesForm(name, _unique_by_fold(aliases), list(dict.fromkeys(domains)))
+    return NamesForm(
+        name,
+        _unique_by_fold(aliases),
+        list(dict.fromkeys(domains)),
+        aliases_shown=aliases_shown,
+        domains_shown=domains_shown,
+    )
 
 
 def edit_names(
@@ -232,7 +243,9 @@ def edit_names(
         details["name"] = [old, form.name]
         changes.append(f"renamed from “{old}” to “{form.name}” (the old name stays findable as an alias)")
     # The old name stays findable as an alias: people keep typing it for a while.
-    wanted = _unique_by_fold([*form.aliases, *([old] if renamed else [])])
+    wanted = _unique_by_fold(
+        [*form.aliases, *_not_shown(current.aliases, form.aliases_shown), *([old] if renamed else [])]
+    )
     wanted = [a for a in wanted if fold(a) != fold(customer.name)]
     added, removed = _sync_values(session, customer, "alias", current.aliases, wanted, key=fold)
     added = [a for a in added if not (renamed and a == old)]
@@ -242,8 +255,9 @@ def edit_names(
     if removed:
         details["aliases_removed"] = removed
         changes.append("aliases removed: " + ", ".join(removed))
-    added, removed = _sync_values(session, customer, "domain", current.domains, form.domains, key=str.lower)
-    main_domain = form.domains[0] if form.domains else None
+    domains = list(dict.fromkeys([*form.domains, *_not_shown(current.domains, form.domains_shown)]))
+    added, removed = _sync_values(session, customer, "domain", current.domains, domains, key=str.lower)
+    main_domain = domains[0] if domains else None
     if main_domain != customer.domain:
         details["domain"] = [customer.domain, main_domain]
         customer.domain = main_domain
@@ -273,6 +287,11 @@ def _sync_values(
         store.switch_off_names(session, customer.workspace_id, rows)
     customer_store.add_names(session, customer, kind, added)
     return added, removed
+
+
+def _not_shown(current: list[str], shown: int | None) -> list[str]:
+    """The values a form could not show: it leaves them as they are."""
+    return [] if shown is None else current[shown:]
 
 
 def _lines(text: str) -> list[str]:

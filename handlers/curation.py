@@ -200,9 +200,10 @@ def owner_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, clie
 
 def names_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:
     now = runtime(context).now()
+    metadata = json.loads(view.get("private_metadata") or "{}")
 
     def apply(session: Session, workspace_id: int, user_id: str, customer_id: int, values: dict) -> curation.Change:
-        form = curation.read_names_form(values)
+        form = curation.read_names_form(values, metadata.get("aliases_shown"), metadata.get("domains_shown"))
         return curation.edit_names(session, workspace_id, user_id, customer_id, form, now=now)
 
     _submitted(ack, body, view, context, client, apply)

@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from storage.customers import add_contact
+from storage.curation import stage_changes
+from storage.customers import add_contact, add_names
 from storage.models import AuditEvent, Contact, Customer, CustomerName, StageChange, Workspace
+from storage.workspaces import workspace_for_team
 from tests.conftest import START, TEAM
 from tests.helpers import count, seed_customers, texts
 
@@ -76,7 +78,9 @@ def test_set_stage_offers_the_default_stages_and_keeps_who_and_when(slack, stand
 
     assert row(runtime, customers["Acme Corp"]).stage == "active"
     with runtime.sessions.begin() as session:
-        changes = session.scalars(select(StageChange).order_by(StageChange.id)).all()
+        workspace = workspace_for_team(session, TEAM)
+        changes = stage_changes(session, workspace.id, customers["Acme Corp"])
+        assert stage_changes(session, workspace.id, customers["Globex"]) == []
         history = [(c.customer_id, c.from_stage, c.to_stage, c.changed_by, c.changed_at) for c in changes]
     later = clock()
     assert history == [
@@ -225,6 +229,22 @@ def test_rename_keeps_the_old_name_as_an_alias_and_aliases_and_domains_are_added
     assert "aliases removed: Roadrunner Supplies" in texts(confirmation(standin, count=2))
     reply = slack.command("U0ALICE", "Roadrunner Supplies: call").json()
     assert "I don't know “Roadrunner Supplies” yet" in texts(reply)
+
+
+def test_aliases_the_form_cannot_hold_are_kept_as_they_are(slack, standin, runtime, customers):
+    many = [f"Acme division {n:02d} " + "x" * 180 for n in range(20)]  # about 4,000 characters together
+    with runtime.sessions.begin() as session:
+        add_names(session, session.get(Customer, customers["Globex"]), "alias", many)
+    view = click(slack, standin, "U0ALICE", "card_edit", customers["Globex"])
+    shown = block(view, "aliases")["element"]["initial_value"].split("\n")
+    assert 0 < len(shown) < 20 and shown == many[: len(shown)]
+    assert f"{20 - len(shown)} more are not shown here" in block(view, "aliases")["hint"]["text"]
+
+    slack.submit("U0ALICE", view, names_form("Globex", "\n".join([*shown[1:], "Globex Europe"]), ""))
+
+    said = texts(confirmation(standin))
+    assert "aliases added: Globex Europe" in said and f"aliases removed: {many[0]}" in said
+    assert sorted(active_names(runtime, customers["Globex"], "alias")) == sorted([*many[1:], "Globex Europe"])
 
 
 def test_the_edit_form_says_what_is_wrong_and_changes_nothing(slack, standin, runtime, customers):

@@ -33,6 +33,7 @@ CONTACTS_MODAL = "curation_contacts"
 MERGE_MODAL = "curation_merge"
 
 OPTION_LIMIT = 75
+INPUT_LIMIT = 3000
 MAX_CONTACTS_SHOWN = 12
 CONTACT_FIELDS = (("name", "Name", 200), ("email", "E-mail", 254), ("phone", "Phone", 64), ("role", "Role", 120))
 
@@ -211,6 +212,8 @@ def owner_modal(name: str, owner: str | None, metadata: dict[str, Any]) -> dict[
 
 
 def names_modal(names: CustomerNames, metadata: dict[str, Any]) -> dict[str, Any]:
+    aliases, aliases_shown = _whole_lines(names.aliases)
+    domains, domains_shown = _whole_lines(names.domains)
     blocks = [
         _input(
             "name", "Name", _text_input(names.name, max_length=200), hint="A new name keeps the old one as an alias."
@@ -218,19 +221,36 @@ def names_modal(names: CustomerNames, metadata: dict[str, Any]) -> dict[str, Any
         _input(
             "aliases",
             "Aliases",
-            _text_input("\n".join(names.aliases), multiline=True),
+            _text_input(aliases, multiline=True),
             optional=True,
-            hint="Other names people use for this customer, one per line.",
+            hint="Other names people use for this customer, one per line." + _not_shown(names.aliases, aliases_shown),
         ),
         _input(
             "domains",
             "Domains",
-            _text_input("\n".join(names.domains), multiline=True),
+            _text_input(domains, multiline=True),
             optional=True,
-            hint="One per line, like acme.com; the first one is shown on the card.",
+            hint="One per line, like acme.com; the first one is shown on the card."
+            + _not_shown(names.domains, domains_shown),
         ),
     ]
-    return _modal(NAMES_MODAL, "Edit customer", metadata, blocks)
+    shown = {"aliases_shown": aliases_shown, "domains_shown": domains_shown}
+    return _modal(NAMES_MODAL, "Edit customer", {**metadata, **shown}, blocks)
+
+
+def _whole_lines(values: list[str], limit: int = INPUT_LIMIT) -> tuple[str, int]:
+    """As many whole values, one a line, as a text field holds; and how many that is."""
+    shown: list[str] = []
+    for value in values:
+        if len("\n".join([*shown, value])) > limit:
+            break
+        shown.append(value)
+    return "\n".join(shown), len(shown)
+
+
+def _not_shown(values: list[str], shown: int) -> str:
+    hidden = len(values) - shown
+    return f" {hidden} more are not shown here and are kept as they are." if hidden else ""
 
 
 def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any]) -> dict[str, Any]:
