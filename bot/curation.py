@@ -567,8 +567,9 @@ def merge_customers(
     survivor = _merge_party(session, workspace_id, survivor_id)
     absorbed = _merge_party(session, workspace_id, absorbed_id)
     if not may_merge_into(session, workspace_id, actor, survivor):
-        owner = f" or its owner (<@{survivor.owner_user_id}>)" if survivor.owner_user_id else ""
-        raise Refused(f"Only a workspace admin{owner} can merge another customer into {survivor.name}.")
+        if survivor.owner_user_id:  # shown as a form error: plain text, where a mention would not render
+            raise Refused(f"Only a workspace admin or the owner of {survivor.name} can merge another customer into it.")
+        raise Refused(f"Only a workspace admin can merge another customer into {survivor.name} (it has no owner).")
     moved: dict[str, list[int]] = {}
     for label, model in store.MOVABLE.items():
         ids = store.row_ids_of(session, model, workspace_id, absorbed.id)
@@ -586,6 +587,8 @@ def merge_customers(
         if getattr(survivor, attribute) is None and getattr(absorbed, attribute) is not None:
             filled[attribute] = getattr(absorbed, attribute)
             setattr(survivor, attribute, filled[attribute])
+    if "stage" in filled:
+        store.add_stage_change(session, survivor, None, survivor.stage, actor, now)
     absorbed.merged_into_id = survivor.id
     absorbed.updated_at = survivor.updated_at = now
     event = store.audit(
@@ -635,6 +638,8 @@ def undo_merge(session: Session, workspace_id: int, actor: str, merge_event_id: 
     for attribute, value in (details.get("filled") or {}).items():
         if getattr(survivor, attribute) == value:
             setattr(survivor, attribute, None)
+            if attribute == "stage":
+                store.add_stage_change(session, survivor, value, None, actor, now)
     absorbed.merged_into_id = None
     absorbed.updated_at = survivor.updated_at = now
     for customer in (absorbed, survivor):  # contacts edited since the merge are found where they now are

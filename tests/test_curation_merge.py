@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from storage.curation import stage_changes
 from storage.customers import add_contact
 from storage.models import AuditEvent, Contact, Customer, CustomerName, FollowUp, Touchpoint
 from tests.conftest import TEAM
@@ -123,6 +124,10 @@ def test_the_owner_merges_everything_into_their_customer_and_undo_puts_it_all_ba
     with runtime.sessions.begin() as session:
         absorbed, survivor = session.get(Customer, inc), session.get(Customer, corp)
         assert absorbed.merged_into_id is None and survivor.stage is None
+        history = [
+            (c.from_stage, c.to_stage, c.changed_by) for c in stage_changes(session, absorbed.workspace_id, corp)
+        ]
+    assert history == [(None, "lead", "U0BOB"), ("lead", None, "U0BOB")]  # the stage it gained, and gave back
     assert active_values(runtime, inc) == names_before[inc]
     assert active_values(runtime, corp) == names_before[corp]
     [unmerged] = [e for e in rows(runtime, AuditEvent) if e.action == "unmerged"]
@@ -159,7 +164,7 @@ def test_someone_neither_admin_nor_owner_is_refused_and_nothing_moves(slack, sta
 
     assert reply["response_action"] == "errors"
     assert reply["errors"]["survivor"] == (
-        "Only a workspace admin or its owner (<@U0BOB>) can merge another customer into Acme Corp."
+        "Only a workspace admin or the owner of Acme Corp can merge another customer into it."
     )
     with runtime.sessions.begin() as session:
         assert session.get(Customer, customers["Acme Inc"]).merged_into_id is None
@@ -172,7 +177,10 @@ def test_owning_the_absorbed_customer_is_not_enough(slack, standin, runtime, cus
 
     reply = slack.submit("U0CAROL", view, merge_form(customers["Acme Inc"], keep="other")).json()
 
-    assert reply["errors"]["survivor"] == "Only a workspace admin can merge another customer into Acme Inc."
+    assert (
+        reply["errors"]["survivor"]
+        == "Only a workspace admin can merge another customer into Acme Inc (it has no owner)."
+    )
 
 
 def test_merging_into_itself_or_another_workspaces_customer_is_refused(slack, standin, runtime, customers):
