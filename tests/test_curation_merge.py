@@ -248,3 +248,25 @@ def test_the_merge_typeahead_leaves_out_the_customer_whose_card_it_is(slack, sta
     options = slack.interaction(payload).json()["options"]
 
     assert [o["value"] for o in options] == [str(customers["Acme Inc"])]
+
+
+def test_only_the_merger_an_admin_or_the_owner_may_undo_a_merge(slack, standin, runtime, customers):
+    view = open_merge(slack, standin, "U0BOB", customers["Acme Corp"])
+    slack.submit("U0BOB", view, merge_form(customers["Acme Inc"]))
+    [done] = standin.wait_for("response_url")
+    _, undo = element(done.params, "merge_undo")
+
+    slack.click("U0CAROL", undo)
+
+    [_, refused] = standin.wait_for("response_url", count=2)
+    assert refused.params["replace_original"] is False
+    assert "Only the person who merged, a workspace admin or the customer's owner" in texts(refused.params)
+    with runtime.sessions.begin() as session:
+        assert session.get(Customer, customers["Acme Inc"]).merged_into_id == customers["Acme Corp"]
+
+    slack.click("U0DAVE", undo)
+
+    [*_, undone] = standin.wait_for("response_url", count=3)
+    assert "Undone" in texts(undone.params)
+    with runtime.sessions.begin() as session:
+        assert session.get(Customer, customers["Acme Inc"]).merged_into_id is None
