@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 import handlers
+import handlers.curation
 from bot.runtime import Runtime
 
 WEB_API_TIMEOUT_S = 10
@@ -43,6 +44,7 @@ def build_app(rt: Runtime, client: WebClient | None = None) -> App:
     )
     app.use(_provide_runtime(rt))
     handlers.register(app)
+    handlers.curation.register(app)
     return app
 
 

@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
     touchpoints.set_defaults(run=_lazy("bot.commands.data", "export_touchpoints"))
 
+    stages = commands.add_parser("stages", help="show or set a workspace's customer journey stages")
+    stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    stages.add_argument("--set", metavar="STAGES", help='the stages in order, e.g. "lead, trial, customer, churned"')
+    stages.set_defaults(run=_lazy("bot.commands.stages", "stages"))
+
     parse = commands.add_parser("parse", help="show how a /log line is understood, as JSON")
     parse.add_argument("text", help="the line, or - to read JSON lines {text, now, tz, user} from standard input")
     parse.add_argument("--now", help="ISO 8601 instant to read times against (default: now)")

@@ -39,6 +39,8 @@ class NameRow:
     row_id: int
     customer_id: int
     key: str
+    # False for the copy appended when a name is switched off: its key may have lost this holder.
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class NameIndex:
             for row in rows:
                 if row.row_id > self.max_row_id:
                     self.max_row_id = row.row_id
+                if not row.active:
+                    continue
                 key = row.key
                 position = added.get(key)
                 if position is None and searchable:
@@ -111,6 +115,20 @@ class NameIndex:
                     if row.customer_id not in owners:  # a handful of ids: a scan beats a set's memory
                         owners.append(row.customer_id)
             self._sort_in(added)
+
+    def set_holders(self, key: str, customer_ids: set[int]) -> None:
+        """After names were switched off: exactly these customers hold the key now, perhaps none."""
+        with self._lock:
+            position = self._position(key)
+            if position is None:
+                return
+            if len(customer_ids) == 1:
+                self._owner[position] = next(iter(customer_ids))
+                self._shared.pop(position, None)
+            else:
+                # No customer has id 0: whoever adds the key again is added to the shared ids.
+                self._owner[position] = 0
+                self._shared[position] = array("I", sorted(customer_ids))
 
     def _append(self, key: str, customer_id: int) -> int:
         position = len(self._owner)

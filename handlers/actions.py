@@ -58,22 +58,6 @@ def customer_picked(
     respond(replace_original=True, **logged_reply(outcome, author))
 
 
-def create_customer_clicked(
-    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
-) -> None:
-    ack()
-    rt = runtime(context)
-    user_id = body["user"]["id"]
-    now = rt.now()
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
-        view = capture.touchpoint_view(session, workspace_id, int(action["value"]))
-        customer_id = capture.create_customer(session, workspace_id, user_id, view.customer_text or "", now=now)
-        outcome = capture.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
-        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
-    respond(replace_original=True, **logged_reply(outcome, author))
-
-
 def set_follow_up_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
     ack()
     metadata = {"response_url": body.get("response_url")} if body.get("response_url") else {}
@@ -117,7 +101,6 @@ def register(app: App) -> None:
     app.action(blocks.RESTORE)(restore_clicked)
     app.action(blocks.EDIT)(edit_clicked)
     app.action(blocks.PICK_CUSTOMER)(customer_picked)
-    app.action(blocks.CREATE_CUSTOMER)(create_customer_clicked)
     app.action(blocks.SET_FOLLOW_UP)(set_follow_up_clicked)
     app.action(blocks.DEPARTMENT)(department_chosen)
     app.action(blocks.RETRY_LOG)(retry_clicked)

@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import blocks, capture, followups
+from bot import blocks, capture, curation, followups
+from bot.blocks import curation as curation_blocks
 from bot.forms import FormContext, FormErrors, read_log_form, require_follow_up
 from handlers import home
 from handlers.common import acting, logged_reply, runtime
@@ -57,10 +58,16 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
+        values = view["state"]["values"]
         try:
-            entry = read_log_form(view["state"]["values"], form, metadata)
+            entry = read_log_form(values, form, metadata)
+            # A new customer that looks like an existing one is asked about first.
+            entry, alikes = curation.settle_new_customer(session, rt.indexes, workspace_id, entry, values)
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
+            return
+        if alikes:
+            ack(response_action="update", view=curation_blocks.log_modal_with_look_alikes(view, entry, alikes))
             return
         if metadata.get("tp"):
             outcome = capture.edit_touchpoint(session, workspace_id, author, int(metadata["tp"]), entry, now=form.now)

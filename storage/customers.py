@@ -17,7 +17,7 @@ from storage.models import Contact, Customer, CustomerName, Touchpoint
 _names = CustomerName.__table__.c
 # Built once: every /log asks it, and building the statement costs more than running it.
 _NAME_ROWS_SINCE = (
-    select(_names.id, _names.customer_id, _names.key)
+    select(_names.id, _names.customer_id, _names.key, _names.active)
     .where(_names.workspace_id == bindparam("workspace_id"), _names.id > bindparam("after"))
     .order_by(_names.id)
     .limit(bindparam("limit"))
@@ -27,7 +27,7 @@ _NAME_ROWS_SINCE = (
 def name_rows_since(session: Session, workspace_id: int, after_row_id: int, limit: int) -> list[NameRow]:
     """Up to `limit` names added since an index last looked, oldest first, so every process's index catches up."""
     rows = session.execute(_NAME_ROWS_SINCE, {"workspace_id": workspace_id, "after": after_row_id, "limit": limit})
-    return [NameRow(row_id, customer_id, key) for row_id, customer_id, key in rows]
+    return [NameRow(row_id, customer_id, key, active) for row_id, customer_id, key, active in rows]
 
 
 def customer(session: Session, workspace_id: int, customer_id: int) -> Customer | None:

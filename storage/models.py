@@ -66,6 +66,8 @@ class Workspace(Base):
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The journey stages customers move through, in order; None keeps bot.curation.DEFAULT_STAGES.
+    stages: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Member(Base):
@@ -144,6 +146,24 @@ class Contact(Base):
     role: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+
+
+class StageChange(Base):
+    """Every move of a customer from one journey stage to another: who and when, for reporting later."""
+
+    __tablename__ = "stage_changes"
+    __table_args__ = (
+        Index("ix_stage_changes_customer", "workspace_id", "customer_id", "changed_at"),
+        Index("ix_stage_changes_at", "workspace_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(40))
+    to_stage: Mapped[str | None] = mapped_column(String(40))
+    changed_by: Mapped[str | None] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
 
 
 class Touchpoint(Base):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import OPEN_LOG_MODAL, Block, actions, button, context, mrkdwn, when
 from bot.blocks import followups as fu_blocks
+from bot.blocks.card import CARD_OPEN
 from bot.followups import SNOOZE_CHOICES, FollowUpView
 from bot.home import (
     ALREADY_DONE,
@@ -33,8 +34,6 @@ DONE_CLICKED = "home_done"
 SNOOZE_CHOSEN = "home_snooze"
 UNDO_DONE = "home_reopen"
 SNOOZE_MODAL = "home_snooze_modal"
-# Handled by the customer card (/customer): opens that customer's card. The value is the customer id.
-OPEN_CUSTOMER = "card_open"
 # The value of the Log button, so the log form knows to refresh the Home once it is saved.
 LOG_FROM_HOME = "home"
 MAX_VIEW_BLOCKS = 100
@@ -222,7 +221,7 @@ def _name(name: str) -> str:
 
 
 def _open(customer_id: int) -> dict[str, Any]:
-    return button("Open", OPEN_CUSTOMER, str(customer_id))
+    return button("Open", CARD_OPEN, str(customer_id))
 
 
 def _span(delta: timedelta) -> str:
