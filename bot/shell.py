@@ -97,6 +97,7 @@ Try:
   `/log Acme: call with Dana about the renewal, follow up friday`
   `/log`            opens the log form
   `/log help`       how a line is read
+  `/customer acme`  a customer's whole story
 Type a button's number to press it. `:help` lists everything, `:quit` leaves."""
 
 HELP = """\
@@ -104,6 +105,7 @@ HELP = """\
   `/log <customer>: <what happened> [follow up <when>]`   log a touchpoint
   `/log`   opens the form     `/log help`   how a line is read
   `/followups`   your open follow-ups (`/followups @bob`, `/followups Acme`, `/followups help`)
+  `/customer acme`   a customer's card: stage, owner, latest touchpoints, follow-ups (`/customer` alone: recent ones)
 *Buttons and menus* (the numbers on the latest message):
   `1`  or  `:press 1`                   press button [1]
   `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]

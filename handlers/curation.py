@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot import blocks, capture, curation, followups
 from bot.blocks import card as card_ui
 from bot.blocks import curation as ui
+from bot.card import customer_card
 from bot.forms import FormErrors
 from bot.lookup import customer_choices
 from handlers.common import acting, logged_reply, runtime
@@ -167,8 +168,10 @@ def _submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: W
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
+    now = rt.now()
+    refreshed = None
     with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, user_id)
+        workspace_id, viewer = acting(session, context, client, user_id)
         try:
             change = apply(session, workspace_id, user_id, int(metadata["customer"]), view["state"]["values"])
         except FormErrors as problem:
@@ -178,7 +181,14 @@ def _submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: W
             reply = ui.gone_reply(gone.fate)
         else:
             reply = ui.change_reply(change)
+            if metadata.get("card_is_yours"):
+                refreshed = customer_card(session, workspace_id, change.customer_id, now=now)
     ack()
+    if refreshed is not None:
+        # The card the change was made from is redrawn as it is now, with what changed on top.
+        card_reply = card_ui.card_message(refreshed, viewer.tz, now, note=ui.change_note(change))
+        WebhookClient(metadata["response_url"]).send(replace_original=True, **card_reply)
+        return
     _tell(client, metadata, user_id, reply)
 
 
@@ -282,6 +292,9 @@ def _metadata(body: dict, customer_id: int) -> dict[str, Any]:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     if channel:
         metadata["channel"] = channel
+    # Only a card shown to this person alone is redrawn after a change; a card shared in a channel stays as shared.
+    if body.get("response_url") and (body.get("container") or {}).get("is_ephemeral"):
+        metadata["card_is_yours"] = True
     return metadata
 
 

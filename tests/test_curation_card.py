@@ -266,8 +266,27 @@ def test_names_typed_into_the_form_are_escaped_in_the_confirmation(slack, standi
 
     slack.submit("U0ALICE", view, names_form("Globex <!here>", "<@U0BOB>", ""))
 
-    said = confirmation(standin)["blocks"][0]["text"]["text"]
+    redrawn = confirmation(standin)
+    # Every mrkdwn text of the redrawn card (the header is plain_text, which Slack never parses for mentions).
+    said = "\n".join(
+        [redrawn["text"], *(b["text"]["text"] for b in redrawn["blocks"] if b.get("text", {}).get("type") == "mrkdwn")]
+        + [e["text"] for b in redrawn["blocks"] if b["type"] == "context" for e in b["elements"]]
+    )
     assert "<!here>" not in said and "&lt;!here&gt;" in said and "&lt;@U0BOB&gt;" in said
+
+
+def test_the_card_a_change_was_made_from_is_redrawn_with_what_changed_on_top(slack, standin, runtime, customers):
+    view = click(slack, standin, "U0ALICE", "card_set_stage", customers["Globex"])
+
+    slack.submit(
+        "U0ALICE", view, {"stage": {"value": {"type": "static_select", "selected_option": {"value": "active"}}}}
+    )
+
+    redrawn = confirmation(standin)
+    assert redrawn["replace_original"] is True
+    assert redrawn["blocks"][0]["type"] == "context" and "stage none → active" in texts(redrawn)
+    assert redrawn["blocks"][1]["text"]["text"] == "Globex"
+    assert "Stage: active" in texts(redrawn).replace("*", "")
 
 
 # --- contacts ------------------------------------------------------------------------------------------------------

@@ -160,12 +160,16 @@ def refused_reply(reason: str) -> Message:
     return message(reason, [mrkdwn(text)])
 
 
-def change_reply(change: Change) -> Message:
+def change_note(change: Change) -> str:
     name = escape(change.customer_name)
     said = [escape(c) for c in change.changes]
     if change.new_owner:
         said.append(f"owner <@{change.new_owner}>")
-    text = f":white_check_mark: *{name}*: " + "; ".join(said) + "." if said else f"Nothing changed for *{name}*."
+    return f":white_check_mark: *{name}*: " + "; ".join(said) + "." if said else f"Nothing changed for *{name}*."
+
+
+def change_reply(change: Change) -> Message:
+    text = change_note(change)
     return message(text.replace("*", ""), [mrkdwn(text)])
 
 
