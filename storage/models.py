@@ -97,6 +97,8 @@ class Customer(Base):
         Index("ix_customers_workspace_name", "workspace_id", "name"),
         # storage.followups.customer_ids_merged_into runs on every /log: without it, a scan of every customer.
         Index("ix_customers_merged_into", "workspace_id", "merged_into_id"),
+        # The App Home lists the customers a person owns: without it, a scan of every customer of the workspace.
+        Index("ix_customers_owner", "workspace_id", "owner_user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
