@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Contact, Customer, CustomerName, FollowUp, StageChange, Touchpoint, Workspace
@@ -264,6 +264,12 @@ def add_stage_change(
     session.add(row)
     session.flush()
     return row
+
+
+def insert_stage_changes(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Many (workspace_id, customer_id, from_stage, to_stage, changed_by, changed_at) in one statement, for imports."""
+    if rows:
+        session.execute(insert(StageChange), rows)
 
 
 def stage_changes(session: Session, workspace_id: int, customer_id: int) -> list[StageChange]:

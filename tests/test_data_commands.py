@@ -16,6 +16,7 @@ from bot.capture import Author, log_line, undo_touchpoint
 from bot.cli import main
 from bot.commands.data import as_slack_sends
 from bot.customer_index import CustomerIndexes
+from storage.curation import stage_changes
 from storage.customers import customer_by_exact_name, customer_name_keys_since
 from storage.db import make_session_factory
 from storage.models import AuditEvent, Customer, CustomerName, FollowUp, Touchpoint, Workspace
@@ -118,8 +119,10 @@ def test_import_reads_a_realistic_csv_and_reports_bad_rows_by_line(capsys, store
         )
         assert {value for kind, value in names if kind == "alias"} == {"ACME", "Road Runner Supply", "acme"}
         audit = session.execute(select(AuditEvent.action, AuditEvent.entity_id, AuditEvent.details)).all()
+        history = [(c.from_stage, c.to_stage) for c in stage_changes(session, acme.workspace_id, acme.id)]
     created = {entity_id for action, entity_id, _ in audit if action == "created"}
     assert len(created) == 5 and acme.id in created
+    assert history == [(None, "prospect")]  # the file's stage counts as the customer entering it
     assert all(details["source"] == "import" for _, _, details in audit)
 
 

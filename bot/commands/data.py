@@ -28,6 +28,7 @@ from bot.parsing import NameLookup, ParsedLine, parse_log_line
 from bot.runtime import system_clock
 from bot.store import open_store
 from bot.text import clean_domain, domain_keys, fold, name_keys
+from storage import curation as curation_store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
@@ -413,6 +414,23 @@ class CustomerImport:
                 }
                 for customer_id, draft in saved
                 for kind, value, key in draft.names
+            ],
+        )
+        # A stage set by the file is a stage change like any other, so reports see when each customer entered it.
+        staged = [(i, None, d.stage) for i, d in zip(ids, created, strict=True) if d.stage]
+        staged += [(i, None, d.stage) for i, d in changed.items() if "stage" in d.changes]
+        curation_store.insert_stage_changes(
+            session,
+            [
+                {
+                    "workspace_id": self.workspace_id,
+                    "customer_id": customer_id,
+                    "from_stage": before,
+                    "to_stage": after,
+                    "changed_by": None,
+                    "changed_at": self.now,
+                }
+                for customer_id, before, after in staged
             ],
         )
         self._record(session, "created", [(i, {"name": draft.name}) for i, draft in zip(ids, created, strict=True)])
