@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot import search
 from bot.blocks import card as card_blocks
 from bot.capture import Author
-from bot.card import Opened, customer_card, history_page, open_card
+from bot.card import Card, Opened, customer_card, history_page, open_card
 from handlers.common import acting, known_acting, profile_fetcher, runtime
 from handlers.views import open_log_modal
 
@@ -58,15 +58,12 @@ def log_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client
     ack()
     user_id = body["user"]["id"]
     clicked = _open(body, action, context, client)
-    opened, viewer, now = clicked.opened, clicked.viewer, clicked.now
-    if opened.card is None:
-        _reply(body, client, respond, _gone(opened), replace=False)
+    card = _card_to_act_on(body, client, respond, clicked)
+    if card is None:
         return
-    if opened.merged:
-        _reply(body, client, respond, _merged_card(opened, viewer.tz, now), replace=False)
     channel = _channel(body)
     metadata = {"channel": channel} if channel and _is_ephemeral(body) else {}
-    open_log_modal(client, context, body["trigger_id"], user_id, metadata, customer_id=opened.card.customer_id)
+    open_log_modal(client, context, body["trigger_id"], user_id, metadata, customer_id=card.customer_id)
 
 
 def history_clicked(
@@ -74,16 +71,14 @@ def history_clicked(
 ) -> None:
     ack()
     clicked = _open(body, action, context, client)
-    opened, viewer, now = clicked.opened, clicked.viewer, clicked.now
-    if opened.card is None:
-        _reply(body, client, respond, _gone(opened), replace=False)
+    card = _card_to_act_on(body, client, respond, clicked)
+    if card is None:
         return
-    if opened.merged:
-        _reply(body, client, respond, _merged_card(opened, viewer.tz, now), replace=False)
     with runtime(context).readers.begin() as session:
-        page = history_page(session, clicked.workspace_id, opened.card.customer_id, 0)
+        page = history_page(session, clicked.workspace_id, card.customer_id, 0)
     if page is not None:
-        client.views_open(trigger_id=body["trigger_id"], view=card_blocks.history_view(page, viewer.tz, now))
+        view = card_blocks.history_view(page, clicked.viewer.tz, clicked.now)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def history_paged(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
@@ -106,22 +101,19 @@ def share_clicked(
     ack()
     user_id = body["user"]["id"]
     clicked = _open(body, action, context, client)
-    opened, viewer, now = clicked.opened, clicked.viewer, clicked.now
-    if opened.card is None:
-        _reply(body, client, respond, _gone(opened), replace=False)
-        return
-    if opened.merged:  # never share a card other than the one the person saw without them seeing it first
-        _reply(body, client, respond, _merged_card(opened, viewer.tz, now), replace=False)
+    # Never share a card other than the one the person saw without them seeing it first.
+    card = _card_to_act_on(body, client, respond, clicked, stop_if_merged=True)
+    if card is None:
         return
     channel = _channel(body)
-    shared = card_blocks.card_message(opened.card, viewer.tz, now, shared_by=user_id)
+    shared = card_blocks.card_message(card, clicked.viewer.tz, clicked.now, shared_by=user_id)
     try:
         client.chat_postMessage(channel=channel or user_id, **shared)
     except SlackApiError as error:
         logger.info("sharing a card failed: %s", error)
         _reply(body, client, respond, card_blocks.share_failed_message(), replace=False)
         return
-    _reply(body, client, respond, card_blocks.shared_confirmation(opened.card), replace=True)
+    _reply(body, client, respond, card_blocks.shared_confirmation(card), replace=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -159,6 +151,21 @@ def _open(body: dict, action: dict, context: BoltContext, client: WebClient) -> 
         return Clicked(Opened(None), workspace_id, viewer, now)
     with rt.readers.begin() as session:
         return Clicked(open_card(session, workspace_id, customer_id, now=now), workspace_id, viewer, now)
+
+
+def _card_to_act_on(
+    body: dict, client: WebClient, respond: Respond, clicked: Clicked, *, stop_if_merged: bool = False
+) -> Card | None:
+    """The live card a button acts on; a deleted customer is explained, a merged one's survivor shown first."""
+    opened = clicked.opened
+    if opened.card is None:
+        _reply(body, client, respond, _gone(opened), replace=False)
+        return None
+    if opened.merged:
+        _reply(body, client, respond, _merged_card(opened, clicked.viewer.tz, clicked.now), replace=False)
+        if stop_if_merged:
+            return None
+    return opened.card
 
 
 def _gone(opened: Opened) -> dict[str, Any]:

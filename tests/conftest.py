@@ -3,14 +3,17 @@ stand-in, and the real app served over HTTP and driven by signed requests."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from zoneinfo import ZoneInfo
 
@@ -18,7 +21,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot import shell
 from bot.app import build_app, web_client
+from bot.cli import main
 from bot.config import Settings, normalize_database_url
 from bot.runtime import Runtime
 from bot.server import wsgi_app
@@ -161,3 +166,29 @@ def slack(served: str, standin: SlackStandIn, clock: Clock) -> SlackSimulator:
         team_id=TEAM,
         response_url=standin.response_url,
     )
+
+
+Run = Callable[..., str]
+
+
+@pytest.fixture
+def run_shell(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any, database_url: str
+) -> Run:
+    """Run `touchpoint shell` on scripted lines; returns what it printed. Stderr must stay clean."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DEFAULT_TZ", "UTC")
+    monkeypatch.setattr(shell, "wall_clock", lambda: START)
+
+    def run(*lines: str, args: tuple[str, ...] = ()) -> str:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("".join(line + "\n" for line in lines)))
+        assert main(["shell", *args]) == 0
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.out + captured.err
+        assert "\x1b[" not in captured.out  # not a terminal: no ANSI codes
+        return captured.out
+
+    return run

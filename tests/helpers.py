@@ -55,3 +55,13 @@ def seed_customers(rt: Runtime, team_id: str, *specs: dict[str, Any]) -> dict[st
             row = add_customer(session, workspace.id, now=rt.now(), **spec)
             ids[row.name] = row.id
     return ids
+
+
+def after(out: str, line: str, nth: int = 1) -> str:
+    """What the shell printed in answer to the `nth` occurrence of an input line (up to the next echoed line)."""
+    start = -1
+    for _ in range(nth):
+        start = out.index(f"> {line}\n", start + 1)
+    start += len(line) + 3
+    following = out.find("\n> ", start)
+    return out[start : following + 1 if following != -1 else len(out)]

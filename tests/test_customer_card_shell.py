@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from tests.test_shell import Run, after, run_shell  # noqa: F401, F811 (run_shell is a fixture)
+from tests.conftest import Run
+from tests.helpers import after
 
 
-def test_the_card_reads_well_in_the_shell_and_its_buttons_work(run_shell: Run, engine: Engine) -> None:  # noqa: F811
+def test_the_card_reads_well_in_the_shell_and_its_buttons_work(run_shell: Run, engine: Engine) -> None:
     out = run_shell(
         "/log Acme Corp: call with Dana, follow up friday",
         "1",  # create Acme Corp

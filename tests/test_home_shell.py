@@ -2,53 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import sys
-from collections.abc import Callable
-from typing import Any
-
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot import shell
-from bot.cli import main
 from storage.models import FollowUp
-from tests.conftest import START
-
-Run = Callable[..., str]
-
-
-@pytest.fixture
-def run_shell(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any, database_url: str
-) -> Run:
-    """Run `touchpoint shell` on scripted lines; returns what it printed. Stderr must stay clean."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DEFAULT_TZ", "UTC")
-    monkeypatch.setattr(shell, "wall_clock", lambda: START)
-
-    def run(*lines: str) -> str:
-        monkeypatch.setattr(sys, "stdin", io.StringIO("".join(line + "\n" for line in lines)))
-        assert main(["shell"]) == 0
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.out + captured.err
-        return captured.out
-
-    return run
-
-
-def after(out: str, line: str, nth: int = 1) -> str:
-    """What the shell printed in answer to the `nth` occurrence of an input line."""
-    start = -1
-    for _ in range(nth):
-        start = out.index(f"> {line}\n", start + 1)
-    start += len(line) + 3
-    following = out.find("\n> ", start)
-    return out[start : following + 1 if following != -1 else len(out)]
+from tests.conftest import Run
+from tests.helpers import after
 
 
 def test_home_shows_follow_ups_with_numbered_done_and_snooze_and_redraws_after_each(

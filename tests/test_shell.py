@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +13,6 @@ from sqlalchemy.orm import Session
 
 import handlers.views
 from bot import shell
-from bot.cli import main
 from bot.terminal import (
     PLAIN,
     Field,
@@ -29,40 +26,10 @@ from bot.terminal import (
     render_view,
 )
 from storage.models import Customer, FollowUp, Member, Touchpoint
-from tests.conftest import START
+from tests.conftest import START, Run
+from tests.helpers import after
 
 BERLIN = ZoneInfo("Europe/Berlin")
-Run = Callable[..., str]
-
-
-@pytest.fixture
-def run_shell(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any, database_url: str
-) -> Run:
-    """Run `touchpoint shell` on scripted lines; returns what it printed. Stderr must stay clean."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DEFAULT_TZ", "UTC")
-    monkeypatch.setattr(shell, "wall_clock", lambda: START)
-
-    def run(*lines: str, args: tuple[str, ...] = ()) -> str:
-        monkeypatch.setattr(sys, "stdin", io.StringIO("".join(line + "\n" for line in lines)))
-        assert main(["shell", *args]) == 0
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.out + captured.err
-        assert "\x1b[" not in captured.out  # not a terminal: no ANSI codes
-        return captured.out
-
-    return run
-
-
-def after(out: str, line: str) -> str:
-    """What the shell printed in answer to one input line (up to the next echoed line)."""
-    start = out.index(f"> {line}\n") + len(line) + 3
-    following = out.find("\n> ", start)
-    return out[start : following + 1 if following != -1 else len(out)]
 
 
 def touchpoints(engine: Engine) -> list[Touchpoint]:
