@@ -335,53 +335,6 @@ def customer_listing(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# A quick look at a customer, until the customer card exists
-# ---------------------------------------------------------------------------------------------------------
-
-GLANCE_TOUCHPOINTS = 5
-GLANCE_FOLLOW_UPS = 10
-
-
-@dataclass(frozen=True)
-class TouchpointLine:
-    kind: str
-    summary: str
-    author_user_id: str
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class CustomerGlance:
-    id: int
-    name: str
-    domain: str | None
-    stage: str | None
-    owner_user_id: str | None
-    touchpoints: list[TouchpointLine]
-    follow_ups: list[FollowUpView]
-    open_total: int
-
-
-def customer_glance(session: Session, workspace_id: int, customer_id: int) -> CustomerGlance:
-    customer = customer_store.customer(session, workspace_id, customer_id)
-    if customer is None:
-        raise NotFound("customer")
-    ids = followup_store.customer_ids_merged_into(session, workspace_id, customer.id)
-    rows = followup_store.latest_touchpoints_with(session, workspace_id, ids, GLANCE_TOUCHPOINTS)
-    follow_ups, total = followup_store.open_follow_ups_with(session, workspace_id, ids, GLANCE_FOLLOW_UPS)
-    return CustomerGlance(
-        id=customer.id,
-        name=customer.name,
-        domain=customer.domain,
-        stage=customer.stage,
-        owner_user_id=customer.owner_user_id,
-        touchpoints=[TouchpointLine(r.kind, r.summary, r.author_user_id, r.occurred_at) for r in rows],
-        follow_ups=follow_ups,
-        open_total=total,
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------
 # The daily digest's settings
 # ---------------------------------------------------------------------------------------------------------
 

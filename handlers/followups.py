@@ -131,19 +131,6 @@ def log_for_customer_clicked(ack: Ack, body: dict, action: dict, context: BoltCo
     open_log_modal(client, context, body["trigger_id"], user_id, metadata, customer_id=customer_id)
 
 
-def open_customer_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
-    ack()
-    rt = runtime(context)
-    follow_up_id, _ = _clicked(action)
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, body["user"]["id"])
-        customer_id = followups.follow_up(session, workspace_id, follow_up_id).customer_id
-        if customer_id is None:
-            raise capture.NotFound("customer")
-        glance = followups.customer_glance(session, workspace_id, customer_id)
-    client.views_open(trigger_id=body["trigger_id"], view=fu_blocks.customer_modal(glance, viewer.tz))
-
-
 def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:
     rt = runtime(context)
     user_id = body["user"]["id"]
@@ -286,7 +273,6 @@ def register(app: App) -> None:
     app.action(fu_blocks.SNOOZE)(snooze_chosen)
     app.action(fu_blocks.REASSIGN)(reassign_chosen)
     app.action(fu_blocks.LOG_FOR_CUSTOMER)(log_for_customer_clicked)
-    app.action(fu_blocks.OPEN_CUSTOMER)(open_customer_clicked)
     app.action(blocks.CLOSE_FOLLOW_UP)(close_loop_clicked)
     app.action(blocks.REOPEN_FOLLOW_UP)(reopen_loop_clicked)
     app.view(fu_blocks.SNOOZE_MODAL)(snooze_modal_submitted)

@@ -99,23 +99,6 @@ def customer_ids_merged_into(session: Session, workspace_id: int, customer_id: i
     return ids
 
 
-def latest_touchpoints_with(
-    session: Session, workspace_id: int, customer_ids: Sequence[int], limit: int
-) -> list[Touchpoint]:
-    return list(
-        session.scalars(
-            select(Touchpoint)
-            .where(
-                Touchpoint.workspace_id == workspace_id,
-                Touchpoint.customer_id.in_(customer_ids),
-                Touchpoint.deleted_at.is_(None),
-            )
-            .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def mark_done(session: Session, workspace_id: int, follow_up_id: int, user_id: str, now: datetime) -> bool:
     return _change(
         session,

@@ -140,7 +140,7 @@ def test_the_nudge_says_who_promised_what_to_whom_and_offers_every_action(nudged
     assert dm["channel"] == "DU0ALICE"
     assert "Follow up with *Acme Corp* — due Fri 27 Nov, 09:00" in texts(dm)
     assert "You logged a call Wed 25 Nov, 10:30: call with Dana about the renewal" in texts(dm)
-    assert action_ids(dm) == ["fu_done", "fu_snooze", "fu_log", "fu_open_customer", "fu_reassign"]
+    assert action_ids(dm) == ["fu_done", "fu_snooze", "fu_log", "card_open", "fu_reassign"]
     _, menu = element(dm, "fu_snooze")
     assert [o["text"]["text"] for o in menu["options"]] == [
         "1 hour",
@@ -210,7 +210,7 @@ def test_undo_reopens_without_nudging_again(slack, standin, runtime, nudged):
     assert (row.status, row.completed_at, row.completed_by) == ("open", None, None)
     assert row.nudged_at is not None  # already nudged: Undo does not nudge it a second time
     reopened = last_update(standin, 2)
-    assert action_ids(reopened) == ["fu_done", "fu_snooze", "fu_log", "fu_open_customer", "fu_reassign"]
+    assert action_ids(reopened) == ["fu_done", "fu_snooze", "fu_log", "card_open", "fu_reassign"]
     assert "Reopened by <@U0ALICE>" in texts(reopened)
     assert [e.action for e in audit(runtime, fu_id)] == ["follow_up_done", "follow_up_reopened"]
 
@@ -338,17 +338,18 @@ def test_log_touchpoint_opens_the_form_with_the_customer_filled_in(slack, standi
     assert customer["element"]["initial_option"]["value"] == str(customers["Acme Corp"])
 
 
-def test_open_customer_shows_its_latest_touchpoints_and_open_follow_ups(slack, standin, runtime, nudged):
+def test_open_customer_shows_the_customer_card_under_the_nudge(slack, standin, runtime, nudged):
     _, dm = nudged
     log(slack, "U0BOB", "Acme: shipped 3 pallets, follow up tomorrow")
 
-    click(slack, standin, "U0ALICE", dm, "fu_open_customer", then="views.open")
+    click(slack, standin, "U0ALICE", dm, "card_open")
 
-    [opened] = standin.wait_for("views.open")
-    shown = json.dumps(opened.params["view"])
-    assert "Acme Corp" in shown and "acme.com" in shown and "owner <@U0CAROL>" in shown
+    card = standin.wait_for("response_url")[-1].params
+    shown = texts(card)
+    assert card.get("replace_original") is False  # the nudge stays as it is
+    assert card["blocks"][0]["text"]["text"] == "Acme Corp"
+    assert "acme.com" in shown and "<@U0CAROL>" in shown
     assert shown.index("shipped 3 pallets") < shown.index("call with Dana about the renewal")
-    assert "<@U0BOB>" in shown and "<@U0ALICE>" in shown
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -16,13 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.blocks import MAX_BLOCKS, Block, Message, actions, button, context, message, mrkdwn, when
+from bot.blocks.card import CARD_OPEN
 from bot.followups import (
     MARKED_DONE,
     REASSIGNED,
     REOPENED,
     SNOOZE_CHOICES,
     SNOOZED,
-    CustomerGlance,
     CustomerProblem,
     DigestSettings,
     FollowUpView,
@@ -35,7 +35,6 @@ DONE = "fu_done"
 SNOOZE = "fu_snooze"
 REASSIGN = "fu_reassign"
 LOG_FOR_CUSTOMER = "fu_log"
-OPEN_CUSTOMER = "fu_open_customer"
 REOPEN = "fu_reopen"
 SNOOZE_MODAL = "fu_snooze_modal"
 # How many follow-ups a message lists with buttons: two blocks each, within Slack's 50 a message.
@@ -127,7 +126,7 @@ def _controls(fu: FollowUpView, *, full: bool, scope: str | None = None) -> Bloc
     if full:
         elements.append(button("Log touchpoint", LOG_FOR_CUSTOMER, str(fu.id)))
         if fu.customer_id is not None:
-            elements.append(button("Open customer", OPEN_CUSTOMER, str(fu.id)))
+            elements.append(button("Open customer", CARD_OPEN, str(fu.customer_id)))
     elements.append(_hand_over_menu())
     return actions(*elements, block_id=block_id(fu.id, "c", scope))
 
@@ -430,35 +429,5 @@ def snooze_modal(fu: FollowUpView, tz: ZoneInfo, now: datetime, metadata: dict[s
                 {"type": "datepicker", "action_id": "value", "initial_date": tomorrow.isoformat()},
             ),
             _field("follow_up_time", "Time", {"type": "timepicker", "action_id": "value", "initial_time": "09:00"}),
-        ],
-    }
-
-
-def customer_modal(glance: CustomerGlance, tz: ZoneInfo) -> dict[str, Any]:
-    """A quick, read-only look at a customer: the latest touchpoints and the open follow-ups."""
-    facts = [escape(fact) for fact in (glance.domain, glance.stage) if fact]
-    if glance.owner_user_id:
-        facts.append(f"owner <@{glance.owner_user_id}>")
-    headline = f"*{escape(truncate(glance.name, 200))}*" + (f" · {' · '.join(facts)}" if facts else "")
-    touchpoints = [
-        f"• {when(tp.occurred_at, tz)} · <@{tp.author_user_id}> · {tp.kind}: {escape(truncate(tp.summary, 250))}"
-        for tp in glance.touchpoints
-    ]
-    follow_ups = [
-        f"• {when(fu.due_at, tz)} · <@{fu.assignee_user_id}>: {escape(truncate(fu.summary, 200))}"
-        for fu in glance.follow_ups
-    ]
-    if glance.open_total > len(glance.follow_ups):
-        follow_ups.append(f"…and {glance.open_total - len(glance.follow_ups)} more.")
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": truncate(glance.name, 24)},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [
-            mrkdwn(headline),
-            {"type": "divider"},
-            mrkdwn("*Latest touchpoints*\n" + ("\n".join(touchpoints) or "None yet.")),
-            mrkdwn("*Open follow-ups*\n" + ("\n".join(follow_ups) or "None.")),
-            context("A quick look until the full customer card is here."),
         ],
     }
