@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.capture import LogOutcome, NotFound, TouchpointView
 from bot.customer_index import CustomerIndexes
-from bot.followup import parse_due
+from bot.due_times import parse_due
 from bot.text import fold, slack_to_plain
 from storage import customers as customer_store
 from storage import followups as followup_store

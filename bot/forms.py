@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.capture import Entry
-from bot.followup import DueTimeError, parse_due
+from bot.due_times import DueTimeError, parse_due
 from bot.kinds import KINDS
 from bot.parsing import FollowUpPlan
 from bot.text import slack_to_plain

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.followup import DueTimeError, find_follow_up, parse_due
+from bot.due_times import DueTimeError, find_follow_up, parse_due
 from bot.kinds import detect_kind
 from bot.matching import Scored
 from bot.text import fold, name_keys, slack_to_plain

@@ -34,7 +34,7 @@ from slack_bolt import App
 from sqlalchemy.engine import make_url
 
 from bot import blocks as bot_blocks
-from bot import followup
+from bot import due_times
 from bot.app import build_app, web_client
 from bot.config import Settings
 from bot.dispatch import Dispatcher, DispatchOptions, dispatch_client
@@ -444,7 +444,7 @@ class Shell:
                 dispatch_transport(self.app), secret, team_id=self.team, response_url=self._response_url
             )
             self.standin.subscribe(self._record)
-            followup.warm_up()
+            due_times.warm_up()
             # Moving the clock is how nudges and digests come due here: one dispatch pass at the new time.
             dispatcher = Dispatcher(
                 self.runtime,

@@ -11,7 +11,7 @@ import sys
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot import followup
+from bot import due_times
 from bot.app import build_app
 from bot.commands import scheduling
 from bot.config import Settings
@@ -27,7 +27,7 @@ def warmed_app(settings: Settings) -> tuple[Runtime, App]:
     """The app with everything slow loaded up front, so the first /log after start is as fast as any."""
     engine = open_store(settings)
     rt = Runtime(settings=settings, engine=engine)
-    followup.warm_up()
+    due_times.warm_up()
     with rt.readers.begin() as session:
         for workspace_id in all_workspace_ids(session):
             rt.indexes.current(session, workspace_id)

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import followup
-from bot.followup import DueTimeError, FollowUpClause, find_follow_up, parse_due, warm_up
+from bot import due_times
+from bot.due_times import DueTimeError, FollowUpClause, find_follow_up, parse_due, warm_up
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -303,7 +303,7 @@ def test_rule_phrases_never_touch_dateparser(monkeypatch: pytest.MonkeyPatch) ->
     def forbidden() -> None:
         raise AssertionError("dateparser was called for a phrase the rules cover")
 
-    monkeypatch.setattr(followup, "_dateparser", forbidden)
+    monkeypatch.setattr(due_times, "_dateparser", forbidden)
     readings = {phrase: due(phrase) for phrase, _ in ON_WEDNESDAY[:-3]}
     assert readings == dict(ON_WEDNESDAY[:-3])
     assert find_follow_up("Acme: call, follow up friday 3pm") == FollowUpClause(12, "follow up", None, "friday 3pm")
