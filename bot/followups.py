@@ -22,28 +22,8 @@ from bot.text import fold, slack_to_plain
 from storage import customers as customer_store
 from storage import followups as followup_store
 from storage import touchpoints as touchpoint_store
+from storage.followups import FollowUpView
 from storage.models import FollowUp
-
-
-@dataclass(frozen=True)
-class FollowUpView:
-    id: int
-    workspace_id: int
-    touchpoint_id: int
-    customer_id: int | None
-    customer_name: str | None
-    assignee_user_id: str
-    due_at: datetime
-    status: str
-    nudged_at: datetime | None
-    # What was promised: the touchpoint it follows up, who logged it and when it happened.
-    kind: str
-    summary: str
-    logged_by: str
-    logged_at: datetime
-    completed_at: datetime | None = None
-    completed_by: str | None = None
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Acting on one follow-up

@@ -7,19 +7,36 @@ processes, or a double click) exactly one changes the row; the caller reads how 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-# Imported as a module, not by name: bot.followups imports this module too.
-from bot import followups as domain
 from storage.models import Customer, FollowUp, Member, Touchpoint
 from storage.workspaces import member_row
 
-if TYPE_CHECKING:
-    from bot.followups import FollowUpView
+
+@dataclass(frozen=True)
+class FollowUpView:
+    """A follow-up with what it follows up: every list, nudge and digest is drawn from these."""
+
+    id: int
+    workspace_id: int
+    touchpoint_id: int
+    customer_id: int | None
+    customer_name: str | None
+    assignee_user_id: str
+    due_at: datetime
+    status: str
+    nudged_at: datetime | None
+    # What was promised: the touchpoint it follows up, who logged it and when it happened.
+    kind: str
+    summary: str
+    logged_by: str
+    logged_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
 
 
 def follow_up_views(session: Session, ids: Sequence[int]) -> list[FollowUpView]:
@@ -215,7 +232,7 @@ def _views() -> Select[tuple[FollowUp, Touchpoint, str | None]]:
 
 
 def _view(follow_up: FollowUp, touchpoint: Touchpoint, customer_name: str | None) -> FollowUpView:
-    return domain.FollowUpView(
+    return FollowUpView(
         id=follow_up.id,
         workspace_id=follow_up.workspace_id,
         touchpoint_id=touchpoint.id,
