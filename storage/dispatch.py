@@ -289,6 +289,7 @@ def reassign_claimed(
             .where(FollowUp.id == follow_up_id, FollowUp.claimed_by == worker)
             .values(
                 assignee_user_id=to_user,
+                taken_over_from=from_user,
                 claimed_by=None,
                 lease_until=None,
                 attempts=0,

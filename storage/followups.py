@@ -37,6 +37,7 @@ class FollowUpView:
     logged_at: datetime
     completed_at: datetime | None = None
     completed_by: str | None = None
+    taken_over_from: str | None = None  # whose it was before they left the workspace
 
 
 def follow_up_views(session: Session, ids: Sequence[int]) -> list[FollowUpView]:
@@ -248,4 +249,5 @@ def _view(follow_up: FollowUp, touchpoint: Touchpoint, customer_name: str | None
         logged_at=touchpoint.occurred_at,
         completed_at=follow_up.completed_at,
         completed_by=follow_up.completed_by,
+        taken_over_from=follow_up.taken_over_from,
     )

@@ -233,6 +233,8 @@ class FollowUp(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # The assignee who left the workspace before it fell due, so the person it went to is told whose it was.
+    taken_over_from: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEvent(Base):

@@ -155,9 +155,12 @@ def nudge_message(fu: FollowUpView, tz: ZoneInfo, *, handed_by: str | None = Non
     else:
         headline = f":bell: Follow up with {_customer(fu)} — due {due}"
         notification = f"Follow up with {_plain_customer(fu)}"
+    promise = _promise(fu, tz, fu.assignee_user_id)
+    if fu.taken_over_from and not handed_by:
+        promise = f"Taken over from <@{fu.taken_over_from}>, who has left the workspace. {promise}"
     blocks = [
         _with_id(mrkdwn(headline), block_id(fu.id, "n")),
-        _with_id(context(_promise(fu, tz, fu.assignee_user_id)), block_id(fu.id, "p")),
+        _with_id(context(promise), block_id(fu.id, "p")),
         _controls(fu, full=True),
     ]
     return message(notification, blocks)
