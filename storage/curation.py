@@ -166,11 +166,9 @@ def move_rows(
         )
     )
     if moving:
-        session.execute(
-            update(model)
-            .where(model.workspace_id == workspace_id, model.id.in_(moving))
-            .values(customer_id=to_customer)
-        )
+        # By primary key alone: the rows were just read within this workspace, and with `workspace_id = ?`
+        # SQLite (without statistics) walks every touchpoint of the workspace instead of these rows.
+        session.execute(update(model).where(model.id.in_(moving)).values(customer_id=to_customer))
     session.flush()
     return sorted(moving)
 
