@@ -22,6 +22,7 @@ from bot.matching import AUTO_MATCH_SCORE
 from bot.text import clean_domain, domain_keys, fold, name_keys
 from storage import curation as store
 from storage import customers as customer_store
+from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
 from storage.models import Contact, Customer
 
@@ -269,7 +270,9 @@ def edit_names(
         changes.append("domains removed: " + ", ".join(removed))
     if details:
         customer.updated_at = now
-        store.audit(session, workspace_id, actor, "names_edited", "customer", customer.id, now, **details)
+        touchpoint_store.add_audit_event(
+            session, workspace_id, actor, "names_edited", "customer", customer.id, now, **details
+        )
     return Change(customer.id, customer.name, changes)
 
 
@@ -393,7 +396,9 @@ def save_contacts(
                 now=now,
             )
             session.flush()
-            store.audit(session, workspace_id, actor, "contact_added", "contact", contact.id, now, **_fields(contact))
+            touchpoint_store.add_audit_event(
+                session, workspace_id, actor, "contact_added", "contact", contact.id, now, **_fields(contact)
+            )
             changes.append(f"contact added: {contact.name}")
             continue
         contact = existing.get(edit.contact_id)
@@ -401,14 +406,16 @@ def save_contacts(
             continue
         if edit.remove:
             contact.deleted_at = now
-            store.audit(session, workspace_id, actor, "contact_removed", "contact", contact.id, now)
+            touchpoint_store.add_audit_event(
+                session, workspace_id, actor, "contact_removed", "contact", contact.id, now
+            )
             changes.append(f"contact removed: {contact.name}")
             continue
         before = _fields(contact)
         contact.name, contact.email = edit.fields.name, edit.fields.email
         contact.phone, contact.role = edit.fields.phone, edit.fields.role
         if _fields(contact) != before:
-            store.audit(
+            touchpoint_store.add_audit_event(
                 session,
                 workspace_id,
                 actor,
@@ -469,7 +476,7 @@ def set_stages(
     before = stages_for(session, workspace_id)
     store.save_workspace_stages(session, workspace_id, stages)
     if stages != before:
-        store.audit(
+        touchpoint_store.add_audit_event(
             session, workspace_id, actor, "stages_set", "workspace", workspace_id, now, before=before, after=stages
         )
     return stages
@@ -515,7 +522,9 @@ def set_stage(
         return Change(customer.id, customer.name)
     customer.stage, customer.updated_at = stage, now
     store.add_stage_change(session, customer, before, stage, actor, now)
-    store.audit(session, workspace_id, actor, "stage_set", "customer", customer.id, now, before=before, after=stage)
+    touchpoint_store.add_audit_event(
+        session, workspace_id, actor, "stage_set", "customer", customer.id, now, before=before, after=stage
+    )
     return Change(customer.id, customer.name, [f"stage {before or 'none'} → {stage}"])
 
 
@@ -529,7 +538,9 @@ def set_owner(
     if before == owner:
         return Change(customer.id, customer.name)
     customer.owner_user_id, customer.updated_at = owner, now
-    store.audit(session, workspace_id, actor, "owner_set", "customer", customer.id, now, before=before, after=owner)
+    touchpoint_store.add_audit_event(
+        session, workspace_id, actor, "owner_set", "customer", customer.id, now, before=before, after=owner
+    )
     return Change(customer.id, customer.name, [] if owner else ["no owner"], new_owner=owner)
 
 
@@ -591,7 +602,7 @@ def merge_customers(
         store.add_stage_change(session, survivor, None, survivor.stage, actor, now)
     absorbed.merged_into_id = survivor.id
     absorbed.updated_at = survivor.updated_at = now
-    event = store.audit(
+    event = touchpoint_store.add_audit_event(
         session,
         workspace_id,
         actor,
@@ -606,7 +617,7 @@ def merge_customers(
         filled=filled,
         **moved,
     )
-    store.audit(
+    touchpoint_store.add_audit_event(
         session, workspace_id, actor, "absorbed", "customer", survivor.id, now, absorbed=absorbed.id, merge=event.id
     )
     counts = {label: len(ids) for label, ids in moved.items()}
@@ -644,7 +655,7 @@ def undo_merge(session: Session, workspace_id: int, actor: str, merge_event_id: 
     absorbed.updated_at = survivor.updated_at = now
     for customer in (absorbed, survivor):  # contacts edited since the merge are found where they now are
         sync_contact_names(session, workspace_id, customer)
-    store.audit(
+    touchpoint_store.add_audit_event(
         session,
         workspace_id,
         actor,

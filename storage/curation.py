@@ -173,30 +173,6 @@ def move_rows(
     return sorted(moving)
 
 
-def audit(
-    session: Session,
-    workspace_id: int,
-    actor: str | None,
-    action: str,
-    entity_type: str,
-    entity_id: int,
-    now: datetime,
-    **details: Any,
-) -> AuditEvent:
-    event = AuditEvent(
-        workspace_id=workspace_id,
-        actor_user_id=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        details=details,
-        at=now,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
 def audit_event(session: Session, workspace_id: int, event_id: int) -> AuditEvent | None:
     return session.scalar(select(AuditEvent).where(AuditEvent.workspace_id == workspace_id, AuditEvent.id == event_id))
 

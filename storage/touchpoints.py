@@ -21,17 +21,33 @@ def record(
     now: datetime,
     **details: Any,
 ) -> None:
-    session.add(
-        AuditEvent(
-            workspace_id=workspace_id,
-            actor_user_id=actor,
-            action=action,
-            entity_type=entity.__tablename__.removesuffix("s"),
-            entity_id=entity.id,
-            details=details,
-            at=now,
-        )
+    entity_type = entity.__tablename__.removesuffix("s")
+    add_audit_event(session, workspace_id, actor, action, entity_type, entity.id, now, **details)
+
+
+def add_audit_event(
+    session: Session,
+    workspace_id: int,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    now: datetime,
+    **details: Any,
+) -> AuditEvent:
+    """One entry of the audit trail, flushed so callers that undo it later can point at its id."""
+    event = AuditEvent(
+        workspace_id=workspace_id,
+        actor_user_id=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        details=details,
+        at=now,
     )
+    session.add(event)
+    session.flush()
+    return event
 
 
 # Built once: `/log` inserts these on every line, and the ORM's flush costs more than the inserts themselves.
