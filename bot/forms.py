@@ -105,3 +105,8 @@ def require_follow_up(values: dict[str, Any], form: FormContext, assignee: str, 
     if plan is None:
         raise FormErrors({"follow_up_date": missing})
     return plan
+
+
+def snoozed_until(values: dict[str, Any], form: FormContext) -> datetime:
+    """The instant picked in a snooze form (a nudge's or the Home's); an empty pick is an error on the field."""
+    return require_follow_up(values, form, form.user_id, "Pick the day to be reminded on.").due_at

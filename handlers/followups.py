@@ -17,7 +17,7 @@ from bot import blocks, capture, followups
 from bot.blocks import followups as fu_blocks
 from bot.capture import Author
 from bot.followups import Outcome, Scope
-from bot.forms import FormContext, FormErrors, require_follow_up
+from bot.forms import FormContext, FormErrors, snoozed_until
 from bot.runtime import Runtime
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
@@ -139,11 +139,11 @@ def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContex
         workspace_id, viewer = acting(session, context, client, user_id)
         form = FormContext(user_id=user_id, tz=viewer.tz, now=rt.now())
         try:
-            plan = require_follow_up(view["state"]["values"], form, user_id, "Pick the day to be reminded on.")
+            until = snoozed_until(view["state"]["values"], form)
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
-        outcome = followups.snooze(session, workspace_id, user_id, int(metadata["fu"]), plan.due_at, now=form.now)
+        outcome = followups.snooze(session, workspace_id, user_id, int(metadata["fu"]), until, now=form.now)
     ack()
     if metadata.get("url"):
         send = WebhookClient(metadata["url"]).send

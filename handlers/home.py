@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot import followups, home
 from bot.blocks import home as home_blocks
 from bot.capture import Author
-from bot.forms import FormContext, FormErrors, require_follow_up
+from bot.forms import FormContext, FormErrors, snoozed_until
 from bot.runtime import Runtime
 from handlers.common import acting, known_acting, runtime
 
@@ -94,11 +94,11 @@ def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContex
         workspace_id, viewer = acting(session, context, client, user_id)
         form = FormContext(user_id=user_id, tz=viewer.tz, now=rt.now())
         try:
-            plan = require_follow_up(view["state"]["values"], form, user_id, "Pick the day to be reminded on.")
+            until = snoozed_until(view["state"]["values"], form)
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
-        notice = home.snooze(session, workspace_id, user_id, follow_up_id, plan.due_at, now=form.now)
+        notice = home.snooze(session, workspace_id, user_id, follow_up_id, until, now=form.now)
     ack()
     publish(client, rt, workspace_id, viewer, notice)
 
