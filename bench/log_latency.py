@@ -50,9 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/log_latency.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from bot.capture import DEPARTMENTS  # noqa: E402
-from bot.simulator import SlackSimulator  # noqa: E402
-from bot.slack_standin import SlackStandIn  # noqa: E402
+from bot.capture.touchpoints import DEPARTMENTS  # noqa: E402
+from bot.local.simulator import SlackSimulator  # noqa: E402
+from bot.local.slack_standin import SlackStandIn  # noqa: E402
 from bot.text import clean_domain, domain_keys, name_keys  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / ".data"

@@ -41,7 +41,7 @@ from sqlalchemy import Engine, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.config import normalize_database_url  # noqa: E402
-from bot.slack_standin import SlackStandIn  # noqa: E402
+from bot.local.slack_standin import SlackStandIn  # noqa: E402
 from storage.db import create_store_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Customer, FollowUp, Member, Touchpoint, Workspace  # noqa: E402

@@ -11,10 +11,10 @@
    SQLite store into it with COPY, and drops it again at the end.
 3. On each store, in this process, as the `/customer` listener does before rendering: catches the search index
    up from the store (memory measured with tracemalloc, and as the RSS delta), then times per query a read
-   transaction running `bot.search.search_customers` (index candidates, confirmed and loaded from the store)
+   transaction running `bot.customers.search.search_customers` (index candidates, confirmed and loaded from the store)
    for exact, prefix and one-typo queries of existing customers; beside it, in the same run, the floor: an exact
    indexed lookup `SELECT customer_id FROM customer_names WHERE workspace_id=? AND key=?`; and the full card
-   (`bot.card.customer_card`) of customers picked as people pick them (busy ones more often).
+   (`bot.customers.card.customer_card`) of customers picked as people pick them (busy ones more often).
 4. Prints a Markdown table and the goals: search p95 < 20 ms, card p95 < 50 ms, index memory < 100 MB.
 
 Exit status 0 when every goal is met.
@@ -56,10 +56,10 @@ from bench.log_latency import (  # noqa: E402
     store_path,
     typo,
 )
-from bot.card import customer_card  # noqa: E402
 from bot.config import normalize_database_url  # noqa: E402
-from bot.customer_index import CustomerIndexes  # noqa: E402
-from bot.search import search_customers  # noqa: E402
+from bot.customers.card import customer_card  # noqa: E402
+from bot.customers.name_index import CustomerIndexes  # noqa: E402
+from bot.customers.search import search_customers  # noqa: E402
 from bot.text import fold, name_keys  # noqa: E402
 from storage.db import create_store_engine, make_reader_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

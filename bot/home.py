@@ -1,6 +1,6 @@
 """The App Home tab as plain data: what is on a person's plate, and what their clicks on it did.
 
-The follow-up operations are those of `bot.followups` (the nudge's own Done and Snooze); this module only
+The follow-up operations are those of `bot.followups.operations` (the nudge's own Done and Snooze); this module only
 gathers what a Home shows and turns each click's outcome into the one-line notice shown on top of it.
 """
 
@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import followups
-from bot.capture import NotFound
-from bot.followups import FollowUpView, Outcome
+from bot.capture.touchpoints import NotFound
+from bot.followups import operations as followups
+from bot.followups.operations import FollowUpView, Outcome
 from storage import followups as followup_store
 from storage import home as home_store
 from storage.home import OwnedCustomerRow

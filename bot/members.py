@@ -10,12 +10,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot.capture import Author
 from storage import workspaces as workspace_store
 
 PROFILE_MAX_AGE = timedelta(days=1)
 # When Slack could not tell, ask again this much later rather than on every request.
 PROFILE_RETRY = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Author:
+    """The person acting, as every operation needs them: who, in which time zone, from which department."""
+
+    user_id: str
+    tz: ZoneInfo
+    department: str | None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.customer_index import CustomerIndexes
+from bot.customers.name_index import CustomerIndexes
 from storage.db import make_reader_factory, make_session_factory
 
 

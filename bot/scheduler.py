@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.dispatch import Dispatcher, PassReport
+from bot.followups.dispatch import Dispatcher, PassReport
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,10 @@ from dataclasses import replace
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, capture, followups
+from bot import blocks
 from bot.blocks import home as home_blocks
+from bot.capture import touchpoints
+from bot.followups import operations as followups
 from handlers.commands import log_text
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
@@ -20,7 +22,9 @@ def undo_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, clien
     rt = runtime(context)
     with rt.sessions.begin() as session:
         workspace_id, _ = acting(session, context, client, body["user"]["id"])
-        outcome = capture.undo_touchpoint(session, workspace_id, body["user"]["id"], int(action["value"]), now=rt.now())
+        outcome = touchpoints.undo_touchpoint(
+            session, workspace_id, body["user"]["id"], int(action["value"]), now=rt.now()
+        )
     respond(replace_original=True, **blocks.undone_reply(outcome.touchpoint))
 
 
@@ -32,7 +36,7 @@ def restore_clicked(
     user_id = body["user"]["id"]
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
-        outcome = capture.restore_touchpoint(session, workspace_id, user_id, int(action["value"]), now=rt.now())
+        outcome = touchpoints.restore_touchpoint(session, workspace_id, user_id, int(action["value"]), now=rt.now())
     respond(replace_original=True, **logged_reply(outcome, author))
 
 
@@ -53,7 +57,7 @@ def customer_picked(
     user_id = body["user"]["id"]
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
-        outcome = capture.attach_customer(session, workspace_id, user_id, touchpoint_id, customer_id, now=rt.now())
+        outcome = touchpoints.attach_customer(session, workspace_id, user_id, touchpoint_id, customer_id, now=rt.now())
         outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     respond(replace_original=True, **logged_reply(outcome, author))
 
@@ -76,9 +80,9 @@ def department_chosen(
         workspace_id, author = acting(session, context, client, user_id)
         set_department(session, workspace_id, user_id, department)
         author = replace(author, department=department)
-        view = capture.touchpoint_view(session, workspace_id, touchpoint_id)
+        view = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)
     note = f"Thanks! Saved *{department}* as your department."
-    respond(replace_original=True, **logged_reply(capture.LogOutcome(touchpoint=view), author, note=note))
+    respond(replace_original=True, **logged_reply(touchpoints.LogOutcome(touchpoint=view), author, note=note))
 
 
 def retry_clicked(

@@ -9,8 +9,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import blocks, capture, followups
-from bot.capture import Author
+from bot import blocks
+from bot.capture import touchpoints
+from bot.followups import operations as followups
+from bot.members import Author
 from bot.runtime import Runtime
 from handlers.common import acting, known_acting, logged_reply, profile_fetcher, runtime
 from handlers.views import open_log_modal
@@ -48,15 +50,15 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
             plan, offer = _understand(session, rt, *found, text, now)
     workspace_id, author = found
     with rt.sessions.begin() as session:
-        outcome = capture.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
+        outcome = touchpoints.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
     return logged_reply(replace(outcome, loop=offer), author)
 
 
 def _understand(
     session: Session, rt: Runtime, workspace_id: int, author: Author, text: str, now: datetime
-) -> tuple[capture.LinePlan, followups.LoopOffer | None]:
+) -> tuple[touchpoints.LinePlan, followups.LoopOffer | None]:
     """What the line means, and which open follow-up it may close, from reads alone."""
-    plan = capture.plan_line(session, rt.indexes, workspace_id, author, text, now=now)
+    plan = touchpoints.plan_line(session, rt.indexes, workspace_id, author, text, now=now)
     customer = plan.customer
     offer = followups.loop_offer_before_logging(
         session, workspace_id, author.user_id, customer.id if customer else None, customer.name if customer else None

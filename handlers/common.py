@@ -12,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import blocks
-from bot.capture import Author, LogOutcome
-from bot.members import Profile, ProfileFetcher, author_for, fresh_author
+from bot.capture.touchpoints import LogOutcome
+from bot.members import Author, Profile, ProfileFetcher, author_for, fresh_author
 from bot.runtime import Runtime
 from storage.workspaces import find_workspace, workspace_for_team
 

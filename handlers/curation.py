@@ -13,12 +13,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
-from bot import blocks, capture, curation, followups
+from bot import blocks
 from bot.blocks import card as card_ui
 from bot.blocks import curation as ui
-from bot.card import customer_card
-from bot.forms import FormErrors
-from bot.lookup import customer_choices
+from bot.capture import touchpoints
+from bot.capture.forms import FormErrors
+from bot.customers import curation
+from bot.customers.card import customer_card
+from bot.customers.lookup import customer_choices
+from bot.followups import operations as followups
 from handlers.common import acting, logged_reply, runtime
 from storage.models import Customer
 from storage.workspaces import find_workspace
@@ -54,14 +57,14 @@ def _create_for_log(
     now = rt.now()
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
-        view = capture.touchpoint_view(session, workspace_id, int(action["value"]))
+        view = touchpoints.touchpoint_view(session, workspace_id, int(action["value"]))
         typed = (view.customer_text or "").strip()
         alikes = curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []
         if alikes:
             reply = ui.look_alike_for_log(view, typed, alikes)
         else:
-            customer_id = capture.create_customer(session, workspace_id, user_id, typed, now=now)
-            outcome = capture.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
+            customer_id = touchpoints.create_customer(session, workspace_id, user_id, typed, now=now)
+            outcome = touchpoints.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
             reply = logged_reply(followups.with_loop_offer(session, workspace_id, user_id, outcome), author)
     respond(replace_original=True, **reply)
 
@@ -94,7 +97,7 @@ def _create_from_card(
         elif alikes := (curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []):
             reply = ui.look_alike_for_card(typed, alikes)
         else:
-            customer_id = capture.create_customer(session, workspace_id, user_id, typed, now=rt.now())
+            customer_id = touchpoints.create_customer(session, workspace_id, user_id, typed, now=rt.now())
             reply = ui.created_reply(customer_id, typed)
     respond(replace_original=True, **reply)
 

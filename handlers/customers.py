@@ -12,10 +12,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import search
 from bot.blocks import card as card_blocks
-from bot.capture import Author
-from bot.card import Card, Opened, customer_card, history_page, open_card
+from bot.customers import search
+from bot.customers.card import Card, Opened, customer_card, history_page, open_card
+from bot.members import Author
 from handlers.common import acting, known_acting, profile_fetcher, runtime
 from handlers.views import open_log_modal
 

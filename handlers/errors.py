@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import blocks
-from bot.capture import NotFound
+from bot.capture.touchpoints import NotFound
 
 STORE_DOWN = (OperationalError, PoolTimeout)
 

@@ -13,11 +13,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
-from bot import blocks, capture, followups
+from bot import blocks
 from bot.blocks import followups as fu_blocks
-from bot.capture import Author
-from bot.followups import Outcome, Scope
-from bot.forms import FormContext, FormErrors, snoozed_until
+from bot.capture import touchpoints
+from bot.capture.forms import FormContext, FormErrors, snoozed_until
+from bot.followups import operations as followups
+from bot.followups.operations import Outcome, Scope
+from bot.members import Author
 from bot.runtime import Runtime
 from handlers.common import acting, logged_reply, runtime
 from handlers.views import open_log_modal
@@ -167,9 +169,9 @@ def close_loop_clicked(
         closed = followups.complete(
             session, workspace_id, user_id, follow_up_id, now=rt.now(), via="touchpoint", touchpoint_id=touchpoint_id
         )
-        tp = capture.touchpoint_view(session, workspace_id, touchpoint_id)
+        tp = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)
         loop = followups.loop_after(session, workspace_id, user_id, tp, closed)
-    respond(replace_original=True, **logged_reply(capture.LogOutcome(touchpoint=tp, loop=loop), author))
+    respond(replace_original=True, **logged_reply(touchpoints.LogOutcome(touchpoint=tp, loop=loop), author))
 
 
 def reopen_loop_clicked(
@@ -182,9 +184,9 @@ def reopen_loop_clicked(
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
         followups.reopen(session, workspace_id, user_id, follow_up_id, now=rt.now())
-        tp = capture.touchpoint_view(session, workspace_id, touchpoint_id)
+        tp = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)
         loop = followups.loop_offer(session, workspace_id, user_id, tp)
-    respond(replace_original=True, **logged_reply(capture.LogOutcome(touchpoint=tp, loop=loop), author))
+    respond(replace_original=True, **logged_reply(touchpoints.LogOutcome(touchpoint=tp, loop=loop), author))
 
 
 # ---------------------------------------------------------------------------------------------------------

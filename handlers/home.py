@@ -7,10 +7,11 @@ import json
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import followups, home
+from bot import home
 from bot.blocks import home as home_blocks
-from bot.capture import Author
-from bot.forms import FormContext, FormErrors, snoozed_until
+from bot.capture.forms import FormContext, FormErrors, snoozed_until
+from bot.followups import operations as followups
+from bot.members import Author
 from bot.runtime import Runtime
 from handlers.common import acting, known_acting, runtime
 

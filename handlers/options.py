@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 
 from bot import blocks
-from bot.lookup import customer_choices
+from bot.customers.lookup import customer_choices
 from handlers.common import runtime
 from storage.workspaces import find_workspace
 

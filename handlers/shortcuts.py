@@ -6,7 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import blocks
-from bot.kinds import detect_kind
+from bot.capture.kinds import detect_kind
 from bot.text import slack_to_plain
 from handlers.views import open_log_modal
 

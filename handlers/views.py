@@ -12,9 +12,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import blocks, capture, curation, followups
+from bot import blocks
 from bot.blocks import curation as curation_blocks
-from bot.forms import FormContext, FormErrors, read_log_form, require_follow_up
+from bot.capture import touchpoints
+from bot.capture.forms import FormContext, FormErrors, read_log_form, require_follow_up
+from bot.customers import curation
+from bot.followups import operations as followups
 from handlers import home
 from handlers.common import acting, logged_reply, runtime
 from storage.customers import customer as find_customer
@@ -37,7 +40,7 @@ def open_log_modal(
     rt = runtime(context)
     with rt.sessions.begin() as session:
         workspace_id, author = acting(session, context, client, user_id)
-        tp = capture.touchpoint_view(session, workspace_id, touchpoint_id) if touchpoint_id else None
+        tp = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id) if touchpoint_id else None
         customer = find_customer(session, workspace_id, customer_id) if customer_id else None
     view = blocks.log_modal(
         tz=author.tz,
@@ -70,11 +73,13 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
             ack(response_action="update", view=curation_blocks.log_modal_with_look_alikes(view, entry, alikes))
             return
         if metadata.get("tp"):
-            outcome = capture.edit_touchpoint(session, workspace_id, author, int(metadata["tp"]), entry, now=form.now)
+            outcome = touchpoints.edit_touchpoint(
+                session, workspace_id, author, int(metadata["tp"]), entry, now=form.now
+            )
         else:
             if metadata.get("ts") and metadata.get("channel"):
                 entry = _with_permalink(client, entry, metadata["channel"], metadata["ts"])
-            outcome = capture.log_entry(session, workspace_id, author, entry, now=form.now)
+            outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=form.now)
             outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
     _confirm(client, metadata, user_id, logged_reply(outcome, author))
@@ -94,12 +99,12 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
         except FormErrors as problem:
             ack(response_action="errors", errors=problem.errors)
             return
-        outcome = capture.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
+        outcome = touchpoints.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
     ack()
     _confirm(client, metadata, user_id, logged_reply(outcome, author))
 
 
-def _with_permalink(client: WebClient, entry: capture.Entry, channel: str, ts: str) -> capture.Entry:
+def _with_permalink(client: WebClient, entry: touchpoints.Entry, channel: str, ts: str) -> touchpoints.Entry:
     try:
         permalink = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
     except SlackApiError as error:

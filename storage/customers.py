@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.matching import NameRow
+from bot.customers.matching import NameRow
 from bot.text import clean_domain, domain_keys, fold, name_keys
 from storage.models import Contact, Customer, CustomerName, Touchpoint
 

@@ -66,7 +66,7 @@ class Workspace(Base):
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The journey stages customers move through, in order; None keeps bot.curation.DEFAULT_STAGES.
+    # The journey stages customers move through, in order; None keeps bot.customers.curation.DEFAULT_STAGES.
     stages: Mapped[list[str] | None] = mapped_column(JSON)
 
 

@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import shell
 from bot.app import build_app, web_client
 from bot.cli import main
 from bot.config import Settings, normalize_database_url
+from bot.local import shell
+from bot.local.simulator import SlackSimulator, http_transport
+from bot.local.slack_standin import SlackStandIn
 from bot.runtime import Runtime
 from bot.server import wsgi_app
-from bot.simulator import SlackSimulator, http_transport
-from bot.slack_standin import SlackStandIn
 from storage.db import create_store_engine
 from storage.migrate import upgrade
 from storage.models import Base

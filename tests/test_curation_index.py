@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.matching import NameIndex, NameRow
+from bot.customers.matching import NameIndex, NameRow
 
 
 def test_a_key_can_lose_every_holder_and_be_held_again():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.curation import look_alikes
-from bot.customer_index import CustomerIndexes
+from bot.customers.curation import look_alikes
+from bot.customers.name_index import CustomerIndexes
 from storage.models import Customer, FollowUp, Touchpoint
 from storage.workspaces import workspace_for_team
 from tests.conftest import TEAM

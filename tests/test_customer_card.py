@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.blocks.card import card_message
-from bot.card import customer_card
+from bot.customers.card import customer_card
 from storage.customers import add_contact, customer
 from storage.models import Customer, CustomerName, Touchpoint
 from storage.workspaces import set_department, workspace_for_team

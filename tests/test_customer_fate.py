@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.customer_index import CustomerIndexes
-from bot.lookup import customer_fate
+from bot.customers.lookup import customer_fate
+from bot.customers.name_index import CustomerIndexes
 from storage.customers import add_contact, customer
 from storage.workspaces import workspace_for_team
 from tests.conftest import TEAM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.matching import RESORT_AFTER, NameIndex, NameRow
+from bot.customers.matching import RESORT_AFTER, NameIndex, NameRow
 
 
 def rows(pairs: list[tuple[int, str]], first_row_id: int = 1) -> list[NameRow]:

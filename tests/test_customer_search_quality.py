@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.customers.search import search_customers
 from bot.runtime import Runtime
-from bot.search import search_customers
 from storage.customers import add_contact, add_customer
 from storage.db import create_store_engine
 from storage.models import Base

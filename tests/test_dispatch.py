@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.cli import main
-from bot.dispatch import Dispatcher, DispatchOptions, Pacer, dispatch_client
+from bot.followups.dispatch import Dispatcher, DispatchOptions, Pacer, dispatch_client
+from bot.local.slack_standin import RecordedCall
 from bot.scheduler import DIGESTS, NUDGES, build_scheduler
-from bot.slack_standin import RecordedCall
 from storage import dispatch as dispatch_store
 from storage.customers import add_customer
 from storage.models import AuditEvent, FollowUp, Member, Touchpoint
@@ -595,7 +595,7 @@ def test_scheduling_commands_need_a_bot_token(monkeypatch, capsys, database_url)
 
 
 def test_in_a_served_process_exactly_one_worker_runs_the_scheduler(runtime, tmp_path):
-    from bot.commands import scheduling
+    from bot.cli import scheduling
 
     lock = str(tmp_path / "scheduler.lock")
     try:
@@ -606,7 +606,7 @@ def test_in_a_served_process_exactly_one_worker_runs_the_scheduler(runtime, tmp_
 
 
 def test_the_shell_shows_nudges_arriving_when_its_clock_moves(monkeypatch, capsys, tmp_path, database_url):
-    from bot import shell
+    from bot.local import shell
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)

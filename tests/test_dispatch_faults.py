@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
-from bot.slack_standin import SlackStandIn
+from bot.local.slack_standin import SlackStandIn
 from storage.customers import add_customer
 from storage.db import make_session_factory
 from storage.models import FollowUp, Touchpoint

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import due_times
-from bot.due_times import DueTimeError, FollowUpClause, find_follow_up, parse_due, warm_up
+from bot.capture import due_times
+from bot.capture.due_times import DueTimeError, FollowUpClause, find_follow_up, parse_due, warm_up
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

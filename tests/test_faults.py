@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app, web_client
+from bot.local.simulator import SlackSimulator, dispatch_transport
 from bot.runtime import Runtime
-from bot.simulator import SlackSimulator, dispatch_transport
 from storage.db import create_store_engine
 from storage.models import Touchpoint
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM, make_settings

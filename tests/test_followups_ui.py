@@ -24,8 +24,8 @@ from bot.blocks.followups import (
     list_message,
     nudge_message,
 )
-from bot.followups import FollowUpView, Listing, Scope
-from bot.simulator import SlackSimulator, http_transport
+from bot.followups.operations import FollowUpView, Listing, Scope
+from bot.local.simulator import SlackSimulator, http_transport
 from storage.followups import follow_up_views
 from storage.models import AuditEvent, FollowUp, Member
 from tests.conftest import BERLIN, BOT_TOKEN, SIGNING_SECRET, START, TEAM

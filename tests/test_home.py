@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import ConfigError, load_settings
-from bot.simulator import SlackSimulator, http_transport
+from bot.local.simulator import SlackSimulator, http_transport
 from storage.customers import add_customer
 from storage.models import AuditEvent, FollowUp, Touchpoint
 from storage.workspaces import workspace_for_team

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.kinds import detect_kind
-from bot.matching import NameIndex, NameRow
-from bot.parsing import parse_log_line
+from bot.capture.kinds import detect_kind
+from bot.capture.parsing import parse_log_line
+from bot.customers.matching import NameIndex, NameRow
 from bot.text import domain_keys, escape, fold, name_keys, slack_to_plain
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)

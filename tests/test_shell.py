@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 import handlers.views
-from bot import shell
-from bot.terminal import (
+from bot.local import shell
+from bot.local.terminal import (
     PLAIN,
     Field,
     Style,
@@ -317,7 +317,7 @@ def test_a_failing_listener_is_reported_in_one_line(run_shell: Run, monkeypatch:
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("bot.capture.plan_line", broken)
+    monkeypatch.setattr("bot.capture.touchpoints.plan_line", broken)
     out = run_shell("/log Acme: call")
 
     reply = after(out, "/log Acme: call")

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack_standin import RecordedCall, SlackStandIn
+from bot.local.slack_standin import RecordedCall, SlackStandIn
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Acme* called"}}]
 

@@ -10,11 +10,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.capture import DEPARTMENTS, LogOutcome, TouchpointView
-from bot.followups import LoopOffer
-from bot.forms import NEW_CUSTOMER_PREFIX
-from bot.kinds import KINDS
-from bot.parsing import FOLLOW_UP_EXAMPLES
+from bot.capture.forms import NEW_CUSTOMER_PREFIX
+from bot.capture.kinds import KINDS
+from bot.capture.parsing import FOLLOW_UP_EXAMPLES
+from bot.capture.touchpoints import DEPARTMENTS, LogOutcome, LoopOffer, TouchpointView
 from bot.text import escape, slack_to_plain, truncate
 
 Message = dict[str, Any]

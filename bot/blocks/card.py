@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.blocks import Block, Message, actions, button, context, message, mrkdwn, when
-from bot.card import HISTORY_PAGE, Card, HistoryPage, relative
-from bot.search import MAX_QUERY_CHARS, Match, SearchResult
+from bot.customers.card import HISTORY_PAGE, Card, HistoryPage, relative
+from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
 from bot.text import escape, truncate
 from storage.cards import TouchpointRow
 

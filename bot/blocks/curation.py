@@ -9,9 +9,17 @@ from bot.blocks import PICK_CUSTOMER, Block, Message, actions, button, context, 
 from bot.blocks.card import (
     CARD_OPEN,
 )
-from bot.capture import Entry, TouchpointView
-from bot.curation import LOOK_ALIKE_BLOCK, NEW_ANYWAY, Change, CustomerNames, LookAlike, MergeOutcome, look_alike_block
-from bot.lookup import CustomerFate
+from bot.capture.touchpoints import Entry, TouchpointView
+from bot.customers.curation import (
+    LOOK_ALIKE_BLOCK,
+    NEW_ANYWAY,
+    Change,
+    CustomerNames,
+    LookAlike,
+    MergeOutcome,
+    look_alike_block,
+)
+from bot.customers.lookup import CustomerFate
 from bot.text import escape, truncate
 from storage.models import Contact
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import MAX_BLOCKS, Block, Message, actions, button, context, message, mrkdwn, when
 from bot.blocks.card import CARD_OPEN
-from bot.followups import (
+from bot.followups.operations import (
     MARKED_DONE,
     REASSIGNED,
     REOPENED,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.blocks import OPEN_LOG_MODAL, Block, actions, button, context, mrkdwn, when
 from bot.blocks import followups as fu_blocks
 from bot.blocks.card import CARD_OPEN
-from bot.followups import SNOOZE_CHOICES, FollowUpView
+from bot.followups.operations import SNOOZE_CHOICES, FollowUpView
 from bot.home import (
     ALREADY_DONE,
     CANCELLED,

@@ -11,9 +11,9 @@ import sys
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot import due_times
 from bot.app import build_app
-from bot.commands import scheduling
+from bot.capture import due_times
+from bot.cli import scheduling
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.server import GunicornServer, wsgi_app

@@ -7,34 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.customer_index import CustomerIndexes
-from bot.parsing import FollowUpPlan, ParsedLine, parse_log_line
+from bot.capture.parsing import FollowUpPlan, ParsedLine, parse_log_line
+from bot.customers.name_index import CustomerIndexes
+from bot.members import Author
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
 from storage.customers import CustomerRef
 from storage.models import Customer, FollowUp, Touchpoint
 
-if TYPE_CHECKING:  # bot.followups imports this module
-    from bot.followups import LoopOffer
-
 DEPARTMENTS = ("sales", "support", "finance", "logistics", "production", "marketing", "management", "other")
 
 
 class NotFound(LookupError):
     """The touchpoint or customer a button points at is not in this workspace (any more)."""
-
-
-@dataclass(frozen=True)
-class Author:
-    user_id: str
-    tz: ZoneInfo
-    department: str | None
 
 
 @dataclass(frozen=True)
@@ -55,6 +44,17 @@ class TouchpointView:
     follow_up_due: datetime | None
     follow_up_assignee: str | None
     follow_up_text: str | None
+
+
+@dataclass(frozen=True)
+class LoopOffer:
+    """The logger's earliest open follow-up with the touchpoint's customer, offered to be marked done."""
+
+    follow_up_id: int
+    due_at: datetime
+    customer_name: str | None
+    done: bool = False  # already closed from this reply: it then offers Undo
+    others: int = 0  # further open follow-ups with the same customer
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.due_times import DueTimeError, find_follow_up, parse_due
-from bot.kinds import detect_kind
-from bot.matching import Scored
+from bot.capture.due_times import DueTimeError, find_follow_up, parse_due
+from bot.capture.kinds import detect_kind
+from bot.customers.matching import Scored
 from bot.text import fold, name_keys, slack_to_plain
 
 MAX_CUSTOMER_WORDS = 6

@@ -51,10 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also send due nudges and digests from this server (one scheduler, in one worker)",
     )
-    serve.set_defaults(run=_lazy("bot.commands.serving", "serve"))
+    serve.set_defaults(run=_lazy("bot.cli.serving", "serve"))
 
     socket = commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
-    socket.set_defaults(run=_lazy("bot.commands.serving", "socket"))
+    socket.set_defaults(run=_lazy("bot.cli.serving", "socket"))
 
     scheduler = commands.add_parser("scheduler", help="send due nudges and daily digests, until stopped")
     scheduler.add_argument("--every", type=float, default=2.0, help="seconds between looks for due nudges (default: 2)")
@@ -62,26 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--digest-every", type=float, default=60.0, help="seconds between looks for digests (default: 60)"
     )
     _dispatch_arguments(scheduler)
-    scheduler.set_defaults(run=_lazy("bot.commands.scheduling", "scheduler"))
+    scheduler.set_defaults(run=_lazy("bot.cli.scheduling", "scheduler"))
 
     nudge = commands.add_parser("nudge", help="send what is due (nudges and digests) once, print what was sent")
     nudge.add_argument("--once", action="store_true", help="one pass, then exit (required)")
     nudge.add_argument("--at", help="ISO 8601 instant to send what is due by (default: now); no offset: DEFAULT_TZ")
     _dispatch_arguments(nudge)
-    nudge.set_defaults(run=_lazy("bot.commands.scheduling", "nudge"))
+    nudge.set_defaults(run=_lazy("bot.cli.scheduling", "nudge"))
 
     shell = commands.add_parser("shell", help="try the bot in this terminal, no Slack account needed")
     shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
     shell.add_argument("--team", default="T0LOCAL", help="workspace (team id) to act in (default: T0LOCAL)")
-    shell.set_defaults(run=_lazy("bot.shell", "run_shell"))
+    shell.set_defaults(run=_lazy("bot.local.shell", "run_shell"))
 
     db = commands.add_parser("db", help="manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply every migration (SQLite and PostgreSQL)").set_defaults(
-        run=_lazy("bot.commands.database", "upgrade")
+        run=_lazy("bot.cli.database", "upgrade")
     )
     db_commands.add_parser("current", help="print the store's schema revision").set_defaults(
-        run=_lazy("bot.commands.database", "current")
+        run=_lazy("bot.cli.database", "current")
     )
 
     imports = commands.add_parser("import", help="import data into the store")
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     customers = import_what.add_parser("customers", help="customers from a CSV file with a header row")
     customers.add_argument("file", help="CSV file: name (required), domain, aliases (;-separated), stage, owner")
     customers.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
-    customers.set_defaults(run=_lazy("bot.commands.data", "import_customers"))
+    customers.set_defaults(run=_lazy("bot.cli.data", "import_customers"))
 
     exports = commands.add_parser("export", help="export data from the store")
     export_what = exports.add_subparsers(dest="what", required=True, metavar="WHAT")
@@ -97,12 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     touchpoints.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     touchpoints.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
-    touchpoints.set_defaults(run=_lazy("bot.commands.data", "export_touchpoints"))
+    touchpoints.set_defaults(run=_lazy("bot.cli.data", "export_touchpoints"))
 
     stages = commands.add_parser("stages", help="show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     stages.add_argument("--set", metavar="STAGES", help='the stages in order, e.g. "lead, trial, customer, churned"')
-    stages.set_defaults(run=_lazy("bot.commands.stages", "stages"))
+    stages.set_defaults(run=_lazy("bot.cli.stages", "stages"))
 
     parse = commands.add_parser("parse", help="show how a /log line is understood, as JSON")
     parse.add_argument("text", help="the line, or - to read JSON lines {text, now, tz, user} from standard input")
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--tz", help="IANA time zone of the author (default: DEFAULT_TZ)")
     parse.add_argument("--user", default="U0PARSE", help="author's Slack user id")
     parse.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
-    parse.set_defaults(run=_lazy("bot.commands.data", "parse_lines"))
+    parse.set_defaults(run=_lazy("bot.cli.data", "parse_lines"))
     return parser
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.capture import Entry
-from bot.due_times import DueTimeError, parse_due
-from bot.kinds import KINDS
-from bot.parsing import FollowUpPlan
+from bot.capture.due_times import DueTimeError, parse_due
+from bot.capture.kinds import KINDS
+from bot.capture.parsing import FollowUpPlan
+from bot.capture.touchpoints import Entry
 from bot.text import slack_to_plain
 
 NEW_CUSTOMER_PREFIX = "new:"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.customer_index import CustomerIndexes
+from bot.customers.name_index import CustomerIndexes
 from storage.customers import customers_by_ids, live_customers_by_id, recent_customers
 from storage.models import Customer
 

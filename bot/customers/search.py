@@ -15,8 +15,8 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from bot.customer_index import CustomerIndexes
-from bot.matching import NameIndex
+from bot.customers.matching import NameIndex
+from bot.customers.name_index import CustomerIndexes
 from bot.text import LEGAL_SUFFIXES, clean_domain, domain_keys, fold, name_keys
 from storage import customers as customer_store
 

@@ -17,7 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from bot import scheduler as ticking
 from bot.config import Settings
-from bot.dispatch import Dispatcher, DispatchOptions, dispatch_client, new_worker_id
+from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client, new_worker_id
 from bot.runtime import Runtime
 from bot.store import open_store
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.commands.data import CommandError, required_workspace
+from bot.cli.data import CommandError, required_workspace
 from bot.config import Settings
-from bot.curation import parse_stages, set_stages, stages_for
+from bot.customers.curation import parse_stages, set_stages, stages_for
 from bot.runtime import system_clock
 from bot.store import open_store
 from storage.db import make_session_factory

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
-from bot.matching import NameIndex, NameRow
+from bot.customers.matching import NameIndex, NameRow
 from storage.curation import key_holders
 from storage.customers import name_rows_since
 

@@ -14,11 +14,11 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
-from bot.capture import Entry
-from bot.customer_index import CustomerIndexes
-from bot.forms import FormErrors
-from bot.lookup import CustomerFate, customer_fate
-from bot.matching import AUTO_MATCH_SCORE
+from bot.capture.forms import FormErrors
+from bot.capture.touchpoints import Entry
+from bot.customers.lookup import CustomerFate, customer_fate
+from bot.customers.matching import AUTO_MATCH_SCORE
+from bot.customers.name_index import CustomerIndexes
 from bot.text import clean_domain, domain_keys, fold, name_keys
 from storage import curation as store
 from storage import customers as customer_store

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.capture.parsing import NameLookup, ParsedLine, parse_log_line
 from bot.config import Settings
-from bot.customer_index import CustomerIndexes
-from bot.matching import NameIndex
-from bot.parsing import NameLookup, ParsedLine, parse_log_line
+from bot.customers.matching import NameIndex
+from bot.customers.name_index import CustomerIndexes
 from bot.runtime import system_clock
 from bot.store import open_store
 from bot.text import clean_domain, domain_keys, fold, name_keys

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks import Message, mrkdwn
 from bot.blocks.followups import catch_up_message, digest_message, nudge_message
-from bot.followups import FollowUpView
+from bot.followups.operations import FollowUpView
 from bot.members import zone
 from bot.runtime import Runtime
 from storage import dispatch as store

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.lookup import customer_fate
+from bot.customers.lookup import customer_fate
 from storage import cards as card_store
 from storage.cards import ContactRow, FollowUpRow, TouchpointRow
 from storage.customers import customer as live_customer

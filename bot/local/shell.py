@@ -3,10 +3,10 @@
 The shell starts the Web API stand-in on loopback, builds the real Bolt app against it, and turns
 each line typed into the signed request Slack would send for it: a slash command, a button press, a
 modal submission, a shortcut, an App Home visit. Whatever the app sends back (its acknowledgement,
-Web API calls, POSTs to response_url) is rendered as text by `bot.terminal`. What works here works
+Web API calls, POSTs to response_url) is rendered as text by `bot.local.terminal`. What works here works
 in Slack, because it is the same app receiving the same requests.
 
-The loop is thin on purpose: rendering lives in `bot.terminal` as pure functions.
+The loop is thin on purpose: rendering lives in `bot.local.terminal` as pure functions.
 """
 
 from __future__ import annotations
@@ -34,15 +34,13 @@ from slack_bolt import App
 from sqlalchemy.engine import make_url
 
 from bot import blocks as bot_blocks
-from bot import due_times
 from bot.app import build_app, web_client
+from bot.capture import due_times
 from bot.config import Settings
-from bot.dispatch import Dispatcher, DispatchOptions, dispatch_client
-from bot.runtime import Runtime
-from bot.simulator import Reply, SlackSimulator, dispatch_transport
-from bot.slack_standin import RecordedCall, SlackStandIn
-from bot.store import open_store
-from bot.terminal import (
+from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
+from bot.local.simulator import Reply, SlackSimulator, dispatch_transport
+from bot.local.slack_standin import RecordedCall, SlackStandIn
+from bot.local.terminal import (
     Element,
     Field,
     Rendered,
@@ -63,6 +61,8 @@ from bot.terminal import (
     strip_controls,
     with_block_ids,
 )
+from bot.runtime import Runtime
+from bot.store import open_store
 from bot.text import escape
 
 logger = logging.getLogger(__name__)

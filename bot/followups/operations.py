@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.capture import LogOutcome, NotFound, TouchpointView
-from bot.customer_index import CustomerIndexes
-from bot.due_times import parse_due
+from bot.capture.due_times import parse_due
+from bot.capture.touchpoints import LogOutcome, LoopOffer, NotFound, TouchpointView
+from bot.customers.name_index import CustomerIndexes
 from bot.text import fold, slack_to_plain
 from storage import customers as customer_store
 from storage import followups as followup_store
@@ -149,15 +149,6 @@ def _iso(moment: datetime | None) -> str | None:
 # ---------------------------------------------------------------------------------------------------------
 # Closing the loop: a new touchpoint for a customer offers to close the author's open follow-up for it
 # ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoopOffer:
-    follow_up_id: int
-    due_at: datetime
-    customer_name: str | None
-    done: bool = False  # already closed from this reply: it then offers Undo
-    others: int = 0  # further open follow-ups with the same customer
 
 
 def loop_offer(session: Session, workspace_id: int, user_id: str, tp: TouchpointView) -> LoopOffer | None:
