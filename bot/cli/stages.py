@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.data import CommandError, required_workspace
+from bot.cli.common import CommandError, required_workspace
 from bot.config import Settings
 from bot.customers.curation import parse_stages, set_stages, stages_for
 from bot.runtime import system_clock

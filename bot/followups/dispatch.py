@@ -6,8 +6,8 @@ threads, and keeps claiming as the senders free up, until nothing due is left. A
 short transaction right after Slack accepted it. Every send first checks the lease is still ours with a
 margin longer than the send can take, so a lease that ran out is never raced.
 
-Slack's limits are kept by a pacer shared by the process's senders: about one message a second in one
-conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
+Slack's limits are kept by a pacer (`pacing`) shared by the process's senders: about one message a second
+in one conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
 a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
 While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
 
@@ -15,13 +15,16 @@ The morning digest is claimed per member per local day. Follow-ups falling due e
 to it (deferred), so nobody gets a nudge at 09:00:00 and a digest at 09:00:05 about the same thing.
 
 Time is a parameter: a pass is given `now` (what is due, what the local day is), and leases are read
-from the runtime's clock, so tests move a clock instead of sleeping.
+from the runtime's clock, so tests move a clock instead of sleeping. What is due when is decided by the
+plain functions of `rules`.
+
+The dispatcher and its two senders (a person's nudges, a member's digest) stay in this one module, at about
+700 lines, on purpose: each sender calls back into the dispatcher's claims and settlement, and the dispatcher
+makes the senders, so apart they would import each other.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import os
 import random
@@ -33,7 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -44,6 +47,13 @@ from sqlalchemy.orm import Session
 from bot.blocks import Message, mrkdwn
 from bot.blocks.followups import catch_up_message, digest_message, nudge_message
 from bot.followups.operations import FollowUpView
+from bot.followups.pacing import Job, Outbox, Paced, Pacer
+from bot.followups.rules import (
+    backoff_delay,
+    deferred_until,
+    digest_due,
+    message_groups,
+)
 from bot.members import zone
 from bot.runtime import Runtime
 from storage import dispatch as store
@@ -51,15 +61,7 @@ from storage.followups import follow_up_views
 
 logger = logging.getLogger(__name__)
 
-# More than this many due at once for one person: one catch-up message instead of separate nudges.
-CATCH_UP_AFTER = 3
-# A digest is still sent this long after its hour (a slow tick, Slack refusing for a while); later than that
-# the day's digest is skipped and what it would have covered is nudged on its own.
-DIGEST_LATEST = timedelta(hours=1)
-# While a digest is due but not yet sent, what it covers is looked at again this often.
-DIGEST_RECHECK = timedelta(minutes=2)
-# When the digest is this close, whatever is due waits for it, even if it fell due on an earlier day.
-DIGEST_SOON = timedelta(minutes=15)
+
 # A departed person's follow-up with no owner and no admin channel to go to is looked at again after this.
 PARKED_FOR = timedelta(hours=1)
 # A message Slack keeps rate-limiting is given up (and backed off) after this many 429s in a row.
@@ -109,245 +111,6 @@ def new_worker_id() -> str:
 def dispatch_client(token: str | None, base_url: str, timeout: float) -> WebClient:
     """A Web API client that retries nothing by itself: the dispatcher decides how to wait and what to release."""
     return WebClient(token=token, base_url=base_url, timeout=max(1, round(timeout)), retry_handlers=[])
-
-
-# --------------------------------------------------------------------------------------------------------
-# What is due when: plain functions of `now`
-# --------------------------------------------------------------------------------------------------------
-
-
-def digest_moment(day: date, hour: int, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, clock_time(hour), tzinfo=tz).astimezone(UTC)
-
-
-def pending_digest(person: store.Recipient | None, now: datetime, default_tz: ZoneInfo) -> datetime | None:
-    """The moment of this person's digest today while it is still to come or going out, else None.
-
-    None on weekends, with the digest off, for someone who left, once today's went, and once it is too late.
-    """
-    if person is None or not person.digest_enabled or person.deleted:
-        return None
-    tz = zone(person.tz, default_tz)
-    today = now.astimezone(tz).date()
-    if today.weekday() >= 5 or (person.digest_sent_on is not None and person.digest_sent_on >= today):
-        return None
-    moment = digest_moment(today, person.digest_hour, tz)
-    return moment if now < moment + DIGEST_LATEST else None
-
-
-def digest_due(person: store.Recipient, now: datetime, default_tz: ZoneInfo) -> date | None:
-    """The local day whose digest should go now, if one should."""
-    moment = pending_digest(person, now, default_tz)
-    if moment is None or now < moment:
-        return None
-    return now.astimezone(zone(person.tz, default_tz)).date()
-
-
-def deferred_until(
-    due_at: datetime, person: store.Recipient | None, now: datetime, default_tz: ZoneInfo
-) -> datetime | None:
-    """When a follow-up the person's digest will cover should be looked at again, or None to nudge it now.
-
-    The digest covers what falls due earlier that day (the night, the early morning), and anything due at all
-    once it is close. Something late from an earlier day (the scheduler was down) is not held for hours.
-    """
-    moment = pending_digest(person, now, default_tz)
-    if moment is None or person is None or due_at > moment:
-        return None
-    tz = zone(person.tz, default_tz)
-    earlier_day = due_at.astimezone(tz).date() != moment.astimezone(tz).date()
-    if earlier_day and moment - now > DIGEST_SOON:
-        return None
-    return moment if now < moment else min(now + DIGEST_RECHECK, moment + DIGEST_LATEST)
-
-
-def message_groups(ids: Sequence[int]) -> list[list[int]]:
-    """Which follow-ups go in which message: one each, or all in one catch-up when there are many."""
-    return [list(ids)] if len(ids) > CATCH_UP_AFTER else [[i] for i in ids]
-
-
-def backoff_delay(attempts: int, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
-    """Exponential, capped, and jittered so that rows that failed together are not retried together."""
-    return min(cap, base * 2 ** max(0, attempts - 1)) * rng.uniform(0.8, 1.2)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Pacing and the senders
-# --------------------------------------------------------------------------------------------------------
-
-
-class Pacer:
-    """Slack's posting limits for one process: a workspace-wide rate, and a gap between two messages to one
-    conversation.
-
-    A sender books a slot and is told how long until it; it waits (queued, not sleeping in a thread) and
-    then sends. Slots are booked only for conversations that are ready, so one person's second message
-    never holds up everyone else's first. A 429 pauses everything for its Retry-After and voids the slots
-    booked before it; it also halves this process's rate, which then creeps back up (other processes may be
-    sending into the same workspace: this is how they come to share its limit instead of taking turns being
-    refused).
-    """
-
-    # From half the rate back to all of it after this long without a 429.
-    RECOVERY_S = 15.0
-
-    def __init__(
-        self, per_second: float, conversation_interval: float, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._monotonic = monotonic
-        self._max_rate = per_second
-        self._rate = per_second
-        self._conversation_interval = conversation_interval
-        self._lock = threading.Lock()
-        self._theoretical = 0.0  # the generic cell rate algorithm's next slot
-        self._conversations: dict[str, float] = {}
-        self._paused_until = 0.0
-        self._epoch = 0
-        self._last = monotonic()
-
-    @property
-    def rate(self) -> float:
-        return self._rate
-
-    def book(self, conversation: str) -> tuple[float, int | None]:
-        """(seconds to wait, ticket): with a ticket, send after the wait; without, ask again after it."""
-        with self._lock:
-            now = self._monotonic()
-            ready = max(self._paused_until, self._conversations.get(conversation, 0.0))
-            if ready > now:
-                return ready - now, None
-            interval, tolerance = self._spacing(now)
-            slot = max(now, self._theoretical - tolerance)
-            self._theoretical = max(self._theoretical, slot) + interval
-            self._conversations[conversation] = slot + self._conversation_interval
-            if len(self._conversations) > 10_000:
-                self._conversations = {k: v for k, v in self._conversations.items() if v > now}
-            return slot - now, self._epoch
-
-    def _spacing(self, now: float) -> tuple[float, float]:
-        """The gap between two slots at the current rate, and the burst allowed (a fifth of a second's worth)."""
-        if self._max_rate <= 0:
-            return 0.0, 0.0
-        self._rate = min(self._max_rate, self._rate + (now - self._last) * self._max_rate / 2 / self.RECOVERY_S)
-        self._last = now
-        interval = 1 / self._rate
-        return interval, interval * max(0.0, self._rate / 5 - 1)
-
-    def valid(self, ticket: int | None) -> bool:
-        """Whether a booked slot still holds (no 429 came in since it was booked)."""
-        with self._lock:
-            return ticket is not None and ticket == self._epoch
-
-    def pause(self, seconds: float) -> None:
-        """Slack said 429: nothing goes from this process before Retry-After, whichever conversation it is for."""
-        with self._lock:
-            now = self._monotonic()
-            until = now + seconds
-            if until > self._paused_until:
-                # One cut per refusal episode: the senders refused together with this one do not cut it again.
-                if self._max_rate > 0 and now >= self._paused_until:
-                    self._spacing(now)
-                    self._rate = max(self._max_rate / 20, self._rate / 2)
-                    self._last = until
-                self._paused_until = until
-                self._theoretical = until
-                self._epoch += 1
-
-
-class _Paced:
-    """A job's place in the pacer's queue: book a slot, wait for it, then go."""
-
-    def __init__(self, pacer: Pacer, conversation: str) -> None:
-        self.pacer = pacer
-        self.conversation = conversation
-        self.ticket: int | None = None
-
-    def wait(self) -> float:
-        """Seconds to wait before sending; 0 means send now (the slot is used up)."""
-        if not self.pacer.valid(self.ticket):
-            delay, self.ticket = self.pacer.book(self.conversation)
-            if delay > 0 or self.ticket is None:
-                return max(delay, 0.001)
-        self.ticket = None
-        return 0.0
-
-
-class Job(Protocol):
-    def step(self) -> float | None:
-        """Do the next bit of work; seconds until it should run again, or None when it is finished."""
-
-
-class Outbox:
-    """A few sender threads running jobs, each job when it is ready. Threads start with the first job."""
-
-    def __init__(self, threads: int, name: str) -> None:
-        self._threads = threads
-        self._name = name
-        self._changed = threading.Condition()
-        self._ready: list[tuple[float, int, Job]] = []
-        self._order = itertools.count()
-        self._running = 0
-        self._closed = False
-        self._workers: list[threading.Thread] = []
-
-    def put(self, job: Job, delay: float = 0.0) -> None:
-        with self._changed:
-            heapq.heappush(self._ready, (time.monotonic() + delay, next(self._order), job))
-            self._changed.notify_all()
-            if not self._workers:
-                self._start()
-
-    def outstanding(self) -> int:
-        with self._changed:
-            return len(self._ready) + self._running
-
-    def wait(self, timeout: float) -> None:
-        """Until a job finished or was added, or `timeout` passed."""
-        with self._changed:
-            self._changed.wait(timeout)
-
-    def finish(self) -> None:
-        """Run what is queued to the end, then stop the threads."""
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-        for worker in self._workers:
-            worker.join()
-
-    def _start(self) -> None:
-        for n in range(self._threads):
-            worker = threading.Thread(target=self._work, name=f"{self._name}-{n}", daemon=True)
-            self._workers.append(worker)
-            worker.start()
-
-    def _work(self) -> None:
-        while True:
-            job = self._next()
-            if job is None:
-                return
-            again: float | None = None
-            try:
-                again = job.step()
-            except Exception:
-                logger.exception("dispatch job failed")
-            with self._changed:
-                self._running -= 1
-                if again is not None:
-                    heapq.heappush(self._ready, (time.monotonic() + again, next(self._order), job))
-                self._changed.notify_all()
-
-    def _next(self) -> Job | None:
-        with self._changed:
-            while True:
-                now = time.monotonic()
-                if self._ready and self._ready[0][0] <= now:
-                    _, _, job = heapq.heappop(self._ready)
-                    self._running += 1
-                    return job
-                if self._closed and not self._ready and self._running == 0:
-                    self._changed.notify_all()
-                    return None
-                self._changed.wait(self._ready[0][0] - now if self._ready else None)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -698,7 +461,7 @@ class _Nudge:
         # DMs are posted to the user id: Slack opens the conversation and answers with its D… id.
         self.channel = admin_channel or self.user_id
         self.reason = reason
-        self.paced = _Paced(dispatcher.pacer, self.channel)
+        self.paced = Paced(dispatcher.pacer, self.channel)
         self.rate_limited = 0
 
     def step(self) -> float | None:
@@ -855,7 +618,7 @@ class _Digest:
         self.day = day
         self.tz = tz
         self.listed: tuple[list[int], list[int]] | None = None
-        self.paced = _Paced(dispatcher.pacer, member.user_id)
+        self.paced = Paced(dispatcher.pacer, member.user_id)
         self.rate_limited = 0
 
     def step(self) -> float | None:

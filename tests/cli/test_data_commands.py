@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.capture.records import as_slack_sends
 from bot.capture.touchpoints import log_line, undo_touchpoint
 from bot.cli import main
-from bot.cli.data import as_slack_sends
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from storage.curation import stage_changes
@@ -157,7 +157,7 @@ def test_import_completes_existing_customers_without_overwriting(capsys, store, 
 
 
 def test_import_commits_in_chunks_and_matches_across_them(capsys, store, sessions, tmp_path, monkeypatch):
-    monkeypatch.setattr("bot.cli.data.CHUNK_ROWS", 7)
+    monkeypatch.setattr("bot.customers.imports.CHUNK_ROWS", 7)
     rows = [f"Customer {n:03d},c{n}.example.com,C{n}" for n in range(40)]
     rows += [f"customer {n:03d},,Again {n}" for n in range(0, 40, 4)]  # the same customers, in later chunks
     path = write_csv(tmp_path, "name,domain,aliases\n" + "\n".join(rows) + "\n")

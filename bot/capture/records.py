@@ -1,0 +1,112 @@
+"""Touchpoints and parsed lines as plain records: what `export touchpoints` writes and `parse` prints."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.capture.parsing import ParsedLine
+from storage.models import Customer, Touchpoint
+
+EXPORT_FIELDS = (
+    "id",
+    "occurred_at",
+    "customer_id",
+    "customer",
+    "customer_text",
+    "kind",
+    "summary",
+    "tags",
+    "author",
+    "department",
+    "source",
+    "permalink",
+    "follow_up_due_at",
+)
+
+
+def write_export(out: TextIO, fmt: str, rows: Iterable[tuple[Touchpoint, str | None, datetime | None]]) -> int:
+    count = 0
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(EXPORT_FIELDS)
+    for touchpoint, customer_name, due_at in rows:
+        record = export_record(touchpoint, customer_name, due_at)
+        if writer is not None:
+            writer.writerow(_csv_cell(record[name]) for name in EXPORT_FIELDS)
+        else:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def export_record(touchpoint: Touchpoint, customer_name: str | None, due_at: datetime | None) -> dict[str, Any]:
+    known = touchpoint.customer_id is not None
+    return {
+        "id": touchpoint.id,
+        "occurred_at": _iso_utc(touchpoint.occurred_at),
+        "customer_id": touchpoint.customer_id,
+        "customer": customer_name if known else None,
+        # What was typed only matters while no customer is attached; otherwise `customer` says it.
+        "customer_text": None if known else touchpoint.customer_text,
+        "kind": touchpoint.kind,
+        "summary": touchpoint.summary,
+        "tags": list(touchpoint.tags or []),
+        "author": touchpoint.author_user_id,
+        "department": touchpoint.author_department,
+        "source": touchpoint.source,
+        "permalink": touchpoint.permalink,
+        "follow_up_due_at": _iso_utc(due_at) if due_at else None,
+    }
+
+
+def _iso_utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(value)
+    return str(value)
+
+
+def parse_result(parsed: ParsedLine, live: dict[int, Customer], tz: ZoneInfo) -> dict[str, Any]:
+    customer = live.get(parsed.customer_id) if parsed.customer_id else None
+    candidates: dict[int, dict[str, Any]] = {}
+    for candidate in parsed.candidates:
+        row = live.get(candidate.customer_id)
+        if row is not None and row.id not in candidates:  # two merged-away names lead to one survivor
+            candidates[row.id] = {"id": row.id, "name": row.name, "score": round(candidate.score, 1)}
+    plan = parsed.follow_up
+    return {
+        "customer": {"id": customer.id, "name": customer.name} if customer else None,
+        "customer_text": parsed.customer_text,
+        "candidates": list(candidates.values()),
+        "kind": parsed.kind,
+        "summary": parsed.summary,
+        "tags": parsed.tags,
+        "follow_up": (
+            {"due_at": plan.due_at.astimezone(tz).isoformat(), "assignee": plan.assignee, "text": plan.text}
+            if plan
+            else None
+        ),
+        "errors": parsed.errors,
+    }
+
+
+_SLACK_TOKEN = re.compile(r"(<[@#!][^<>]*>)")
+
+
+def as_slack_sends(text: str) -> str:
+    """The text as Slack delivers what a person typed: `&`, `<`, `>` escaped, mentions kept as tokens."""
+    pieces = _SLACK_TOKEN.split(text.replace("&", "&amp;"))
+    return "".join(
+        piece if index % 2 else piece.replace("<", "&lt;").replace(">", "&gt;") for index, piece in enumerate(pieces)
+    )

@@ -1,0 +1,81 @@
+"""What is due when: plain functions of `now`, with no Slack client and no store of their own.
+
+The dispatcher asks these which follow-ups go in one message, when a person's digest is, which due
+follow-ups wait for it, and how long a failed send waits before it is tried again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
+
+from bot.members import zone
+from storage import dispatch as store
+
+# More than this many due at once for one person: one catch-up message instead of separate nudges.
+CATCH_UP_AFTER = 3
+# A digest is still sent this long after its hour (a slow tick, Slack refusing for a while); later than that
+# the day's digest is skipped and what it would have covered is nudged on its own.
+DIGEST_LATEST = timedelta(hours=1)
+# While a digest is due but not yet sent, what it covers is looked at again this often.
+DIGEST_RECHECK = timedelta(minutes=2)
+# When the digest is this close, whatever is due waits for it, even if it fell due on an earlier day.
+DIGEST_SOON = timedelta(minutes=15)
+
+
+def digest_moment(day: date, hour: int, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock_time(hour), tzinfo=tz).astimezone(UTC)
+
+
+def pending_digest(person: store.Recipient | None, now: datetime, default_tz: ZoneInfo) -> datetime | None:
+    """The moment of this person's digest today while it is still to come or going out, else None.
+
+    None on weekends, with the digest off, for someone who left, once today's went, and once it is too late.
+    """
+    if person is None or not person.digest_enabled or person.deleted:
+        return None
+    tz = zone(person.tz, default_tz)
+    today = now.astimezone(tz).date()
+    if today.weekday() >= 5 or (person.digest_sent_on is not None and person.digest_sent_on >= today):
+        return None
+    moment = digest_moment(today, person.digest_hour, tz)
+    return moment if now < moment + DIGEST_LATEST else None
+
+
+def digest_due(person: store.Recipient, now: datetime, default_tz: ZoneInfo) -> date | None:
+    """The local day whose digest should go now, if one should."""
+    moment = pending_digest(person, now, default_tz)
+    if moment is None or now < moment:
+        return None
+    return now.astimezone(zone(person.tz, default_tz)).date()
+
+
+def deferred_until(
+    due_at: datetime, person: store.Recipient | None, now: datetime, default_tz: ZoneInfo
+) -> datetime | None:
+    """When a follow-up the person's digest will cover should be looked at again, or None to nudge it now.
+
+    The digest covers what falls due earlier that day (the night, the early morning), and anything due at all
+    once it is close. Something late from an earlier day (the scheduler was down) is not held for hours.
+    """
+    moment = pending_digest(person, now, default_tz)
+    if moment is None or person is None or due_at > moment:
+        return None
+    tz = zone(person.tz, default_tz)
+    earlier_day = due_at.astimezone(tz).date() != moment.astimezone(tz).date()
+    if earlier_day and moment - now > DIGEST_SOON:
+        return None
+    return moment if now < moment else min(now + DIGEST_RECHECK, moment + DIGEST_LATEST)
+
+
+def message_groups(ids: Sequence[int]) -> list[list[int]]:
+    """Which follow-ups go in which message: one each, or all in one catch-up when there are many."""
+    return [list(ids)] if len(ids) > CATCH_UP_AFTER else [[i] for i in ids]
+
+
+def backoff_delay(attempts: int, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
+    """Exponential, capped, and jittered so that rows that failed together are not retried together."""
+    return min(cap, base * 2 ** max(0, attempts - 1)) * rng.uniform(0.8, 1.2)
