@@ -5,7 +5,8 @@ tested against a fixed instant.
 
 Time phrases are read by a small hand-written grammar over normalised text (lower case, typos fixed,
 multi-word idioms collapsed into one token). dateparser is only the fallback for absolute dates the
-grammar does not cover, because it is slow on first use and happily "parses" garbage such as "3".
+grammar does not cover, because it is slow on first use and happily "parses" garbage such as "3". Long on
+purpose: the grammar's rules read best side by side, one phrase shape after another.
 """
 
 import calendar

@@ -1,7 +1,8 @@
 """Keeping the store clean: near-duplicates asked about first, names and contacts edited, merges (and their undo),
 owners and journey stages. Every change is recorded in the audit trail; nothing is deleted.
 
-Each function takes an open session and the clock as `now`; the caller owns the transaction.
+Each function takes an open session and the clock as `now`; the caller owns the transaction. Long on purpose:
+look-alikes, name edits, merges and stages all apply the one set of rules about names, keys and the audit trail.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ Time is a parameter: a pass is given `now` (what is due, what the local day is),
 from the runtime's clock, so tests move a clock instead of sleeping. What is due when is decided by the
 plain functions of `rules`.
 
-The dispatcher and its two senders (a person's nudges, a member's digest) stay in this one module, at about
-700 lines, on purpose: each sender calls back into the dispatcher's claims and settlement, and the dispatcher
+The dispatcher and its two senders (a person's nudges, a member's digest) stay in this one module, long on
+purpose: each sender calls back into the dispatcher's claims and settlement, and the dispatcher
 makes the senders, so apart they would import each other.
 """
 

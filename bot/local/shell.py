@@ -6,7 +6,9 @@ modal submission, a shortcut, an App Home visit. Whatever the app sends back (it
 Web API calls, POSTs to response_url) is rendered as text by `bot.local.terminal`. What works here works
 in Slack, because it is the same app receiving the same requests.
 
-The loop is thin on purpose: rendering lives in `bot.local.terminal` as pure functions.
+The loop is thin on purpose: rendering lives in `bot.local.terminal` as pure functions. The module is long on
+purpose: one `Shell` holds one conversation's state (what was shown, the open modal, the clock, who is
+acting), and every shell command reads and changes that same state.
 """
 
 from __future__ import annotations

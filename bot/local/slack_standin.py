@@ -6,6 +6,7 @@ test suite uses it the way bolt-python's own tests use ``tests/mock_web_api_serv
 ``touchpoint shell`` uses it to run the real app without a Slack account.
 
 It never talks to the network beyond the address it binds (127.0.0.1 by default). Standard library only.
+Long on purpose: one small handler per Web API method the app calls, sharing the recorder and the fault switches.
 """
 
 from __future__ import annotations

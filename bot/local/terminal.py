@@ -3,6 +3,7 @@
 Everything here is a pure function of its arguments (no I/O, no clock), so the shell's output can be
 unit-tested line by line. Interactive elements come out numbered, `[1] Undo  [2] Edit`, and the shell
 presses them by number. Modal input fields are numbered the same way and filled through `parse_value`.
+Long on purpose: one small renderer per Block Kit element, all of one shape and sharing the numbering.
 """
 
 from __future__ import annotations
