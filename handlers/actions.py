@@ -12,7 +12,7 @@ from bot.blocks import home as home_blocks
 from bot.capture import touchpoints
 from bot.followups import operations as followups
 from handlers.commands import log_text
-from handlers.common import acting, logged_reply, runtime
+from handlers.common import acting_in, logged_reply, runtime
 from handlers.views import open_log_modal
 from storage.workspaces import set_department
 
@@ -20,8 +20,7 @@ from storage.workspaces import set_department
 def undo_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
     ack()
     rt = runtime(context)
-    with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, body["user"]["id"])
+    with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, _):
         outcome = touchpoints.undo_touchpoint(
             session, workspace_id, body["user"]["id"], int(action["value"]), now=rt.now()
         )
@@ -34,8 +33,7 @@ def restore_clicked(
     ack()
     rt = runtime(context)
     user_id = body["user"]["id"]
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         outcome = touchpoints.restore_touchpoint(session, workspace_id, user_id, int(action["value"]), now=rt.now())
     respond(replace_original=True, **logged_reply(outcome, author))
 
@@ -55,8 +53,7 @@ def customer_picked(
     touchpoint_id, customer_id = (int(part) for part in action["value"].split(":"))
     rt = runtime(context)
     user_id = body["user"]["id"]
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         outcome = touchpoints.attach_customer(session, workspace_id, user_id, touchpoint_id, customer_id, now=rt.now())
         outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     respond(replace_original=True, **logged_reply(outcome, author))
@@ -72,12 +69,10 @@ def department_chosen(
     ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     ack()
-    rt = runtime(context)
     user_id = body["user"]["id"]
     department = action["selected_option"]["value"]
     touchpoint_id = int(action["block_id"].split(":")[1])
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         set_department(session, workspace_id, user_id, department)
         author = replace(author, department=department)
         view = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)

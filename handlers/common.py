@@ -1,8 +1,14 @@
-"""What every listener does first: find the runtime, the workspace and the acting member."""
+"""What every listener does first: find the runtime, the workspace and the acting member.
+
+`acting_in` does it once for a listener that writes: it asks Slack for the person's profile (first contact,
+or once a day) before the write transaction opens, so no network call ever holds the store's write lock.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -77,6 +83,26 @@ def known_acting(session: Session, context: BoltContext, user_id: str) -> tuple[
         workspace_id = rt.workspace_ids[workspace.team_id] = workspace.id
     author = fresh_author(session, workspace_id, user_id, default_tz=rt.settings.default_tz, now=rt.now())
     return None if author is None else (workspace_id, author)
+
+
+def member(context: BoltContext, client: WebClient, user_id: str) -> tuple[int, Author]:
+    """The workspace row id and the acting member; Slack is asked, when it must be, outside any write."""
+    rt = runtime(context)
+    with rt.readers.begin() as session:
+        found = known_acting(session, context, user_id)
+    if found is not None:
+        return found
+    profile = profile_fetcher(client)(user_id)
+    with rt.sessions.begin() as session:
+        return acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
+
+
+@contextmanager
+def acting_in(context: BoltContext, client: WebClient, user_id: str) -> Iterator[tuple[Session, int, Author]]:
+    """One unit of work as the acting member: (session, workspace row id, author), committed on leaving."""
+    workspace_id, author = member(context, client, user_id)
+    with runtime(context).sessions.begin() as session:
+        yield session, workspace_id, author
 
 
 def logged_reply(outcome: LogOutcome, author: Author, note: str | None = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from bot.customers import curation
 from bot.customers.card import customer_card
 from bot.customers.lookup import customer_choices
 from bot.followups import operations as followups
-from handlers.common import acting, logged_reply, runtime
+from handlers.common import acting_in, logged_reply, runtime
 from storage.models import Customer
 from storage.workspaces import find_workspace
 
@@ -55,8 +55,7 @@ def _create_for_log(
     rt = runtime(context)
     user_id = body["user"]["id"]
     now = rt.now()
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         view = touchpoints.touchpoint_view(session, workspace_id, int(action["value"]))
         typed = (view.customer_text or "").strip()
         alikes = curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []
@@ -90,8 +89,7 @@ def _create_from_card(
     rt = runtime(context)
     user_id = body["user"]["id"]
     typed = " ".join((action.get("value") or "").split())
-    with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, _):
         if problem := curation.new_name_problem(typed):
             reply = ui.refused_reply(problem)
         elif alikes := (curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []):
@@ -106,12 +104,10 @@ def _create_from_card(
 
 
 def _open_modal(body: dict, action: dict, context: BoltContext, client: WebClient, build: ViewBuilder) -> None:
-    rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = _metadata(body, int(action["value"]))
     view, reply = None, None
-    with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, _):
         try:
             customer = curation.live_customer(session, workspace_id, metadata["customer"])
         except curation.Gone as gone:
@@ -173,8 +169,7 @@ def _submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: W
     metadata = json.loads(view.get("private_metadata") or "{}")
     now = rt.now()
     refreshed = None
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
         try:
             change = apply(session, workspace_id, user_id, int(metadata["customer"]), view["state"]["values"])
         except FormErrors as problem:
@@ -238,8 +233,7 @@ def merge_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, clie
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
-    with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, _):
         try:
             survivor_id, absorbed_id = curation.read_merge_form(view["state"]["values"], int(metadata["customer"]))
             outcome = curation.merge_customers(session, workspace_id, user_id, survivor_id, absorbed_id, now=rt.now())
@@ -263,8 +257,7 @@ def merge_undo_clicked(
     ack()
     rt = runtime(context)
     user_id = body["user"]["id"]
-    with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, _):
         try:
             outcome = curation.undo_merge(session, workspace_id, user_id, int(action["value"]), now=rt.now())
         except curation.Refused as refusal:

@@ -21,7 +21,7 @@ from bot.followups import operations as followups
 from bot.followups.operations import Outcome, Scope
 from bot.members import Author
 from bot.runtime import Runtime
-from handlers.common import acting, logged_reply, runtime
+from handlers.common import acting_in, logged_reply, member, runtime
 from handlers.views import open_log_modal
 
 logger = logging.getLogger(__name__)
@@ -46,8 +46,7 @@ def followups_command(ack: Ack, command: dict, context: BoltContext, client: Web
         return
     rt = runtime(context)
     user_id = command["user_id"]
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
         if request.kind == "digest":
             try:
                 settings = followups.change_digest(session, workspace_id, user_id, request.text)
@@ -109,23 +108,21 @@ def reassign_chosen(
     rt = runtime(context)
     user_id, new_assignee = body["user"]["id"], action["selected_user"]
     follow_up_id, scope = _clicked(action)
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, user_id)
+    # The new assignee's time zone, for telling them: asked of Slack before the write, like the clicker's own.
+    assignee = member(context, client, new_assignee)[1]
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
         outcome = followups.reassign(session, workspace_id, user_id, follow_up_id, new_assignee, now=rt.now())
-        assignee = acting(session, context, client, new_assignee)[1] if outcome.changed else None
     told = True
-    if assignee is not None and new_assignee != user_id:
+    if outcome.changed and new_assignee != user_id:
         told = _tell_new_assignee(client, outcome, assignee)
     _show(respond, body, rt, workspace_id, viewer, outcome, scope, told=told)
 
 
 def log_for_customer_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
-    rt = runtime(context)
     user_id = body["user"]["id"]
     follow_up_id, _ = _clicked(action)
-    with rt.sessions.begin() as session:
-        workspace_id, _ = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, _):
         customer_id = followups.follow_up(session, workspace_id, follow_up_id).customer_id
     container = body.get("container") or {}
     # From an ephemeral list, confirm where it was; from a DM nudge, the confirmation lands in the DM.
@@ -137,8 +134,7 @@ def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContex
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
         form = FormContext(user_id=user_id, tz=viewer.tz, now=rt.now())
         try:
             until = snoozed_until(view["state"]["values"], form)
@@ -164,8 +160,7 @@ def close_loop_clicked(
     rt = runtime(context)
     user_id = body["user"]["id"]
     touchpoint_id, follow_up_id = (int(part) for part in action["value"].split(":"))
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         closed = followups.complete(
             session, workspace_id, user_id, follow_up_id, now=rt.now(), via="touchpoint", touchpoint_id=touchpoint_id
         )
@@ -181,8 +176,7 @@ def reopen_loop_clicked(
     rt = runtime(context)
     user_id = body["user"]["id"]
     touchpoint_id, follow_up_id = (int(part) for part in action["value"].split(":"))
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         followups.reopen(session, workspace_id, user_id, follow_up_id, now=rt.now())
         tp = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)
         loop = followups.loop_offer(session, workspace_id, user_id, tp)
@@ -207,8 +201,7 @@ def _act(
 ) -> None:
     rt = runtime(context)
     follow_up_id, scope = _clicked(action)
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, body["user"]["id"])
+    with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, viewer):
         outcome = operation(session, workspace_id, viewer, follow_up_id)
     _show(respond, body, rt, workspace_id, viewer, outcome, scope)
 
@@ -239,8 +232,7 @@ def _show(
 def _open_snooze_modal(body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
     rt = runtime(context)
     follow_up_id, scope = _clicked(action)
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, body["user"]["id"])
+    with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, viewer):
         view = followups.follow_up(session, workspace_id, follow_up_id)
     if view.status != "open":  # nothing to snooze: say what became of it instead of asking for a date
         outcome = Outcome(view, followups.SNOOZED, False, viewer.user_id)

@@ -13,7 +13,7 @@ from bot.capture.forms import FormContext, FormErrors, snoozed_until
 from bot.followups import operations as followups
 from bot.members import Author
 from bot.runtime import Runtime
-from handlers.common import acting, known_acting, runtime
+from handlers.common import acting_in, member, runtime
 
 
 def publish(
@@ -37,20 +37,14 @@ def home_opened(event: dict, context: BoltContext, client: WebClient) -> None:
         return
     rt = runtime(context)
     user_id = event["user"]
-    with rt.readers.begin() as session:
-        known = known_acting(session, context, user_id)
-    if known is None:  # first visit, or a profile due for a refresh
-        with rt.sessions.begin() as session:
-            known = acting(session, context, client, user_id)
-    publish(client, rt, *known)
+    publish(client, rt, *member(context, client, user_id))
 
 
 def done_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
     rt = runtime(context)
     follow_up_id, _ = home_blocks.follow_up_clicked(action.get("block_id", ""), action.get("value") or "")
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, body["user"]["id"])
+    with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, viewer):
         notice = home.mark_done(session, workspace_id, viewer.user_id, follow_up_id, now=rt.now())
     publish(client, rt, workspace_id, viewer, notice)
 
@@ -59,8 +53,7 @@ def undo_done_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, 
     ack()
     rt = runtime(context)
     follow_up_id, _ = home_blocks.follow_up_clicked("", action.get("value") or "")
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, body["user"]["id"])
+    with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, viewer):
         notice = home.reopen(session, workspace_id, viewer.user_id, follow_up_id, now=rt.now())
     publish(client, rt, workspace_id, viewer, notice)
 
@@ -71,8 +64,7 @@ def snooze_chosen(ack: Ack, body: dict, action: dict, context: BoltContext, clie
     chosen = (action.get("selected_option") or {}).get("value") or ""
     follow_up_id, choice = home_blocks.follow_up_clicked(action.get("block_id", ""), chosen)
     now = rt.now()
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, body["user"]["id"])
+    with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, viewer):
         if choice == followups.PICK_DATE:
             found = home.open_follow_up(session, workspace_id, follow_up_id)
             if isinstance(found, followups.FollowUpView):
@@ -91,8 +83,7 @@ def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContex
     rt = runtime(context)
     user_id = body["user"]["id"]
     follow_up_id = int(json.loads(view.get("private_metadata") or "{}")["fu"])
-    with rt.sessions.begin() as session:
-        workspace_id, viewer = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
         form = FormContext(user_id=user_id, tz=viewer.tz, now=rt.now())
         try:
             until = snoozed_until(view["state"]["values"], form)

@@ -19,7 +19,7 @@ from bot.capture.forms import FormContext, FormErrors, read_log_form, require_fo
 from bot.customers import curation
 from bot.followups import operations as followups
 from handlers import home
-from handlers.common import acting, logged_reply, runtime
+from handlers.common import acting_in, logged_reply, runtime
 from storage.customers import customer as find_customer
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,7 @@ def open_log_modal(
     touchpoint_id: int | None = None,
 ) -> None:
     rt = runtime(context)
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         tp = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id) if touchpoint_id else None
         customer = find_customer(session, workspace_id, customer_id) if customer_id else None
     view = blocks.log_modal(
@@ -58,8 +57,7 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
         values = view["state"]["values"]
         try:
@@ -91,8 +89,7 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
-    with rt.sessions.begin() as session:
-        workspace_id, author = acting(session, context, client, user_id)
+    with acting_in(context, client, user_id) as (session, workspace_id, author):
         form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
         try:
             plan = require_follow_up(view["state"]["values"], form, user_id, "Pick a date, or say when in words.")
