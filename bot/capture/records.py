@@ -38,7 +38,7 @@ def write_export(out: TextIO, fmt: str, rows: Iterable[tuple[Touchpoint, str | N
     for touchpoint, customer_name, due_at in rows:
         record = export_record(touchpoint, customer_name, due_at)
         if writer is not None:
-            writer.writerow(_csv_cell(record[name]) for name in EXPORT_FIELDS)
+            writer.writerow(csv_cell(record[name]) for name in EXPORT_FIELDS)
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
@@ -69,12 +69,17 @@ def _iso_utc(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _csv_cell(value: Any) -> str:
+# A spreadsheet runs a cell that starts with one of these as a formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`),
+# and anyone can type one into a summary or a customer name.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as one CSV cell that a spreadsheet shows as text: a leading `'` defuses a would-be formula."""
     if value is None:
         return ""
-    if isinstance(value, list):
-        return ";".join(value)
-    return str(value)
+    text = ";".join(value) if isinstance(value, list) else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def parse_result(parsed: ParsedLine, live: dict[int, Customer], tz: ZoneInfo) -> dict[str, Any]:

@@ -484,3 +484,24 @@ def test_parse_stops_on_a_bad_now_or_tz(capsys, store, flags, option):
     assert status == 2
     assert out == ""
     assert len(err.splitlines()) == 1 and err.startswith(f"touchpoint: {option}:")
+
+
+def test_export_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(capsys, store, sessions, tmp_path):
+    import_customers(capsys, tmp_path)
+    alice = Author("U0ALICE", BERLIN, "sales")
+    hostile = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    with sessions.begin() as session:
+        workspace_id = workspace_for_team(session, TEAM).id
+        for _ in hostile:
+            log_line(session, CustomerIndexes(), workspace_id, alice, "Acme: x", now=START)
+        rows = session.scalars(select(Touchpoint).order_by(Touchpoint.id)).all()
+        for row, text in zip(rows, hostile, strict=True):
+            row.summary = text  # as an import or the form could store it, verbatim
+
+    status, out, _ = run(capsys, "export", "touchpoints", "--format", "csv")
+
+    assert status == 0
+    summaries = [row["summary"] for row in csv.DictReader(io.StringIO(out, newline=""))]
+    assert summaries == ["'" + text for text in hostile]
+    status, out, _ = run(capsys, "export", "touchpoints", "--format", "jsonl")
+    assert [json.loads(line)["summary"] for line in out.splitlines()] == hostile  # JSON keeps what was typed
