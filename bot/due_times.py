@@ -9,7 +9,7 @@ grammar does not cover, because it is slow on first use and happily "parses" gar
 
 Finding the clause costs time linear in the line: parsing holds the worker's GIL, and one line of dashes
 or with a marker in every word once stalled a worker for seconds. A remainder longer than MAX_WHEN_CHARS
-is not read as a time at all.
+is not read as a time at all, and a due time past HORIZON_YEARS is refused like any unreadable one.
 """
 
 import calendar
@@ -17,7 +17,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from functools import cache
 from types import ModuleType
 from zoneinfo import ZoneInfo
@@ -39,6 +39,8 @@ class DueTimeError(ValueError):
     """Message is a friendly, user-facing sentence saying what was not understood."""
 
 
+# A follow-up further ahead than this is a typo ("2062" for "2026") or a joke, never a plan.
+HORIZON_YEARS = 10
 # A time phrase is a few words; a longer remainder after a marker is the rest of a summary, and reading it
 # as a date would cost time that grows with the line.
 MAX_WHEN_CHARS = 100
@@ -77,8 +79,16 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if len(text) > MAX_WHEN_CHARS:  # not a time phrase but the rest of a long line: not worth reading
         raise DueTimeError(f'I couldn\'t read "{text[:60].rstrip()}…" as a date or time.')
     phrase = _normalize(text)
-    reading = _read_rules(phrase)
-    due = reading.resolve(now, tz) if reading else _read_with_dateparser(phrase, now, tz)
+    try:
+        reading = _read_rules(phrase)
+        due = reading.resolve(now, tz) if reading else _read_with_dateparser(phrase, now, tz)
+        too_far = due is not None and due > _horizon(now)
+    except OverflowError:
+        # "in 9999 years" runs past what date and datetime can hold. Any step of the arithmetic may be the
+        # one to overflow, so every overflow is the user's "too far", not a failed request.
+        too_far = True
+    if too_far:
+        raise DueTimeError(f'That\'s too far ahead: "{text}" is more than {HORIZON_YEARS} years away.')
     if due is None:
         raise DueTimeError(f'I couldn\'t read "{text}" as a date or time.')
     if due <= now:
@@ -167,7 +177,7 @@ def _is_readable(when_text: str) -> bool:
         return False
     try:
         readable = _read_rules(phrase) or _read_with_dateparser(phrase, _PROBE_NOW, _PROBE_ZONE)
-    except DueTimeError:
+    except (DueTimeError, OverflowError):  # "in 10^90 minutes" is a time, only far too far ahead
         return True
     return readable is not None
 
@@ -543,6 +553,9 @@ def _add_months(day: date, months: int) -> date:
     """Same day of the month, clamped: Jan 31 plus one month is the last day of February."""
     years, month_index = divmod(day.month - 1 + months, 12)
     year, month = day.year + years, month_index + 1
+    if not MINYEAR <= year <= MAXYEAR:
+        # What date + timedelta raises; date() itself would raise a ValueError, which reads as a bug.
+        raise OverflowError("date value out of range")
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -598,6 +611,12 @@ def _end_of_gap(inside_gap: datetime, tz: ZoneInfo) -> datetime:
         else:
             before = middle
     return datetime.fromtimestamp(after, tz)
+
+
+def _horizon(now: datetime) -> datetime:
+    # Feb 29 plus ten years is Feb 28: _add_months clamps the day as "in 10 years" itself does.
+    horizon_day = _add_months(now.date(), 12 * HORIZON_YEARS)
+    return datetime.combine(horizon_day, time.max, now.tzinfo)
 
 
 def _in_the_past(due: datetime, now: datetime, reading: _Reading | None) -> str:
