@@ -5,15 +5,20 @@ tested against a fixed instant.
 
 Time phrases are read by a small hand-written grammar over normalised text (lower case, typos fixed,
 multi-word idioms collapsed into one token). dateparser is only the fallback for absolute dates the
-grammar does not cover, because it is slow on first use and happily "parses" garbage such as "3". Long on
+grammar does not cover, because it is slow on first use and happily "parses" garbage such as "3".
+
+Finding the clause costs time linear in the line: parsing holds the worker's GIL, and one line of dashes
+or with a marker in every word once stalled a worker for seconds. A remainder longer than MAX_WHEN_CHARS
+is not read as a time at all, and a due time past HORIZON_YEARS is refused like any unreadable one. Long on
 purpose: the grammar's rules read best side by side, one phrase shape after another.
 """
 
 import calendar
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from functools import cache
 from types import ModuleType
 from zoneinfo import ZoneInfo
@@ -35,6 +40,13 @@ class DueTimeError(ValueError):
     """Message is a friendly, user-facing sentence saying what was not understood."""
 
 
+# A follow-up further ahead than this is a typo ("2062" for "2026") or a joke, never a plan.
+HORIZON_YEARS = 10
+# A time phrase is a few words; a longer remainder after a marker is the rest of a summary, and reading it
+# as a date would cost time that grows with the line.
+MAX_WHEN_CHARS = 100
+
+
 def find_follow_up(text: str) -> FollowUpClause | None:
     """The follow-up clause of a /log line, or None when the line has no follow-up marker.
 
@@ -42,10 +54,19 @@ def find_follow_up(text: str) -> FollowUpClause | None:
     one whose remainder reads as a time wins; if none does, the last marker is returned anyway so the
     caller can tell the user which time phrase it could not read.
     """
-    clauses = [_clause_at(text, marker) for marker in _markers(text)]
-    if not clauses:
+    markers = _markers(text)
+    if not markers:
         return None
-    return next((clause for clause in reversed(clauses) if _is_readable(clause.when_text)), clauses[-1])
+    # Every marker's remainder runs to the end of the line, so its end is the same for all of them.
+    end = len(text.rstrip(_PUNCTUATION))
+    for marker in reversed(markers):
+        start, mention = _when_span(text, marker, end)
+        # Only a marker near the end can have a short remainder: a line with a marker in every word costs
+        # one phrase read per marker in the last MAX_WHEN_CHARS, not one per marker in the line.
+        if end - start <= MAX_WHEN_CHARS and _is_readable(text[start:end]):
+            return _clause(text, marker, mention, start, end)
+    start, mention = _when_span(text, markers[-1], end)
+    return _clause(text, markers[-1], mention, start, end)
 
 
 def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
@@ -56,9 +77,19 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     text = _strip_punctuation(when_text)
     if not text:
         raise DueTimeError('Tell me when to follow up, e.g. "friday" or "tomorrow 3pm".')
+    if len(text) > MAX_WHEN_CHARS:  # not a time phrase but the rest of a long line: not worth reading
+        raise DueTimeError(f'I couldn\'t read "{text[:60].rstrip()}…" as a date or time.')
     phrase = _normalize(text)
-    reading = _read_rules(phrase)
-    due = reading.resolve(now, tz) if reading else _read_with_dateparser(phrase, now, tz)
+    try:
+        reading = _read_rules(phrase)
+        due = reading.resolve(now, tz) if reading else _read_with_dateparser(phrase, now, tz)
+        too_far = due is not None and due > _horizon(now)
+    except OverflowError:
+        # "in 9999 years" runs past what date and datetime can hold. Any step of the arithmetic may be the
+        # one to overflow, so every overflow is the user's "too far", not a failed request.
+        too_far = True
+    if too_far:
+        raise DueTimeError(f'That\'s too far ahead: "{text}" is more than {HORIZON_YEARS} years away.')
     if due is None:
         raise DueTimeError(f'I couldn\'t read "{text}" as a date or time.')
     if due <= now:
@@ -85,31 +116,54 @@ _MARKER_RE = re.compile(
 )
 # Slack's wire format for mentions and links; a marker inside one ("<@U1|ping>") is not a marker.
 _SLACK_TOKEN_RE = re.compile(r"<[^<>]*>")
-_MENTION_RE = re.compile(r"[\s:,-]*<@(?P<user>[A-Z0-9]+)(?:\|[^>]*)?>")
-_CLAUSE_FILLER_RE = re.compile(r"^(?:(?:me|again)\b[\s:,-]*)+", re.IGNORECASE)
+# The label stops at "<" as in _SLACK_TOKEN_RE (Slack escapes it in labels): a label scan never runs
+# past the next mention, so the scans after a line full of "ping <@U1|" markers do not overlap.
+_MENTION_RE = re.compile(r"[\s:,-]*<@(?P<user>[A-Z0-9]+)(?:\|[^<>]*)?>")
+_CLAUSE_FILLER_RE = re.compile(r"(?:(?:me|again)\b[\s:,-]*)+", re.IGNORECASE)  # used with match()
 _PUNCTUATION = " \t\r\n.,;:!?-–—()[]\"'“”‘’"
 
 
 def _markers(text: str) -> list[re.Match[str]]:
     tokens = [token.span() for token in _SLACK_TOKEN_RE.finditer(text)]
-    return [
-        marker
-        for marker in _MARKER_RE.finditer(text)
-        if not any(start <= marker.start() < end for start, end in tokens)
-    ]
+    token_starts = [start for start, _ in tokens]
+    markers = []
+    for marker in _MARKER_RE.finditer(text):
+        # Tokens do not overlap, so only the last one starting at or before the marker can contain it.
+        # Bisection rather than a scan of all tokens per marker: a line of "<@U1> ping" is not quadratic.
+        index = bisect_right(token_starts, marker.start()) - 1
+        if index < 0 or marker.start() >= tokens[index][1]:
+            markers.append(marker)
+    return markers
 
 
-def _clause_at(text: str, marker: re.Match[str]) -> FollowUpClause:
-    rest_starts = marker.end()
-    mention = _MENTION_RE.match(text, rest_starts)
+def _when_span(text: str, marker: re.Match[str], end: int) -> tuple[int, re.Match[str] | None]:
+    """Where the time phrase after `marker` starts, and the mention of an assignee before it, if any.
+
+    `end` is where the line's trailing punctuation starts. Positions are found in place instead of on
+    slices of the rest of the line, so each marker costs work for the characters up to its phrase only.
+    """
+    start = marker.end()
+    mention = _MENTION_RE.match(text, start)
     if mention:
-        rest_starts = mention.end()
-    when_text = _CLAUSE_FILLER_RE.sub("", _strip_punctuation(text[rest_starts:]))
+        start = mention.end()
+    start = _skip_punctuation(text, start, end)
+    if filler := _CLAUSE_FILLER_RE.match(text, start, end):
+        start = _skip_punctuation(text, filler.end(), end)
+    return min(start, end), mention
+
+
+def _skip_punctuation(text: str, start: int, end: int) -> int:
+    while start < end and text[start] in _PUNCTUATION:
+        start += 1
+    return start
+
+
+def _clause(text: str, marker: re.Match[str], mention: re.Match[str] | None, start: int, end: int) -> FollowUpClause:
     return FollowUpClause(
         start=marker.start(),
         marker=marker.group(),
         assignee=mention["user"] if mention else None,
-        when_text=_strip_punctuation(when_text),
+        when_text=text[start:end],
     )
 
 
@@ -124,7 +178,7 @@ def _is_readable(when_text: str) -> bool:
         return False
     try:
         readable = _read_rules(phrase) or _read_with_dateparser(phrase, _PROBE_NOW, _PROBE_ZONE)
-    except DueTimeError:
+    except (DueTimeError, OverflowError):  # "in 10^90 minutes" is a time, only far too far ahead
         return True
     return readable is not None
 
@@ -500,6 +554,9 @@ def _add_months(day: date, months: int) -> date:
     """Same day of the month, clamped: Jan 31 plus one month is the last day of February."""
     years, month_index = divmod(day.month - 1 + months, 12)
     year, month = day.year + years, month_index + 1
+    if not MINYEAR <= year <= MAXYEAR:
+        # What date + timedelta raises; date() itself would raise a ValueError, which reads as a bug.
+        raise OverflowError("date value out of range")
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -555,6 +612,12 @@ def _end_of_gap(inside_gap: datetime, tz: ZoneInfo) -> datetime:
         else:
             before = middle
     return datetime.fromtimestamp(after, tz)
+
+
+def _horizon(now: datetime) -> datetime:
+    # Feb 29 plus ten years is Feb 28: _add_months clamps the day as "in 10 years" itself does.
+    horizon_day = _add_months(now.date(), 12 * HORIZON_YEARS)
+    return datetime.combine(horizon_day, time.max, now.tzinfo)
 
 
 def _in_the_past(due: datetime, now: datetime, reading: _Reading | None) -> str:

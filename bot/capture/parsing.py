@@ -22,10 +22,14 @@ MAX_CUSTOMER_WORDS = 6
 MAX_CUSTOMER_CHARS = 80
 FOLLOW_UP_EXAMPLES = ("follow up friday 10am", "f/u in 2 weeks")
 
-# A colon only separates when a space follows, so "3:30" and "https://" stay whole.
-_SEPARATOR = re.compile(r"\s*(?::(?=\s|$)|\s[-–—]\s|[–—])\s*")
+# A colon only separates when a space follows, so "3:30" and "https://" stay whole. The lookbehind lets a
+# match start only where a run of spaces starts: from every space inside a long run, `\s*` would rescan the
+# rest of the run, and a line of spaces would cost time quadratic in its length.
+_SEPARATOR = re.compile(r"(?<!\s)\s*(?::(?=\s|$)|\s[-–—]\s|[–—])\s*")
 _TAG = re.compile(r"(?<![<\w&/])#(\w[\w-]*)")
-_CLAUSE_LEAD = re.compile(r"[\s,;.\-–—]*(?:\b(?:and|then)\s*)?[\s,;.\-–—]*$", re.IGNORECASE)
+# What joins a summary to its follow-up clause: "call went well, and follow up friday".
+_CLAUSE_LEAD_CHARS = ",;.-–—"  # and any whitespace
+_CLAUSE_LEAD_WORD = re.compile(r"\b(?:and|then)\Z", re.IGNORECASE)
 
 
 class NameLookup(Protocol):
@@ -89,7 +93,7 @@ def _split_follow_up(
     clause = find_follow_up(wire)
     if clause is None:
         return None, None, [], wire
-    body = _CLAUSE_LEAD.sub("", wire[: clause.start])
+    body = _without_clause_lead(wire[: clause.start])
     clause_text = slack_to_plain(wire[clause.start :]).strip()
     try:
         due_at = parse_due(clause.when_text, now, tz)
@@ -97,6 +101,26 @@ def _split_follow_up(
         hint = " or ".join(f"“{example}”" for example in FOLLOW_UP_EXAMPLES)
         return None, clause_text, [f"{error} The touchpoint is saved without a follow-up; try {hint}."], body
     return FollowUpPlan(due_at, clause.assignee or author, clause_text), clause_text, [], body
+
+
+def _without_clause_lead(body: str) -> str:
+    """`body` without the separators and the one "and"/"then" that lead into the follow-up clause.
+
+    Stripped by hand rather than with one regex: two adjacent starred classes ending in `$` backtrack over
+    every split of a run of dashes, which took seconds on a single line.
+    """
+    body = _rstrip_lead(body)
+    if word := _CLAUSE_LEAD_WORD.search(body):
+        body = _rstrip_lead(body[: word.start()])
+    return body
+
+
+def _rstrip_lead(text: str) -> str:
+    end = len(text)
+    # isspace() is what `\s` matches, so spaces such as U+00A0 count as they did for the regex this replaces.
+    while end and (text[end - 1] in _CLAUSE_LEAD_CHARS or text[end - 1].isspace()):
+        end -= 1
+    return text[:end]
 
 
 def _tags(wire: str) -> list[str]:

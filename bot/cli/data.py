@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import sys
@@ -115,6 +116,11 @@ class ParseRequest:
 def parse_lines(args: argparse.Namespace, settings: Settings) -> int:
     tz = _zone_option(args.tz, "--tz") if args.tz else settings.default_tz
     now = _instant_option(args.now, tz, "--now") if args.now else system_clock()
+    for value, option in ((args.text, "the line"), (args.user, "--user")):
+        try:
+            _check_unicode(value, option)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
     defaults = ParseRequest(text=args.text, now=now, tz=tz, user=args.user)
     return with_store(settings, lambda engine: _parse(engine, args.team, defaults))
 
@@ -128,16 +134,33 @@ def _parse(engine: Engine, team: str | None, defaults: ParseRequest) -> int:
     if defaults.text != "-":
         _print_json(_parse_one(readers, indexes, workspace_id, defaults))
         return 0
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become lone surrogates, which the line's check then reports, instead of
+        # a UnicodeDecodeError out of the loop that would end the batch at the first such line.
+        sys.stdin.reconfigure(errors="surrogateescape")
     for number, raw in enumerate(sys.stdin, start=1):
-        if not raw.strip():
-            continue
-        try:
-            request = _request_from_json(raw, defaults)
-        except ValueError as error:
-            _print_json({"error": str(error), "line": number})
-            continue
-        _print_json(_parse_one(readers, indexes, workspace_id, request))
+        if raw.strip():
+            _print_json(_parse_batch_line(readers, indexes, workspace_id, raw, number, defaults))
     return 0
+
+
+def _parse_batch_line(
+    readers: Callable[[], Session],
+    indexes: CustomerIndexes,
+    workspace_id: int | None,
+    raw: str,
+    number: int,
+    defaults: ParseRequest,
+) -> dict[str, Any]:
+    """The result for one line of a batch, or an error object for it: no line may end the run."""
+    try:
+        request = _request_from_json(raw, defaults)
+    except ValueError as error:
+        return {"error": str(error), "line": number}
+    try:
+        return _parse_one(readers, indexes, workspace_id, request)
+    except Exception as error:  # a bug, found by one odd line: report it there and go on with the rest
+        return {"error": f"could not parse this line ({type(error).__name__}: {error})", "line": number}
 
 
 def _parse_one(
@@ -174,12 +197,25 @@ def _request_from_json(raw: str, defaults: ParseRequest) -> ParseRequest:
             raise ValueError(f"{key} must be a string")
     if data.get("text") is None:
         raise ValueError("text is missing")
+    for key in ("text", "now", "tz", "user"):
+        if data.get(key) is not None:
+            _check_unicode(data[key], key)
     try:
         tz = _zone_option(data["tz"], "tz") if data.get("tz") else defaults.tz
         now = _instant_option(data["now"], tz, "now") if data.get("now") else defaults.now
     except CommandError as error:
         raise ValueError(str(error)) from None
     return ParseRequest(text=data["text"], now=now, tz=tz, user=data.get("user") or defaults.user)
+
+
+def _check_unicode(value: str, what: str) -> None:
+    """Refuse lone surrogates ("\\ud800" in JSON, or bytes that were not UTF-8): no text can hold them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{what} is not valid Unicode: a lone surrogate or a byte that is not UTF-8 at character {error.start + 1}"
+        ) from None
 
 
 def _zone_option(value: str, option: str) -> ZoneInfo:
