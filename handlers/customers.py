@@ -16,7 +16,7 @@ from bot.blocks import card as card_blocks
 from bot.customers import search
 from bot.customers.card import Card, Opened, customer_card, history_page, open_card
 from bot.members import Author
-from handlers.common import acting, known_acting, profile_fetcher, runtime
+from handlers.common import member, runtime
 from handlers.views import open_log_modal
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 def customer_command(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
     rt = runtime(context)
     user_id = command["user_id"]
-    workspace_id, viewer = _viewer(context, client, user_id)
+    workspace_id, viewer = member(context, client, user_id)
     now = rt.now()
     typed = search.plain_query(command.get("text") or "")
     with rt.readers.begin() as session:
@@ -85,7 +85,7 @@ def history_paged(ack: Ack, body: dict, action: dict, context: BoltContext, clie
     ack()
     rt = runtime(context)
     customer_id, _, page_number = action["value"].partition(":")
-    workspace_id, viewer = _viewer(context, client, body["user"]["id"])
+    workspace_id, viewer = member(context, client, body["user"]["id"])
     now = rt.now()
     with rt.readers.begin() as session:
         page = history_page(session, workspace_id, int(customer_id), int(page_number or 0))
@@ -119,18 +119,6 @@ def share_clicked(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _viewer(context: BoltContext, client: WebClient, user_id: str) -> tuple[int, Author]:
-    """The workspace and the person, from reads alone when their profile is fresh (as `/log` does)."""
-    rt = runtime(context)
-    with rt.readers.begin() as session:
-        found = known_acting(session, context, user_id)
-    if found is None:
-        profile = profile_fetcher(client)(user_id)
-        with rt.sessions.begin() as session:
-            found = acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
-    return found
-
-
 @dataclass(frozen=True)
 class Clicked:
     """What a card button found, for whom, and when."""
@@ -143,7 +131,7 @@ class Clicked:
 
 def _open(body: dict, action: dict, context: BoltContext, client: WebClient) -> Clicked:
     rt = runtime(context)
-    workspace_id, viewer = _viewer(context, client, body["user"]["id"])
+    workspace_id, viewer = member(context, client, body["user"]["id"])
     now = rt.now()
     try:
         customer_id = int(action.get("value") or "")
