@@ -21,6 +21,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlalchemy import insert, select
 
+from bot.config import load_settings
 from bot.server import wsgi_app
 from storage.db import create_store_engine
 from storage.models import Touchpoint, Workspace
@@ -62,7 +63,7 @@ def build_application() -> Callable[..., Iterable[bytes]]:
         # JSON like Touchpoint's reply (Bolt sends a bare `text` as text/plain).
         ack(text="Logged note", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "Logged *note*"}}])
 
-    return wsgi_app(app, engine)
+    return wsgi_app(app, engine, load_settings())
 
 
 application = build_application()

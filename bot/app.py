@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 import handlers.curation
+from bot.edge import VERIFIED
 from bot.runtime import Runtime
 
 WEB_API_TIMEOUT_S = 10
@@ -42,10 +43,26 @@ def build_app(rt: Runtime, client: WebClient | None = None) -> App:
         token_verification_enabled=False,
         logger=logging.getLogger("touchpoint.bolt"),
     )
+    app.use(_vouch_for_socket_mode(rt))
     app.use(_provide_runtime(rt))
     handlers.register(app)
     handlers.curation.register(app)
     return app
+
+
+def _vouch_for_socket_mode(rt: Runtime) -> Callable[..., None]:
+    """Socket Mode requests arrive over a socket Slack opened with our app token: as verified as a signed one.
+
+    HTTP requests were verified by `bot.edge` before dispatch, which gave them their guarded `respond`.
+    """
+
+    def vouch(request: BoltRequest, context: BoltContext, next: Callable[[], None]) -> None:
+        if request.mode == "socket_mode":
+            context[VERIFIED] = True
+            context["respond"] = rt.response_urls.respond_to(context.response_url)
+        next()
+
+    return vouch
 
 
 def _provide_runtime(rt: Runtime) -> Callable[..., None]:

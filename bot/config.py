@@ -10,12 +10,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Where Slack's response_urls point; replies go nowhere else (the local stand-in and tests set their own).
+DEFAULT_SLACK_HOOKS_URL = "https://hooks.slack.com/"
 DEFAULT_DATABASE_URL = "sqlite:///touchpoint.db"
 # Messages a second one scheduler process posts across the workspace. Slack allows about one a second per
 # conversation and publishes no workspace-wide number; 50 stays well inside what it accepts, and a 429 is
@@ -46,6 +49,7 @@ class Settings:
     admin_channel: str | None = None
     slack_messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND
     quiet_after_days: int = DEFAULT_QUIET_AFTER_DAYS
+    slack_hooks_url: str = DEFAULT_SLACK_HOOKS_URL
 
     def require(self, *names: str) -> Settings:
         """Fail with the documented one-line error when a command needs a setting that is unset."""
@@ -60,6 +64,7 @@ _EXPECTED = {
     "SLACK_SIGNING_SECRET": "the signing secret from the Basic Information page of your Slack app",
     "SLACK_APP_TOKEN": "an app-level token starting with xapp- with the connections:write scope",
     "SLACK_API_URL": "an http(s) URL of the Slack Web API ending in /, such as https://slack.com/api/",
+    "SLACK_HOOKS_URL": "an http(s) URL of the host Slack's response_urls point to, such as https://hooks.slack.com/",
     "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///touchpoint.db or postgresql://user@host/db",
     "PORT": "a TCP port number between 1 and 65535",
     "DEFAULT_TZ": "an IANA time zone name such as Europe/Berlin or America/New_York",
@@ -82,6 +87,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         admin_channel=_channel(env, "ADMIN_CHANNEL"),
         slack_messages_per_second=_positive(env, "SLACK_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND),
         quiet_after_days=_days(env, "QUIET_AFTER_DAYS", DEFAULT_QUIET_AFTER_DAYS, MAX_QUIET_AFTER_DAYS),
+        slack_hooks_url=_hooks_url(env),
     )
 
 
@@ -102,6 +108,25 @@ def _api_url(env: Mapping[str, str]) -> str:
     if not value.startswith(("http://", "https://")):
         raise ConfigError("SLACK_API_URL", _EXPECTED["SLACK_API_URL"], value)
     # WebClient joins base_url and method name without a separator.
+    return value if value.endswith("/") else value + "/"
+
+
+def _hooks_url(env: Mapping[str, str]) -> str:
+    value = _optional(env, "SLACK_HOOKS_URL") or DEFAULT_SLACK_HOOKS_URL
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ConfigError("SLACK_HOOKS_URL", _EXPECTED["SLACK_HOOKS_URL"], value) from None
+    # A reply is allowed by comparing scheme, host, port and path prefix, so each must be plain and unambiguous.
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError("SLACK_HOOKS_URL", _EXPECTED["SLACK_HOOKS_URL"], value)
     return value if value.endswith("/") else value + "/"
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.customers.name_index import CustomerIndexes
+from bot.response_urls import ResponseUrls
 from storage.db import make_reader_factory, make_session_factory
 
 
@@ -28,10 +29,13 @@ class Runtime:
     workspace_ids: dict[str, int] = field(default_factory=dict)
     sessions: sessionmaker[Session] = field(init=False)
     readers: sessionmaker[Session] = field(init=False)
+    # The one way out to a response_url, for the listeners that answer one kept in a modal's private_metadata.
+    response_urls: ResponseUrls = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = make_session_factory(self.engine)
         self.readers = make_reader_factory(self.engine)
+        self.response_urls = ResponseUrls(self.settings.slack_hooks_url)
 
     def now(self) -> datetime:
         return self.clock()

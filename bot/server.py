@@ -1,33 +1,75 @@
-"""HTTP mode: Bolt behind gunicorn, plus a health check that asks the store."""
+"""HTTP mode: Bolt behind gunicorn, plus a health check that asks the store.
+
+Slack's requests reach Bolt only through `bot.edge`: a body over the limit is refused with 413 before it is
+read further, and one that fails verification with 401, before Bolt (or anything that could call out) runs.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltResponse
 from sqlalchemy import Engine
 
+from bot.config import Settings
+from bot.edge import Refused, log_refusal, read_body, verified_request
+from bot.response_urls import ResponseUrls
 from storage.db import store_answers
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# A fresh list per response: servers (wsgiref) append Content-Length to the list they are handed.
+_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 
 
-def wsgi_app(app: App, engine: Engine) -> Callable[..., Iterable[bytes]]:
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App, engine: Engine, settings: Settings) -> Callable[..., Iterable[bytes]]:
+    secret = settings.require("SLACK_SIGNING_SECRET").slack_signing_secret or ""
+    response_urls = ResponseUrls(settings.slack_hooks_url)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
             healthy = store_answers(engine)
-            status = "200 OK" if healthy else "503 Service Unavailable"
-            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+            start_response("200 OK" if healthy else "503 Service Unavailable", [_PLAIN])
             return [b"ok\n" if healthy else b"store unavailable\n"]
-        return slack(environ, start_response)
+        if path != EVENTS_PATH or method != "POST":
+            start_response("404 Not Found", [_PLAIN])
+            return [b"Not Found"]
+        try:
+            body = read_body(environ)
+            request = verified_request(
+                body, _headers(environ), signing_secret=secret, response_urls=response_urls, now=time.time()
+            )
+        except Refused as refused:
+            log_refusal(refused)
+            status = HTTPStatus(refused.status)
+            start_response(f"{status.value} {status.phrase}", [_PLAIN])
+            return [status.phrase.encode()]
+        return _answer(app.dispatch(request), start_response)
 
     return application
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {"content-type": environ.get("CONTENT_TYPE", "")}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].lower().replace("_", "-")] = value
+    return headers
+
+
+def _answer(response: BoltResponse, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = (response.body or "").encode("utf-8")
+    status = HTTPStatus(response.status)
+    headers = [
+        (name, value) for name, values in response.headers.items() if name != "content-length" for value in values
+    ]
+    start_response(f"{status.value} {status.phrase}", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class GunicornServer(BaseApplication):

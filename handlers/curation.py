@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from bot import blocks
@@ -117,7 +116,7 @@ def _open_modal(body: dict, action: dict, context: BoltContext, client: WebClien
     if view is not None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
     elif reply is not None:
-        _tell(client, metadata, user_id, reply)
+        _tell(context, client, metadata, user_id, reply)
 
 
 def set_stage_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
@@ -185,9 +184,9 @@ def _submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: W
     if refreshed is not None:
         # The card the change was made from is redrawn as it is now, with what changed on top.
         card_reply = card_ui.card_message(refreshed, viewer.tz, now, note=ui.change_note(change))
-        WebhookClient(metadata["response_url"]).send(replace_original=True, **card_reply)
+        rt.response_urls.send(metadata["response_url"], replace_original=True, **card_reply)
         return
-    _tell(client, metadata, user_id, reply)
+    _tell(context, client, metadata, user_id, reply)
 
 
 def stage_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:
@@ -248,7 +247,7 @@ def merge_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, clie
         else:
             reply = ui.merged_reply(outcome)
     ack()
-    _tell(client, metadata, user_id, reply)
+    _tell(context, client, metadata, user_id, reply)
 
 
 def merge_undo_clicked(
@@ -294,10 +293,13 @@ def _metadata(body: dict, customer_id: int) -> dict[str, Any]:
     return metadata
 
 
-def _tell(client: WebClient, metadata: dict[str, Any], user_id: str, reply: dict[str, Any]) -> None:
+def _tell(
+    context: BoltContext, client: WebClient, metadata: dict[str, Any], user_id: str, reply: dict[str, Any]
+) -> None:
     """A short ephemeral note where the card was: under it through its response_url, else in its channel or a DM."""
     if metadata.get("response_url"):
-        WebhookClient(metadata["response_url"]).send(response_type="ephemeral", replace_original=False, **reply)
+        url = metadata["response_url"]
+        runtime(context).response_urls.send(url, response_type="ephemeral", replace_original=False, **reply)
         return
     if metadata.get("channel"):
         try:

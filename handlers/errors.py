@@ -6,12 +6,13 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import blocks
 from bot.capture.touchpoints import NotFound
+from bot.edge import VERIFIED
 
 STORE_DOWN = (OperationalError, PoolTimeout)
 
@@ -24,6 +25,7 @@ def handle_error(
     error: Exception,
     body: dict[str, Any],
     logger: logging.Logger,
+    context: BoltContext,
     response: BoltResponse | None = None,
     respond: Any = None,
 ) -> BoltResponse | None:
@@ -36,6 +38,9 @@ def handle_error(
     else:
         logger.exception("listener failed", exc_info=error)
         reply = blocks.failure_reply()
+    if not context.get(VERIFIED):
+        # Not proved to come from Slack: whoever sent it chose its response_url, so nothing goes back there.
+        return None
     if "command" in body and response is not None:
         # A slash command not yet acknowledged gets its apology as the acknowledgement itself.
         return BoltResponse(

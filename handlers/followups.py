@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from bot import blocks
@@ -144,7 +144,7 @@ def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContex
         outcome = followups.snooze(session, workspace_id, user_id, int(metadata["fu"]), until, now=form.now)
     ack()
     if metadata.get("url"):
-        send = WebhookClient(metadata["url"]).send
+        send = partial(rt.response_urls.send, metadata["url"])
         _show(send, metadata, rt, workspace_id, viewer, outcome, metadata.get("scope"))
 
 

@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
 from bot.blocks import curation as curation_blocks
@@ -80,7 +79,7 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
             outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=form.now)
             outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
-    _confirm(client, metadata, user_id, logged_reply(outcome, author))
+    _confirm(context, client, metadata, user_id, logged_reply(outcome, author))
     if metadata.get("home"):
         home.publish(client, rt, workspace_id, author)
 
@@ -98,7 +97,7 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
             return
         outcome = touchpoints.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
     ack()
-    _confirm(client, metadata, user_id, logged_reply(outcome, author))
+    _confirm(context, client, metadata, user_id, logged_reply(outcome, author))
 
 
 def _with_permalink(client: WebClient, entry: touchpoints.Entry, channel: str, ts: str) -> touchpoints.Entry:
@@ -110,10 +109,12 @@ def _with_permalink(client: WebClient, entry: touchpoints.Entry, channel: str, t
     return replace(entry, permalink=permalink)
 
 
-def _confirm(client: WebClient, metadata: dict[str, Any], user_id: str, reply: dict[str, Any]) -> None:
+def _confirm(
+    context: BoltContext, client: WebClient, metadata: dict[str, Any], user_id: str, reply: dict[str, Any]
+) -> None:
     """Tell the person what was saved where they started: the reply they edited, the channel, or a DM."""
     if metadata.get("response_url"):
-        WebhookClient(metadata["response_url"]).send(replace_original=True, **reply)
+        runtime(context).response_urls.send(metadata["response_url"], replace_original=True, **reply)
         return
     if metadata.get("channel"):
         try:

@@ -107,7 +107,9 @@ def clock() -> Clock:
     return Clock(START)
 
 
-def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/") -> Settings:
+def make_settings(
+    database_url: str, api_url: str = "http://127.0.0.1:9/api/", hooks_url: str = "http://127.0.0.1:9/respond/"
+) -> Settings:
     return Settings(
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -116,6 +118,7 @@ def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/") -
         database_url=database_url,
         port=3000,
         default_tz=ZoneInfo("UTC"),
+        slack_hooks_url=hooks_url,
     )
 
 
@@ -130,7 +133,7 @@ def standin() -> Iterator[SlackStandIn]:
 
 @pytest.fixture
 def runtime(engine: Engine, standin: SlackStandIn, clock: Clock, database_url: str) -> Runtime:
-    return Runtime(settings=make_settings(database_url, standin.api_url), engine=engine, clock=clock)
+    return Runtime(settings=make_settings(database_url, standin.api_url, standin.hooks_url), engine=engine, clock=clock)
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -149,7 +152,11 @@ def served(runtime: Runtime, standin: SlackStandIn) -> Iterator[str]:
     """The app behind a real HTTP server on loopback; yields its base URL."""
     app = build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url))
     server = make_server(
-        "127.0.0.1", 0, wsgi_app(app, runtime.engine), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        "127.0.0.1",
+        0,
+        wsgi_app(app, runtime.engine, runtime.settings),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
     )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

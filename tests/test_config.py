@@ -19,6 +19,11 @@ from bot.config import ConfigError, load_settings
         ("PORT", "eighty"),
         ("PORT", "70000"),
         ("DEFAULT_TZ", "Mars/Olympus_Mons"),
+        ("SLACK_HOOKS_URL", "hooks.slack.com"),
+        ("SLACK_HOOKS_URL", "ftp://hooks.slack.com/"),
+        ("SLACK_HOOKS_URL", "https://someone@hooks.slack.com/"),
+        ("SLACK_HOOKS_URL", "https://hooks.slack.com/?next=evil.example"),
+        ("SLACK_HOOKS_URL", "https://hooks.slack.com:99999/"),
     ],
 )
 def test_a_malformed_setting_is_named(variable, value):
@@ -75,3 +80,10 @@ def test_a_dotenv_file_is_read(monkeypatch, capsys, tmp_path):
 
     assert main(["db", "current"]) == 2
     assert "DEFAULT_TZ is 'Nowhere/Land'" in capsys.readouterr().err
+
+
+def test_replies_go_to_slacks_hooks_host_unless_told_otherwise():
+    assert load_settings({}).slack_hooks_url == "https://hooks.slack.com/"
+    assert load_settings({"SLACK_HOOKS_URL": "http://127.0.0.1:8080/respond"}).slack_hooks_url == (
+        "http://127.0.0.1:8080/respond/"
+    )

@@ -65,9 +65,11 @@ def outage(database_url, engine):
 
 def test_a_store_that_is_down_gets_an_apology_in_time_and_the_bot_recovers(outage, standin, clock):
     engine = create_store_engine(outage.url)
-    rt = Runtime(settings=make_settings(outage.url, standin.api_url), engine=engine, clock=clock)
+    rt = Runtime(settings=make_settings(outage.url, standin.api_url, standin.hooks_url), engine=engine, clock=clock)
     app = build_app(rt, client=web_client(BOT_TOKEN, standin.api_url))
-    slack = SlackSimulator(dispatch_transport(app), SIGNING_SECRET, team_id=TEAM, response_url=standin.response_url)
+    slack = SlackSimulator(
+        dispatch_transport(app, rt.settings), SIGNING_SECRET, team_id=TEAM, response_url=standin.response_url
+    )
     assert slack.command("U0ALICE", "Acme: warm-up call").status == 200
 
     outage.down()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import one_line_handler
 from bot.store import StoreNotReady
 
 EXIT_USAGE = 2
@@ -22,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, handlers=[one_line_handler(sys.stderr)])
     if level != "DEBUG":  # Alembic narrates every migration check; only errors matter to a person at a prompt
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

@@ -50,7 +50,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         rt, app = warmed_app(settings)
         if with_scheduler:
             scheduling.start_if_elected(rt, lock_path)
-        return wsgi_app(app, rt.engine)
+        return wsgi_app(app, rt.engine, settings)
 
     options = {
         "bind": f"{args.host}:{args.port or settings.port}",

@@ -437,13 +437,14 @@ class Shell:
                 slack_bot_token=BOT_TOKEN,
                 slack_signing_secret=secret,
                 slack_api_url=self.standin.api_url,
+                slack_hooks_url=self.standin.hooks_url,
             )
             self.runtime = Runtime(settings=settings, engine=engine, clock=self.clock)
             self.client = web_client(BOT_TOKEN, self.standin.api_url)
             self.app = build_app(self.runtime, self.client)
             self.listeners = _ListenerTracker.install(self.app)
             self.slack = SlackSimulator(
-                dispatch_transport(self.app), secret, team_id=self.team, response_url=self._response_url
+                dispatch_transport(self.app, settings), secret, team_id=self.team, response_url=self._response_url
             )
             self.standin.subscribe(self._record)
             due_times.warm_up()

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
+
+from bot.config import Settings
+from bot.edge import Refused, log_refusal, verified_request
+from bot.response_urls import ResponseUrls
 
 Transport = Callable[[bytes, dict[str, str]], "Reply"]
 
@@ -45,9 +49,24 @@ def http_transport(url: str, timeout: float = 10.0) -> Transport:
     return post
 
 
-def dispatch_transport(app: App) -> Transport:
+def dispatch_transport(app: App, settings: Settings) -> Transport:
+    """Straight into the app in-process, through the same checks `touchpoint serve` makes at its HTTP edge."""
+    response_urls = ResponseUrls(settings.slack_hooks_url)
+    secret = settings.slack_signing_secret or ""
+
     def post(body: bytes, headers: dict[str, str]) -> Reply:
-        response = app.dispatch(BoltRequest(body=body.decode(), headers={k.lower(): v for k, v in headers.items()}))
+        try:
+            request = verified_request(
+                body,
+                {k.lower(): v for k, v in headers.items()},
+                signing_secret=secret,
+                response_urls=response_urls,
+                now=time.time(),
+            )
+        except Refused as refused:
+            log_refusal(refused)
+            return Reply(refused.status, "")
+        response = app.dispatch(request)
         return Reply(response.status, response.body or "")
 
     return post

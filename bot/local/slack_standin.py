@@ -621,8 +621,13 @@ class SlackStandIn:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
+    @property
+    def hooks_url(self) -> str:
+        """What SLACK_HOOKS_URL is for an app talking to the stand-in: every response_url it hands out starts so."""
+        return f"{self.base_url}/respond/"
+
     def response_url(self, key: str = "r1") -> str:
-        return f"{self.base_url}/respond/{key}"
+        return f"{self.hooks_url}{key}"
 
     # --- workspace setup ---
 
