@@ -12,11 +12,13 @@ from http import HTTPStatus
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 from slack_bolt import App, BoltResponse
 from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.edge import Refused, log_refusal, read_body, verified_request
+from bot.logs import OneLineFormatter
 from bot.response_urls import ResponseUrls
 from storage.db import store_answers
 
@@ -81,8 +83,21 @@ class GunicornServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
+        self.cfg.set("logger_class", OneLineGunicornLogger)
         for key, value in self._options.items():
             self.cfg.set(key, value)
 
     def load(self) -> Callable[..., Iterable[bytes]]:
         return self._load_app()
+
+
+class OneLineGunicornLogger(GunicornLogger):
+    """gunicorn's own logs, one line a record like ours: its access log repeats a request's path and user agent,
+    and its error log the request line it could not parse."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if handler.formatter is not None and not isinstance(handler.formatter, OneLineFormatter):
+                    handler.setFormatter(OneLineFormatter(handler.formatter._fmt, handler.formatter.datefmt))

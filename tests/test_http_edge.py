@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
+from gunicorn.config import Config
 
 from bot.config import DEFAULT_SLACK_HOOKS_URL
 from bot.edge import MAX_BODY_BYTES
@@ -21,6 +22,7 @@ from bot.local.simulator import SlackSimulator, http_transport
 from bot.local.slack_standin import SlackStandIn
 from bot.logs import one_line_handler
 from bot.response_urls import ResponseUrls
+from bot.server import OneLineGunicornLogger
 from tests.conftest import SIGNING_SECRET, TEAM
 from tests.helpers import element, seed_customers
 
@@ -385,3 +387,17 @@ def test_a_response_url_must_also_start_with_the_hooks_path(standin):
 
     assert allowed.accepts(standin.response_url("cmd1"))
     assert not allowed.accepts(standin.api_url + "chat.postMessage")
+
+
+def test_gunicorns_own_logs_are_one_line_a_record_too(capsys):
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("errorlog", "-")
+    logs = OneLineGunicornLogger(config)
+
+    logs.error("Invalid request from ip=%s: %s", "127.0.0.1", "GET /slack/events\r\n[ERROR] forged")
+    logs.access_log.info("%s", 'POST /slack/events "agent\x1b[2K\nforged"')
+
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1 and "forged" in captured.err
+    assert len(captured.out.strip().splitlines()) == 1 and "\x1b" not in captured.out
