@@ -3,6 +3,7 @@ gets 413 before it is parsed; replies go to Slack's hooks host only; request tex
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import io
@@ -11,6 +12,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -401,3 +403,23 @@ def test_gunicorns_own_logs_are_one_line_a_record_too(capsys):
     captured = capsys.readouterr()
     assert len(captured.err.strip().splitlines()) == 1 and "forged" in captured.err
     assert len(captured.out.strip().splitlines()) == 1 and "\x1b" not in captured.out
+
+
+def test_only_the_guard_posts_to_a_response_url():
+    """A WebhookClient anywhere else would post to whatever URL a request named, past the hooks-host rule."""
+    root = Path(__file__).resolve().parent.parent
+    guard = root / "bot" / "response_urls.py"
+    users = []
+    for package in ("bot", "handlers", "storage"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    imported = {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom):
+                    imported = {node.module or ""} | {alias.name for alias in node.names}
+                else:
+                    continue
+                if path != guard and imported & {"slack_sdk.webhook", "WebhookClient"}:
+                    users.append(str(path.relative_to(root)))
+
+    assert users == []
