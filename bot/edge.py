@@ -71,6 +71,8 @@ def verified_request(
     """
     if len(body) > MAX_BODY_BYTES:
         raise Refused(413, "body over the limit")
+    if not signing_secret:
+        raise Refused(401, "no signing secret to check against")  # an empty key is one anybody can sign with
     timestamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
     if not _TIMESTAMP.fullmatch(timestamp):

@@ -25,9 +25,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 @dataclass(frozen=True)
 class ResponseUrls:
-    """Where replies may go: `hooks_url` (scheme, host, port and path prefix), from SLACK_HOOKS_URL."""
+    """Where replies may go: `hooks_url` (scheme, host, port and path prefix), from SLACK_HOOKS_URL.
+
+    A reply Slack does not take within `timeout_s` raises, as any failed reply does, for the error handler.
+    """
 
     hooks_url: str
+    timeout_s: float = RESPONSE_URL_TIMEOUT_S
 
     def accepts(self, url: str | None) -> bool:
         if not url or not url.isascii() or not url.isprintable() or any(c in url for c in " \\"):
@@ -44,7 +48,7 @@ class ResponseUrls:
             logger.warning("refused to post to a response_url outside %s: %s", self.hooks_url, _host_of(url))
             return None
         body = {name: value for name, value in message.items() if value is not None}
-        return WebhookClient(url=url, timeout=RESPONSE_URL_TIMEOUT_S).send_dict(body)
+        return WebhookClient(url=url, timeout=self.timeout_s).send_dict(body)
 
     def respond_to(self, url: str | None) -> GuardedRespond:
         return GuardedRespond(self, url)

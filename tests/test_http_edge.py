@@ -17,15 +17,17 @@ from urllib.parse import urlencode
 
 import pytest
 from gunicorn.config import Config
+from slack_bolt import BoltRequest
 
+from bot.app import build_app, web_client
 from bot.config import DEFAULT_SLACK_HOOKS_URL
 from bot.edge import MAX_BODY_BYTES
 from bot.local.simulator import SlackSimulator, http_transport
 from bot.local.slack_standin import SlackStandIn
 from bot.logs import one_line_handler
 from bot.response_urls import ResponseUrls
-from bot.server import OneLineGunicornLogger
-from tests.conftest import SIGNING_SECRET, TEAM
+from bot.server import OneLineGunicornLogger, wsgi_app
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM
 from tests.helpers import element, seed_customers
 
 FORM = "application/x-www-form-urlencoded"
@@ -70,8 +72,8 @@ def command_body(response_url: str) -> bytes:
     return urlencode({**fields, "response_url": response_url, "trigger_id": "t.1"}).encode()
 
 
-def action_body(response_url: str) -> bytes:
-    payload = {
+def action_payload(response_url: str) -> dict:
+    return {
         "type": "block_actions",
         "team": {"id": TEAM},
         "user": {"id": "U0ALICE", "team_id": TEAM},
@@ -81,7 +83,10 @@ def action_body(response_url: str) -> bytes:
         "response_url": response_url,
         "trigger_id": "t.1",
     }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def action_body(response_url: str) -> bytes:
+    return urlencode({"payload": json.dumps(action_payload(response_url))}).encode()
 
 
 def now_stamp() -> str:
@@ -260,10 +265,6 @@ def wsgi_post(application, environ: dict, body_stream) -> tuple[str, bytes]:
 
 @pytest.fixture
 def application(runtime, standin):
-    from bot.app import build_app, web_client
-    from bot.server import wsgi_app
-    from tests.conftest import BOT_TOKEN
-
     return wsgi_app(build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url)), runtime.engine, runtime.settings)
 
 
@@ -423,3 +424,39 @@ def test_only_the_guard_posts_to_a_response_url():
                     users.append(str(path.relative_to(root)))
 
     assert users == []
+
+
+def test_a_reply_slack_does_not_take_is_given_up_on(standin):
+    standin.hold("response_url")
+    hurried = ResponseUrls(standin.hooks_url, timeout_s=0.2)
+
+    with pytest.raises(OSError):
+        hurried.send(standin.response_url("cmd1"), text="too late")
+    standin.release()
+
+    assert ResponseUrls(standin.hooks_url).timeout_s <= 5
+
+
+# --- Socket Mode -------------------------------------------------------------------------------------------------
+
+
+def socket_mode_click(app, element_: dict, response_url: str) -> None:
+    payload = action_payload(response_url)
+    payload["actions"] = [{"type": "button", "block_id": "b", **element_}]
+    app.dispatch(BoltRequest(body=payload, mode="socket_mode"))
+
+
+def test_socket_mode_replies_go_through_the_same_guard(slack, standin, elsewhere, runtime, caplog):
+    seed_customers(runtime, TEAM, {"name": "Acme Corp"})
+    app = build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url))
+    first = slack.command("U0ALICE", "Acme: call").json()
+    second = slack.command("U0ALICE", "Acme: visit").json()
+
+    with caplog.at_level(logging.WARNING):
+        socket_mode_click(app, element(first, "tp_undo")[1], elsewhere.response_url("secret-1"))
+        wait_for_refusal(caplog)
+    socket_mode_click(app, element(second, "tp_undo")[1], standin.response_url("sm-2"))
+
+    [undone] = standin.wait_for("response_url")
+    assert undone.params["key"] == "sm-2"
+    assert elsewhere.calls == []
