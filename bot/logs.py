@@ -23,16 +23,33 @@ def one_line(text: str) -> str:
 
 
 class OneLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        written = self.formatMessage(record)
+        # Formatted afresh rather than from record.exc_text: another handler may have cached it unindented.
+        if record.exc_info:
+            written += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:
+            written += "\n" + _indented(record.exc_text)
+        if record.stack_info:
+            written += "\n" + self.formatStack(record.stack_info)
+        return written
+
     def formatMessage(self, record: logging.LogRecord) -> str:
         safe = logging.makeLogRecord({**record.__dict__, "message": one_line(record.message)})
         return super().formatMessage(safe)
 
     def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
-        lines = super().formatException(ei).splitlines()
-        return "\n".join("  " + one_line(line) for line in lines)
+        return _indented(super().formatException(ei))
 
     def formatStack(self, stack_info: str) -> str:
-        return "\n".join("  " + one_line(line) for line in stack_info.splitlines())
+        return _indented(stack_info)
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + one_line(line) for line in text.splitlines())
 
 
 def one_line_handler(stream: TextIO) -> logging.Handler:

@@ -337,6 +337,17 @@ def test_request_text_with_newlines_never_starts_a_log_line_of_its_own(slack, st
     assert "\r" not in written and "\x1b" not in written
 
 
+def test_an_exception_message_cannot_forge_a_line_either(log_lines, caplog):
+    try:
+        raise ValueError("bad value\nERROR handlers.errors: forged")
+    except ValueError:
+        logging.getLogger("handlers.errors").exception("listener failed")
+
+    first, *traceback = log_lines.getvalue().splitlines()
+    assert first == "ERROR handlers.errors: listener failed"
+    assert traceback and all(line.startswith("  ") for line in traceback)
+
+
 def test_a_refused_request_is_logged_in_one_line_without_its_body(served, log_lines):
     body = b"text=" + b"secret-body-" * 20 + b"%0AERROR+forged"
 
