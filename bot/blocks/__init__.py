@@ -233,15 +233,31 @@ def help_reply() -> Message:
 
 
 def store_down_reply(text: str) -> Message:
+    """The apology when the store is down, with the line as typed (Slack's wire format) shown whole."""
+    retry = len(text) <= BUTTON_VALUE_LIMIT  # a retry of a cut line would save the cut line
+    again = "press *Try again* in a moment." if retry else "send it again in a moment."
     note = (
         ":warning: Sorry, the customer store is not answering right now, so nothing was saved yet. "
-        "Your line is kept below: press *Try again* in a moment."
+        f"Your line is kept below: {again}"
     )
     blocks = [mrkdwn(note)]
     if text:
-        blocks.append(context(escape(truncate(slack_to_plain(text), 2800))))
-        blocks.append(actions(button("Try again", RETRY_LOG, text[:2000], style="primary")))
+        blocks.extend(context(piece) for piece in _escaped_pieces(slack_to_plain(text), SECTION_LIMIT))
+        if retry:
+            blocks.append(actions(button("Try again", RETRY_LOG, text, style="primary")))
     return message("Sorry, the customer store is not answering right now.", blocks)
+
+
+def _escaped_pieces(text: str, limit: int) -> list[str]:
+    """`text` escaped, in pieces of at most `limit` characters that each end between two escaped characters."""
+    pieces, piece = [], ""
+    for char in text:
+        escaped = escape(char)
+        if len(piece) + len(escaped) > limit:
+            pieces.append(piece)
+            piece = ""
+        piece += escaped
+    return [*pieces, piece] if piece else pieces
 
 
 def failure_reply() -> Message:
