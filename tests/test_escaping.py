@@ -245,6 +245,7 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
             ),
         ],
         "bot.blocks.department_question": [lambda: log_ui.department_question(3)],
+        "bot.blocks.department_saved_note": [lambda: log_ui.department_saved_note(h)],
         "bot.blocks.undone_reply": [lambda: log_ui.undone_reply(tp), lambda: log_ui.undone_reply(known)],
         "bot.blocks.gone_reply": [log_ui.gone_reply],
         "bot.blocks.help_reply": [log_ui.help_reply],

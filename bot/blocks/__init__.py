@@ -207,6 +207,11 @@ def department_question(touchpoint_id: int) -> Block:
     }
 
 
+def department_saved_note(department: str) -> str:
+    """The note on the reply once the department question is answered (the answer comes from the click)."""
+    return f"Thanks! Saved *{escape(truncate(department, 40))}* as your department."
+
+
 def undone_reply(tp: TouchpointView) -> Message:
     text = f"Undone: the *{tp.kind}* with {_customer_label(tp)} is removed. Nothing is lost: restore it any time."
     return message(text.replace("*", ""), [mrkdwn(text), actions(button("Restore", RESTORE, str(tp.id)))])
