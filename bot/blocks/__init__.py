@@ -311,6 +311,18 @@ def log_modal(
         customer = (tp.customer_id, tp.customer_name or "")
     if customer:
         customer_element["initial_option"] = _option(customer[1], str(customer[0]))
+    summary_input = _input(
+        "summary",
+        "What happened",
+        {"type": "plain_text_input", "action_id": "value", "multiline": True, "initial_value": summary[:INPUT_LIMIT]},
+        optional=True,
+    )
+    if tp and len(summary) > INPUT_LIMIT:  # the edit keeps the stored summary whole unless these words change
+        metadata = {**metadata, "summary_shown": INPUT_LIMIT}
+        summary_input["hint"] = {
+            "type": "plain_text",
+            "text": f"Only the first {INPUT_LIMIT:,} characters fit here; the rest is kept unless you change them.",
+        }
     follow_due = tp.follow_up_due if tp else None
     blocks: list[Block] = [
         _input("customer", "Customer", customer_element),
@@ -329,17 +341,7 @@ def log_modal(
             "When it happened",
             {"type": "datetimepicker", "action_id": "value", "initial_date_time": int(occurred.timestamp())},
         ),
-        _input(
-            "summary",
-            "What happened",
-            {
-                "type": "plain_text_input",
-                "action_id": "value",
-                "multiline": True,
-                "initial_value": summary[:INPUT_LIMIT],
-            },
-            optional=True,
-        ),
+        summary_input,
         _input("follow_up_date", "Follow-up date", _date_picker(follow_due, tz), optional=True),
         _input("follow_up_time", "Follow-up time", _time_picker(follow_due, tz), optional=True),
         _input(

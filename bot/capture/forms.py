@@ -76,6 +76,7 @@ def read_log_form(values: dict[str, Any], form: FormContext, metadata: dict[str,
         source=metadata.get("source", "modal"),
         channel_id=metadata.get("channel"),
         author_user_id=metadata.get("author"),
+        summary_shown=metadata.get("summary_shown"),
     )
 
 

@@ -104,6 +104,9 @@ class Entry:
     permalink: str | None = None
     channel_id: str | None = None
     author_user_id: str | None = None
+    # How much of the stored summary the edit form could show (None: all of it); an edit leaving that part as
+    # it was keeps the whole summary rather than the part shown.
+    summary_shown: int | None = None
 
 
 def log_line(
@@ -263,7 +266,10 @@ def edit_touchpoint(
     if customer_id is None and entry.new_customer_name:
         customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
     row.customer_id = customer_id
-    row.kind, row.summary, row.tags, row.occurred_at = entry.kind, entry.summary, entry.tags, entry.occurred_at
+    summary = entry.summary
+    if entry.summary_shown and summary == row.summary[: entry.summary_shown].strip():
+        summary = row.summary
+    row.kind, row.summary, row.tags, row.occurred_at = entry.kind, summary, entry.tags, entry.occurred_at
     current = touchpoint_store.follow_up_of(session, workspace_id, row.id)
     if current is not None and current.status == "open":
         current.status, current.completed_at = "cancelled", now
