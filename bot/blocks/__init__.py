@@ -23,13 +23,12 @@ from bot.text import escape, slack_to_plain, truncate
 Message = dict[str, Any]
 Block = dict[str, Any]
 
-# Block Kit limits: a section's text, a button's label and value, a plain-text input's initial value, a
-# message's notification text, an option's value.
+# Block Kit limits: a section's text, a button's label and value, a plain-text input's initial value, an
+# option's value.
 SECTION_LIMIT = 3000
 BUTTON_LABEL_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 INPUT_LIMIT = 3000
-MESSAGE_TEXT_LIMIT = 40000
 OPTION_VALUE_LIMIT = 150
 MAX_BLOCKS = 50
 # A new customer's name typed in the log form travels in an option's value after NEW_CUSTOMER_PREFIX.
@@ -57,8 +56,10 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _SAFE_LINK = re.compile(r"https://[^\s<>|]+")
 
 
-def mention(user_id: str) -> str:
+def mention(user_id: str | None) -> str:
     """`<@U1>` for a Slack user id; anything else (an imported owner, say) is shown as text, never as a token."""
+    if not user_id:
+        return "someone"
     return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(truncate(user_id, 40))
 
 

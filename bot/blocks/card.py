@@ -78,7 +78,7 @@ def card_message(
 
 
 def _facts(card: Card, tz: ZoneInfo, now: datetime) -> str:
-    owner = f"{mention(card.owner_user_id)}" if card.owner_user_id else "_nobody yet_"
+    owner = mention(card.owner_user_id) if card.owner_user_id else "_nobody yet_"
     parts = [
         f"*Stage:* {escape(card.stage) if card.stage else '_not set_'}",
         f"*Owner:* {owner}",

@@ -87,7 +87,7 @@ def _plain_customer(fu: FollowUpView) -> str:
 def _promise(fu: FollowUpView, tz: ZoneInfo, viewer: str | None) -> str:
     """What was promised: the touchpoint's summary, who logged it and when."""
     said = escape(truncate(fu.summary, SUMMARY_SHOWN)) if fu.summary else "_(no summary)_"
-    who = "You" if fu.logged_by == viewer else f"{mention(fu.logged_by)}"
+    who = "You" if fu.logged_by == viewer else mention(fu.logged_by)
     return f"{who} logged a {fu.kind} {when(fu.logged_at, tz)}: {said}"
 
 
