@@ -233,7 +233,11 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
     notices += [Notice(kind, 7, h, NOW, "U0BOB") for kind in (CANCELLED, GONE, "still_open")]
     page = HistoryPage(5, h, 1, rows(h), has_next=True)
     return {
-        "bot.blocks.mention": [lambda: log_ui.mention(h), lambda: log_ui.mention("U0BOB")],
+        "bot.blocks.mention": [
+            lambda: log_ui.mention(h),
+            lambda: log_ui.mention("U0BOB"),
+            lambda: log_ui.mention(None),
+        ],
         "bot.blocks.link": [lambda: log_ui.link(h, "message"), lambda: log_ui.link(PERMALINK + h, "message")],
         "bot.blocks.logged_reply": [
             lambda: log_ui.logged_reply(log_outcome(h), tz),
