@@ -76,11 +76,30 @@ def slack_to_plain(text: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape user text for Slack mrkdwn so `<!channel>` or `<@U1>` can never ping anyone."""
+    """User text made safe for Slack mrkdwn (blocks and a message's `text` alike), so `<!channel>` or `<@U1>`
+    can never ping anyone: the one escaping function for names, summaries, aliases, contacts and tags.
+
+    It takes plain text, as a person typed it (`slack_to_plain` turns what Slack sends into that), and is
+    applied once, when rendering: text escaped twice shows `&amp;lt;` to the reader.
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# The last `&` or `<` before a cut, with what follows it up to the cut: an entity or a Slack token cut in half.
+_OPEN_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?\Z")
+_OPEN_TOKEN = re.compile(r"<(?:[@#!]|h(?:t(?:t(?:ps?)?)?)?)[^<>\s]{0,500}\Z")
+
+
 def truncate(text: str, limit: int) -> str:
+    """`text` shortened to at most `limit` characters with "…": the one way text is shortened for Slack.
+
+    Shorten plain text before escaping it. Text that is escaped already (a whole section) is still never cut
+    inside an entity (`&am…`) or a mention or link the bot wrote (`<@U1…`): the cut moves before it.
+    """
     if len(text) <= limit:
         return text
-    return text[: limit - 1].rstrip() + "…"
+    kept = text[: max(limit - 1, 0)]
+    for pattern in (_OPEN_ENTITY, _OPEN_TOKEN):
+        if cut := pattern.search(kept):
+            kept = kept[: cut.start()]
+    return kept.rstrip() + "…"

@@ -76,7 +76,7 @@ def department_chosen(
         set_department(session, workspace_id, user_id, department)
         author = replace(author, department=department)
         view = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)
-    note = f"Thanks! Saved *{department}* as your department."
+    note = blocks.department_saved_note(department)
     respond(replace_original=True, **logged_reply(touchpoints.LogOutcome(touchpoint=view), author, note=note))
 
 

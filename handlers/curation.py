@@ -54,17 +54,19 @@ def _create_for_log(
     rt = runtime(context)
     user_id = body["user"]["id"]
     now = rt.now()
+    replace_original = True
     with acting_in(context, client, user_id) as (session, workspace_id, author):
         view = touchpoints.touchpoint_view(session, workspace_id, int(action["value"]))
         typed = (view.customer_text or "").strip()
-        alikes = curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []
-        if alikes:
+        if problem := touchpoints.customer_name_problem(typed):  # said beside the reply, which keeps Undo and Edit
+            reply, replace_original = ui.refused_reply(f"{problem} Your touchpoint is saved: use Edit on it."), False
+        elif alikes := (curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []):
             reply = ui.look_alike_for_log(view, typed, alikes)
         else:
             customer_id = touchpoints.create_customer(session, workspace_id, user_id, typed, now=now)
             outcome = touchpoints.attach_customer(session, workspace_id, user_id, view.id, customer_id, now=now)
             reply = logged_reply(followups.with_loop_offer(session, workspace_id, user_id, outcome), author)
-    respond(replace_original=True, **reply)
+    respond(replace_original=replace_original, **reply)
 
 
 def card_create_clicked(
@@ -89,7 +91,7 @@ def _create_from_card(
     user_id = body["user"]["id"]
     typed = " ".join((action.get("value") or "").split())
     with acting_in(context, client, user_id) as (session, workspace_id, _):
-        if problem := curation.new_name_problem(typed):
+        if problem := touchpoints.customer_name_problem(typed):
             reply = ui.refused_reply(problem)
         elif alikes := (curation.look_alikes(session, rt.indexes, workspace_id, typed) if ask_first else []):
             reply = ui.look_alike_for_card(typed, alikes)

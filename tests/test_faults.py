@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app, web_client
+from bot.blocks import store_down_reply
 from bot.local.simulator import SlackSimulator, dispatch_transport
 from bot.runtime import Runtime
 from storage.db import create_store_engine
 from storage.models import Touchpoint
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM, make_settings
-from tests.helpers import element, texts
+from tests.helpers import element, elements, texts
 from tests.tcp_proxy import TcpProxy
 
 LINE = "Acme: call with Dana &amp; Lee, follow up friday"
@@ -93,3 +94,16 @@ def test_a_store_that_is_down_gets_an_apology_in_time_and_the_bot_recovers(outag
         summaries = [tp.summary for tp in session.scalars(select(Touchpoint).order_by(Touchpoint.id))]
     assert summaries == ["warm-up call", "call with Dana & Lee"]
     engine.dispose()
+
+
+def test_a_line_too_long_to_retry_by_button_is_shown_whole_rather_than_retried_cut():
+    line = "Acme: " + "call with Dana &amp; Lee &lt;3 " * 140  # 4,206 characters as Slack sends them
+
+    reply = store_down_reply(line)
+
+    pieces = [item["text"] for block in reply["blocks"][1:] for item in block["elements"]]
+    shown = "".join(pieces).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert shown == line.replace("&lt;", "<").replace("&amp;", "&")  # every character, as the person typed it
+    assert all(len(piece) <= 3000 for piece in pieces)
+    assert elements(reply) == []  # no Try again that would log the line cut to a button's 2,000 characters
+    assert "send it again in a moment" in texts(reply)

@@ -1,11 +1,15 @@
 """Every Block Kit message and view Touchpoint sends, built in one place.
 
-User text is always passed through `escape` and `truncate` here, so no listener can forget to.
+User text (names, summaries, aliases, contacts, tags: anything a member typed or imported) is shortened with
+`truncate` and then passed through `escape` here, in the blocks and in a message's notification `text` alike,
+so no listener can forget to. Plain-text objects (button labels, headers, options) are shown verbatim by
+Slack and take the text unescaped. Mentions and links are written only by `mention` and `link`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,17 +17,22 @@ from zoneinfo import ZoneInfo
 from bot.capture.forms import NEW_CUSTOMER_PREFIX
 from bot.capture.kinds import KINDS
 from bot.capture.parsing import FOLLOW_UP_EXAMPLES
-from bot.capture.touchpoints import DEPARTMENTS, LogOutcome, LoopOffer, TouchpointView
+from bot.capture.touchpoints import DEPARTMENTS, LogOutcome, LoopOffer, TouchpointView, customer_name_problem
 from bot.text import escape, slack_to_plain, truncate
 
 Message = dict[str, Any]
 Block = dict[str, Any]
 
-# Block Kit limits: a section's text, a button's label, a plain-text input's initial value.
+# Block Kit limits: a section's text, a button's label and value, a plain-text input's initial value, an
+# option's value.
 SECTION_LIMIT = 3000
 BUTTON_LABEL_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
 INPUT_LIMIT = 3000
+OPTION_VALUE_LIMIT = 150
 MAX_BLOCKS = 50
+# A new customer's name typed in the log form travels in an option's value after NEW_CUSTOMER_PREFIX.
+FORM_NEW_NAME_LIMIT = 140
 
 # action_id and callback_id values; handlers register on these names.
 UNDO = "tp_undo"
@@ -43,6 +52,22 @@ CLOSE_FOLLOW_UP = "tp_close_follow_up"
 REOPEN_FOLLOW_UP = "tp_reopen_follow_up"
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+_SAFE_LINK = re.compile(r"https://[^\s<>|]+")
+
+
+def mention(user_id: str | None) -> str:
+    """`<@U1>` for a Slack user id; anything else (an imported owner, say) is shown as text, never as a token."""
+    if not user_id:
+        return "someone"
+    return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(truncate(user_id, 40))
+
+
+def link(url: str | None, label: str) -> str:
+    """A mrkdwn link to an https address that cannot close the token early; nothing for any other address."""
+    return f"<{url}|{label}>" if url and _SAFE_LINK.fullmatch(url) else ""
+
+
 def when(moment: datetime, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
@@ -57,11 +82,14 @@ def context(*texts: str) -> Block:
 
 
 def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A button; its value is never cut, as a cut value would act on something else: callers offer what fits."""
+    if len(value) > BUTTON_VALUE_LIMIT:
+        raise ValueError(f"a button value of {len(value)} characters is over Slack's {BUTTON_VALUE_LIMIT}")
     element: dict[str, Any] = {
         "type": "button",
         "text": {"type": "plain_text", "text": truncate(label, BUTTON_LABEL_LIMIT), "emoji": True},
         "action_id": action_id,
-        "value": value[:2000],
+        "value": value,
     }
     if style:
         element["style"] = style
@@ -76,7 +104,10 @@ def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
 
 
 def message(text: str, blocks: list[Block]) -> Message:
-    """A message with its notification text; blocks are capped at Slack's fifty."""
+    """A message with its notification text, which is mrkdwn too: user text in it is escaped as in blocks.
+
+    Blocks are capped at Slack's fifty.
+    """
     return {"text": truncate(text, SECTION_LIMIT), "blocks": blocks[:MAX_BLOCKS]}
 
 
@@ -89,7 +120,7 @@ def _customer_label(tp: TouchpointView) -> str:
 def _follow_up_label(tp: TouchpointView, tz: ZoneInfo) -> str:
     if tp.follow_up_due is None:
         return ""
-    who = "" if tp.follow_up_assignee == tp.author_user_id else f" for <@{tp.follow_up_assignee}>"
+    who = "" if tp.follow_up_assignee == tp.author_user_id else f" for {mention(tp.follow_up_assignee)}"
     return f" · follow-up {when(tp.follow_up_due, tz)}{who}"
 
 
@@ -141,14 +172,21 @@ def _loop_offer(tp: TouchpointView, loop: LoopOffer, tz: ZoneInfo) -> Block:
 def _customer_choice(outcome: LogOutcome) -> list[Block]:
     tp = outcome.touchpoint
     typed = (tp.customer_text or "").strip()
+    shown = escape(truncate(typed, 200))
+    problem = customer_name_problem(typed)
     if outcome.matched_by == "missing" or not typed:
         note = "Which customer was this? Start the line with the name, e.g. `/log Acme: call with Dana`."
     elif outcome.matched_by == "ambiguous":
-        note = f"Several customers match “{escape(typed)}”. Which one? Your touchpoint is saved either way."
+        note = f"Several customers match “{shown}”. Which one? Your touchpoint is saved either way."
+    elif problem:  # not a name to create (too long, say): the other choices are still offered
+        note = (
+            f"I don't know “{escape(truncate(typed, 60))}”, and it can't be a new customer: {escape(problem)} "
+            "Your touchpoint is saved: pick the customer, or press *Edit* to choose one."
+        )
     else:
-        note = f"I don't know “{escape(typed)}” yet. Your touchpoint is saved: pick the customer or create it."
+        note = f"I don't know “{shown}” yet. Your touchpoint is saved: pick the customer or create it."
     elements = [button(name, PICK_CUSTOMER, f"{tp.id}:{cid}") for cid, name in outcome.candidates[:3]]
-    if typed and outcome.matched_by != "ambiguous":
+    if typed and outcome.matched_by != "ambiguous" and problem is None:
         elements.append(button(f"Create “{typed}”", CREATE_CUSTOMER, str(tp.id), style="primary"))
     blocks = [mrkdwn(":mag: " + note)]
     if elements:
@@ -170,6 +208,11 @@ def department_question(touchpoint_id: int) -> Block:
     }
 
 
+def department_saved_note(department: str) -> str:
+    """The note on the reply once the department question is answered (the answer comes from the click)."""
+    return f"Thanks! Saved *{escape(truncate(department, 40))}* as your department."
+
+
 def undone_reply(tp: TouchpointView) -> Message:
     text = f"Undone: the *{tp.kind}* with {_customer_label(tp)} is removed. Nothing is lost: restore it any time."
     return message(text.replace("*", ""), [mrkdwn(text), actions(button("Restore", RESTORE, str(tp.id)))])
@@ -182,7 +225,7 @@ def gone_reply() -> Message:
 
 def help_reply() -> Message:
     text = (
-        "*Log a touchpoint in one line:* `/log <customer>: <what happened> [follow-up]`\n"
+        "*Log a touchpoint in one line:* `/log &lt;customer&gt;: &lt;what happened&gt; [follow-up]`\n"
         "• `/log Acme: call with Dana about the renewal, follow up friday`\n"
         "• `/log Globex - invoice 1042 paid late #billing f/u in 2 weeks`\n"
         "• `/log Initech onsite visit with plant manager, remind me @colleague tomorrow 3pm`\n"
@@ -196,15 +239,31 @@ def help_reply() -> Message:
 
 
 def store_down_reply(text: str) -> Message:
+    """The apology when the store is down, with the line as typed (Slack's wire format) shown whole."""
+    retry = len(text) <= BUTTON_VALUE_LIMIT  # a retry of a cut line would save the cut line
+    again = "press *Try again* in a moment." if retry else "send it again in a moment."
     note = (
         ":warning: Sorry, the customer store is not answering right now, so nothing was saved yet. "
-        "Your line is kept below: press *Try again* in a moment."
+        f"Your line is kept below: {again}"
     )
     blocks = [mrkdwn(note)]
     if text:
-        blocks.append(context(escape(truncate(slack_to_plain(text), 2800))))
-        blocks.append(actions(button("Try again", RETRY_LOG, text[:2000], style="primary")))
+        blocks.extend(context(piece) for piece in _escaped_pieces(slack_to_plain(text), SECTION_LIMIT))
+        if retry:
+            blocks.append(actions(button("Try again", RETRY_LOG, text, style="primary")))
     return message("Sorry, the customer store is not answering right now.", blocks)
+
+
+def _escaped_pieces(text: str, limit: int) -> list[str]:
+    """`text` escaped, in pieces of at most `limit` characters that each end between two escaped characters."""
+    pieces, piece = [], ""
+    for char in text:
+        escaped = escape(char)
+        if len(piece) + len(escaped) > limit:
+            pieces.append(piece)
+            piece = ""
+        piece += escaped
+    return [*pieces, piece] if piece else pieces
 
 
 def failure_reply() -> Message:
@@ -213,15 +272,19 @@ def failure_reply() -> Message:
 
 
 def _option(label: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True}, "value": value[:150]}
+    return {
+        "text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True},
+        "value": value[:OPTION_VALUE_LIMIT],
+    }
 
 
 def customer_options(customers: list[tuple[int, str]], typed: str) -> list[dict[str, Any]]:
-    """Typeahead choices: matches first, then a way to create what was typed."""
+    """Typeahead choices: matches first, then a way to create what was typed, when it can be a name whole."""
     options = [_option(name, str(cid)) for cid, name in customers[:99]]
     typed = typed.strip()
-    if typed and not any(name.lower() == typed.lower() for _, name in customers):
-        options.append(_option(f"➕ Create “{typed}”", NEW_CUSTOMER_PREFIX + typed[:140]))
+    creatable = typed and len(typed) <= FORM_NEW_NAME_LIMIT and customer_name_problem(typed) is None
+    if creatable and not any(name.lower() == typed.lower() for _, name in customers):
+        options.append(_option(f"➕ Create “{typed}”", NEW_CUSTOMER_PREFIX + typed))
     return options
 
 
@@ -249,6 +312,18 @@ def log_modal(
         customer = (tp.customer_id, tp.customer_name or "")
     if customer:
         customer_element["initial_option"] = _option(customer[1], str(customer[0]))
+    summary_input = _input(
+        "summary",
+        "What happened",
+        {"type": "plain_text_input", "action_id": "value", "multiline": True, "initial_value": summary[:INPUT_LIMIT]},
+        optional=True,
+    )
+    if tp and len(summary) > INPUT_LIMIT:  # the edit keeps the stored summary whole unless these words change
+        metadata = {**metadata, "summary_shown": INPUT_LIMIT}
+        summary_input["hint"] = {
+            "type": "plain_text",
+            "text": f"Only the first {INPUT_LIMIT:,} characters fit here; the rest is kept unless you change them.",
+        }
     follow_due = tp.follow_up_due if tp else None
     blocks: list[Block] = [
         _input("customer", "Customer", customer_element),
@@ -267,17 +342,7 @@ def log_modal(
             "When it happened",
             {"type": "datetimepicker", "action_id": "value", "initial_date_time": int(occurred.timestamp())},
         ),
-        _input(
-            "summary",
-            "What happened",
-            {
-                "type": "plain_text_input",
-                "action_id": "value",
-                "multiline": True,
-                "initial_value": summary[:INPUT_LIMIT],
-            },
-            optional=True,
-        ),
+        summary_input,
         _input("follow_up_date", "Follow-up date", _date_picker(follow_due, tz), optional=True),
         _input("follow_up_time", "Follow-up time", _time_picker(follow_due, tz), optional=True),
         _input(
@@ -302,7 +367,7 @@ def log_modal(
             {
                 "type": "plain_text_input",
                 "action_id": "value",
-                "initial_value": " ".join(f"#{t}" for t in (tp.tags if tp else [])),
+                "initial_value": _whole_tags(tp.tags if tp else []),
                 "placeholder": {"type": "plain_text", "text": "#renewal #pricing"},
             },
             optional=True,
@@ -317,6 +382,16 @@ def log_modal(
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
     }
+
+
+def _whole_tags(tags: list[str]) -> str:
+    """As many whole `#tags` as the field holds: a tag cut in half would be saved cut when the form is."""
+    shown = ""
+    for tag in tags:
+        if len(f"{shown} #{tag}") > INPUT_LIMIT:
+            break
+        shown = f"{shown} #{tag}".lstrip()
+    return shown
 
 
 def follow_up_modal(touchpoint_id: int, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -6,12 +6,12 @@ Every name, summary and contact detail here was typed by someone: it is escaped 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks import Block, Message, actions, button, context, message, mrkdwn, when
+from bot.blocks import Block, Message, actions, button, context, link, mention, message, mrkdwn, when
+from bot.capture.touchpoints import customer_name_problem
 from bot.customers.card import HISTORY_PAGE, Card, HistoryPage, relative
 from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
 from bot.text import escape, truncate
@@ -39,7 +39,6 @@ SUMMARY_ON_CARD = 200
 SUMMARY_IN_HISTORY = 400
 CONTACTS_SHOWN = 8  # 8 × (name 100 + three details of 80) stays inside one section's 3,000
 TITLE_LIMIT = 24
-_SAFE_LINK = re.compile(r"https://[^\s<>|]+")
 
 
 def card_message(
@@ -74,12 +73,12 @@ def card_message(
         )
     )
     if shared_by:
-        blocks.append(context(f"Shared by <@{shared_by}> with `/customer` · times in {tz.key}"))
+        blocks.append(context(f"Shared by {mention(shared_by)} with `/customer` · times in {escape(tz.key)}"))
     return message(f"Customer card: {escape(card.name)}", blocks)
 
 
 def _facts(card: Card, tz: ZoneInfo, now: datetime) -> str:
-    owner = f"<@{card.owner_user_id}>" if card.owner_user_id else "_nobody yet_"
+    owner = mention(card.owner_user_id) if card.owner_user_id else "_nobody yet_"
     parts = [
         f"*Stage:* {escape(card.stage) if card.stage else '_not set_'}",
         f"*Owner:* {owner}",
@@ -111,7 +110,7 @@ def _follow_ups(card: Card, tz: ZoneInfo, now: datetime) -> str:
     for follow_up in card.open_follow_ups:
         overdue = " :warning: overdue" if follow_up.due_at < now else ""
         summary = escape(truncate(follow_up.summary, 120))
-        lines.append(f"• <@{follow_up.assignee_user_id}>, due {when(follow_up.due_at, tz)}{overdue}: {summary}")
+        lines.append(f"• {mention(follow_up.assignee_user_id)}, due {when(follow_up.due_at, tz)}{overdue}: {summary}")
     if card.more_follow_ups:
         lines.append("• _…and more: see `/followups` for all of them_")
     return "\n".join(lines)
@@ -127,12 +126,12 @@ def _latest(card: Card, tz: ZoneInfo, now: datetime) -> str:
 
 def touchpoint_line(tp: TouchpointRow, tz: ZoneInfo, now: datetime, summary_limit: int) -> str:
     """• *call* · Tue 24 Nov, 10:30 (yesterday) · @alice, sales — summary · message link"""
-    department = f", {escape(tp.department)}" if tp.department else ""
+    department = f", {escape(truncate(tp.department, 40))}" if tp.department else ""
     moment = f"{when(tp.occurred_at, tz)} ({relative(tp.occurred_at, now)})"
-    head = f"• *{escape(tp.kind)}* · {moment} · <@{tp.author_user_id}>{department}"
+    head = f"• *{escape(truncate(tp.kind, 20))}* · {moment} · {mention(tp.author_user_id)}{department}"
     summary = escape(truncate(" ".join(tp.summary.split()), summary_limit)) if tp.summary.strip() else "_no summary_"
-    link = f" · <{tp.permalink}|message>" if tp.permalink and _SAFE_LINK.fullmatch(tp.permalink) else ""
-    return f"{head}\n    {summary}{link}"
+    to_message = link(tp.permalink, "message")
+    return f"{head}\n    {summary}{' · ' + to_message if to_message else ''}"
 
 
 def _contacts(card: Card) -> str:
@@ -174,7 +173,7 @@ def search_reply(result: SearchResult, card: Card | None, tz: ZoneInfo, now: dat
 
 def help_message() -> Message:
     text = (
-        "*Look up a customer:* `/customer <name, alias, domain, contact or e-mail>`\n"
+        "*Look up a customer:* `/customer &lt;name, alias, domain, contact or e-mail&gt;`\n"
         "• `/customer acme` · `/customer acme.com` · `/customer dana@acme.com` · `/customer wayne ent`\n"
         "Typos, accents and parts of names are fine. One clear match shows the customer's card; "
         "several show a chooser. `/customer` alone lists the customers you touched most recently."
@@ -201,20 +200,20 @@ def chooser_message(result: SearchResult) -> Message:
         if not result.matches:
             text = (
                 "You haven't logged a touchpoint with any customer yet. "
-                "Search with `/customer <name, domain, contact or e-mail>`, e.g. `/customer acme`."
+                "Search with `/customer &lt;name, domain, contact or e-mail&gt;`, e.g. `/customer acme`."
             )
             return message(text, [mrkdwn(text)])
-        heading = "*Customers you touched most recently:* pick one, or search with `/customer <name>`."
+        heading = "*Customers you touched most recently:* pick one, or search with `/customer &lt;name&gt;`."
     elif len(result.matches) == 1:
-        heading = f"No customer is called “{escape(result.typed)}”. Did you mean this one?"
+        heading = f"No customer is called “{escape(truncate(result.typed, 200))}”. Did you mean this one?"
     else:
-        heading = f"Several customers match “{escape(result.typed)}”. Which one?"
+        heading = f"Several customers match “{escape(truncate(result.typed, 200))}”. Which one?"
         if result.more:
             heading += f" ({result.more} more match: type more of the name to narrow it down.)"
     lines = [f"• *{escape(m.name)}*" + (f" ({m.via[0]} {escape(m.via[1])})" if m.via else "") for m in result.matches]
     blocks = [*_truncation_note(result), mrkdwn(heading + "\n" + "\n".join(lines))]
     elements = [button(_match_label(m), CARD_CHOOSE, str(m.customer_id)) for m in result.matches]
-    if result.outcome == "several" and len(result.matches) == 1:
+    if result.outcome == "several" and len(result.matches) == 1 and customer_name_problem(result.typed) is None:
         elements.append(button(f"Create “{truncate(result.typed, 60)}”", CARD_CREATE, result.typed))
     blocks.append(actions(*elements, block_id="choose"))
     return message(heading.replace("*", ""), blocks)  # heading is escaped already
@@ -227,8 +226,10 @@ def not_found_message(result: SearchResult) -> Message:
         text += " Closest names:\n" + "\n".join(f"• {escape(m.name)}" for m in result.matches)
     blocks = [*_truncation_note(result), mrkdwn(text)]
     elements = [button(_match_label(m), CARD_CHOOSE, str(m.customer_id)) for m in result.matches]
-    elements.append(button(f"Create “{typed}”", CARD_CREATE, result.typed, style="primary"))
-    blocks.append(actions(*elements, block_id="not_found"))
+    if customer_name_problem(result.typed) is None:  # a query that can't be a name is not offered as one
+        elements.append(button(f"Create “{typed}”", CARD_CREATE, result.typed, style="primary"))
+    if elements:
+        blocks.append(actions(*elements, block_id="not_found"))
     return message(f"No customer matches “{escape(typed)}”.", blocks)
 
 
@@ -247,7 +248,8 @@ def unsearchable_message(result: SearchResult) -> Message:
 
 
 def merged_note(old_name: str, survivor_name: str) -> str:
-    return f":twisted_rightwards_arrows: *{escape(old_name)}* was merged into *{escape(survivor_name)}*; here it is."
+    old, survivor = escape(truncate(old_name, 200)), escape(truncate(survivor_name, 200))
+    return f":twisted_rightwards_arrows: *{old}* was merged into *{survivor}*; here it is."
 
 
 def gone_message(old_name: str | None) -> Message:

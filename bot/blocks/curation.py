@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks import PICK_CUSTOMER, Block, Message, actions, button, context, message, mrkdwn
+from bot.blocks import PICK_CUSTOMER, Block, Message, actions, button, context, mention, message, mrkdwn
 from bot.blocks.card import (
     CARD_OPEN,
 )
-from bot.capture.touchpoints import Entry, TouchpointView
+from bot.capture.touchpoints import Entry, TouchpointView, customer_name_problem
 from bot.customers.curation import (
     LOOK_ALIKE_BLOCK,
     NEW_ANYWAY,
@@ -93,7 +93,7 @@ def _why(alike: LookAlike) -> str:
 
 def _question(typed: str, alikes: list[LookAlike]) -> str:
     which = "use it?" if len(alikes) == 1 else "use one of them?"
-    return f":thinking_face: *{escape(typed)}* looks like {_names(alikes)}: {which}"
+    return f":thinking_face: *{escape(truncate(typed, 200))}* looks like {_names(alikes)}: {which}"
 
 
 # --- near-duplicates ---------------------------------------------------------------------------------------------
@@ -102,19 +102,21 @@ def _question(typed: str, alikes: list[LookAlike]) -> str:
 def look_alike_for_log(tp: TouchpointView, typed: str, alikes: list[LookAlike]) -> Message:
     """Asked before creating a customer from a /log reply; the touchpoint stays saved and waits for the answer."""
     choices = [button(f"Use {a.name}", PICK_CUSTOMER, f"{tp.id}:{a.customer_id}", style="primary") for a in alikes]
-    choices.append(button(f"Create “{typed}” anyway", CREATE_FOR_LOG_ANYWAY, str(tp.id)))
+    if customer_name_problem(typed) is None:
+        choices.append(button(f"Create “{typed}” anyway", CREATE_FOR_LOG_ANYWAY, str(tp.id)))
     blocks = [mrkdwn(_question(typed, alikes))]
     saved = f"Your *{escape(tp.kind)}* is saved and waits for the answer"
     blocks.append(context(f"{saved}: {escape(truncate(tp.summary, 2800))}" if tp.summary else saved + "."))
     blocks.append(actions(*choices, block_id=f"customer:{tp.id}"))
-    return message(f"{typed} looks like {alikes[0].name}: use it?", blocks)
+    return message(f"{escape(truncate(typed, 200))} looks like {escape(alikes[0].name)}: use it?", blocks)
 
 
 def look_alike_for_card(typed: str, alikes: list[LookAlike]) -> Message:
     choices = [button(f"Open {a.name}", CARD_OPEN, str(a.customer_id), style="primary") for a in alikes]
-    choices.append(button(f"Create “{typed}” anyway", CARD_CREATE_ANYWAY, typed))
+    if customer_name_problem(typed) is None:  # a name the create path would refuse is not offered
+        choices.append(button(f"Create “{typed}” anyway", CARD_CREATE_ANYWAY, typed))
     blocks = [mrkdwn(_question(typed, alikes)), actions(*choices)]
-    return message(f"{typed} looks like {alikes[0].name}: use it?", blocks)
+    return message(f"{escape(truncate(typed, 200))} looks like {escape(alikes[0].name)}: use it?", blocks)
 
 
 def log_modal_with_look_alikes(view: dict[str, Any], entry: Entry, alikes: list[LookAlike]) -> dict[str, Any]:
@@ -143,7 +145,9 @@ def log_modal_with_look_alikes(view: dict[str, Any], entry: Entry, alikes: list[
 
 def created_reply(customer_id: int, name: str) -> Message:
     text = f":white_check_mark: Created *{escape(name)}*."
-    return message(f"Created {name}.", [mrkdwn(text), actions(button(f"Open {name}", CARD_OPEN, str(customer_id)))])
+    return message(
+        f"Created {escape(name)}.", [mrkdwn(text), actions(button(f"Open {name}", CARD_OPEN, str(customer_id)))]
+    )
 
 
 # --- what happened to a customer, refusals, confirmations ------------------------------------------------------------
@@ -158,31 +162,26 @@ def gone_reply(fate: CustomerFate | None) -> Message:
         survivor = fate.current
         text = f":twisted_rightwards_arrows: *{escape(fate.asked_name)}* was merged into *{escape(survivor.name)}*."
         blocks = [mrkdwn(text), actions(button(f"Open {survivor.name}", CARD_OPEN, str(survivor.id), style="primary"))]
-        return message(f"{fate.asked_name} was merged into {survivor.name}.", blocks)
+        return message(f"{escape(fate.asked_name)} was merged into {escape(survivor.name)}.", blocks)
     text = f"*{escape(fate.asked_name)}* was deleted from this workspace's store."
     return message(text.replace("*", ""), [mrkdwn(text)])
 
 
 def refused_reply(reason: str) -> Message:
-    text = f":no_entry: {escape(reason)}"
-    return message(reason, [mrkdwn(text)])
+    return message(escape(reason), [mrkdwn(f":no_entry: {escape(reason)}")])
 
 
 def change_note(change: Change) -> str:
     name = escape(change.customer_name)
     said = [escape(c) for c in change.changes]
     if change.new_owner:
-        said.append(f"owner <@{change.new_owner}>")
+        said.append(f"owner {mention(change.new_owner)}")
     return f":white_check_mark: *{name}*: " + "; ".join(said) + "." if said else f"Nothing changed for *{name}*."
 
 
 def change_reply(change: Change) -> Message:
     text = change_note(change)
     return message(text.replace("*", ""), [mrkdwn(text)])
-
-
-def stages_reply(stages: list[str]) -> str:
-    return "This workspace's stages: " + ", ".join(stages)
 
 
 # --- the card's modals -------------------------------------------------------------------------------------------
@@ -337,7 +336,7 @@ def merged_reply(outcome: MergeOutcome) -> Message:
         button("Undo merge", MERGE_UNDO, str(outcome.event_id)),
         button(f"Open {outcome.survivor_name}", CARD_OPEN, str(outcome.survivor_id)),
     )
-    return message(f"Merged {outcome.absorbed_name} into {outcome.survivor_name}.", [mrkdwn(text), buttons])
+    return message(f"Merged {absorbed} into {survivor}.", [mrkdwn(text), buttons])
 
 
 def unmerged_reply(outcome: MergeOutcome) -> Message:
@@ -347,4 +346,4 @@ def unmerged_reply(outcome: MergeOutcome) -> Message:
         f"{_moved(outcome.moved)} went back from {survivor}."
     )
     buttons = actions(button(f"Open {outcome.absorbed_name}", CARD_OPEN, str(outcome.absorbed_id)))
-    return message(f"Undone: {outcome.absorbed_name} is its own customer again.", [mrkdwn(text), buttons])
+    return message(f"Undone: {absorbed} is its own customer again.", [mrkdwn(text), buttons])

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks import MAX_BLOCKS, Block, Message, actions, button, context, message, mrkdwn, when
+from bot.blocks import MAX_BLOCKS, Block, Message, actions, button, context, mention, message, mrkdwn, when
 from bot.blocks.card import CARD_OPEN
 from bot.followups.operations import (
     MARKED_DONE,
@@ -87,7 +87,7 @@ def _plain_customer(fu: FollowUpView) -> str:
 def _promise(fu: FollowUpView, tz: ZoneInfo, viewer: str | None) -> str:
     """What was promised: the touchpoint's summary, who logged it and when."""
     said = escape(truncate(fu.summary, SUMMARY_SHOWN)) if fu.summary else "_(no summary)_"
-    who = "You" if fu.logged_by == viewer else f"<@{fu.logged_by}>"
+    who = "You" if fu.logged_by == viewer else mention(fu.logged_by)
     return f"{who} logged a {fu.kind} {when(fu.logged_at, tz)}: {said}"
 
 
@@ -132,7 +132,7 @@ def _controls(fu: FollowUpView, *, full: bool, scope: str | None = None) -> Bloc
 
 
 def _item(fu: FollowUpView, tz: ZoneInfo, now: datetime | None, viewer: str | None, scope: str | None) -> list[Block]:
-    assignee = "" if fu.assignee_user_id == viewer else f" · for <@{fu.assignee_user_id}>"
+    assignee = "" if fu.assignee_user_id == viewer else f" · for {mention(fu.assignee_user_id)}"
     text = f"{_customer(fu)} — {_due(fu, tz, now)}{assignee}\n{_promise(fu, tz, viewer)}"
     return [_with_id(mrkdwn(text), block_id(fu.id, "i", scope)), _controls(fu, full=False, scope=scope)]
 
@@ -150,14 +150,14 @@ def nudge_message(fu: FollowUpView, tz: ZoneInfo, *, handed_by: str | None = Non
     """The direct message at the due instant, or when someone hands the follow-up over (`handed_by`)."""
     due = when(fu.due_at, tz)
     if handed_by:
-        headline = f"➡️ <@{handed_by}> handed you a follow-up with {_customer(fu)} — due {due}"
+        headline = f"➡️ {mention(handed_by)} handed you a follow-up with {_customer(fu)} — due {due}"
         notification = f"A follow-up with {_plain_customer(fu)} was handed to you"
     else:
         headline = f":bell: Follow up with {_customer(fu)} — due {due}"
         notification = f"Follow up with {_plain_customer(fu)}"
     promise = _promise(fu, tz, fu.assignee_user_id)
     if fu.taken_over_from and not handed_by:
-        promise = f"Taken over from <@{fu.taken_over_from}>, who has left the workspace. {promise}"
+        promise = f"Taken over from {mention(fu.taken_over_from)}, who has left the workspace. {promise}"
     blocks = [
         _with_id(mrkdwn(headline), block_id(fu.id, "n")),
         _with_id(context(promise), block_id(fu.id, "p")),
@@ -211,25 +211,25 @@ def _state(outcome: Outcome, tz: ZoneInfo) -> tuple[str, dict[str, Any] | None] 
         done_at = when(fu.completed_at, tz) if fu.completed_at else "some point"
         already = "" if outcome.action == MARKED_DONE and outcome.changed else "Already "
         done = "done" if already else "Done"
-        return f":white_check_mark: {already}{done} by <@{fu.completed_by}> at {done_at}", undo
+        return f":white_check_mark: {already}{done} by {mention(fu.completed_by)} at {done_at}", undo
     if fu.status != "open":
         return (
             "🚫 This follow-up was cancelled: its touchpoint was edited or removed. Nothing to do.",
             None,
         )
     if outcome.changed and outcome.action == SNOOZED:
-        return f":sleeping: Snoozed until {when(fu.due_at, tz)} by <@{outcome.actor}>", None
+        return f":sleeping: Snoozed until {when(fu.due_at, tz)} by {mention(outcome.actor)}", None
     if outcome.changed and outcome.action == REASSIGNED:
-        return f"➡️ Handed to <@{fu.assignee_user_id}> by <@{outcome.actor}>", None
+        return f"➡️ Handed to {mention(fu.assignee_user_id)} by {mention(outcome.actor)}", None
     return None
 
 
 def _open_note(outcome: Outcome, tz: ZoneInfo) -> str | None:
     fu = outcome.follow_up
     if outcome.action == REOPENED and outcome.changed:
-        return f":leftwards_arrow_with_hook: Reopened by <@{outcome.actor}>: due {when(fu.due_at, tz)}."
+        return f":leftwards_arrow_with_hook: Reopened by {mention(outcome.actor)}: due {when(fu.due_at, tz)}."
     if outcome.action == REASSIGNED and not outcome.changed:
-        return f"It is already with <@{fu.assignee_user_id}>."
+        return f"It is already with {mention(fu.assignee_user_id)}."
     return None
 
 
@@ -279,9 +279,8 @@ def _swap(blocks: list[Block], fu_id: int, replacement: list[Block]) -> list[Blo
 
 
 def _not_told(outcome: Outcome) -> Block:
-    text = (
-        f":warning: I couldn't send <@{outcome.follow_up.assignee_user_id}> a message; they'll see it in `/followups`."
-    )
+    who = mention(outcome.follow_up.assignee_user_id)
+    text = f":warning: I couldn't send {who} a message; they'll see it in `/followups`."
     return _with_id(context(text), block_id(outcome.follow_up.id, "x"))
 
 
@@ -303,7 +302,7 @@ def outcome_message(outcome: Outcome, tz: ZoneInfo) -> Message:
 def _title(listing: Listing) -> str:
     scope = listing.scope
     if scope.kind == "user" and scope.key != listing.viewer:
-        return f"<@{scope.key}>'s open follow-ups"
+        return f"{mention(scope.key)}'s open follow-ups"
     if scope.kind == "customer":
         return f"Open follow-ups with *{escape(truncate(listing.customer_name or '?', 200))}*"
     return "Your open follow-ups"
@@ -312,7 +311,7 @@ def _title(listing: Listing) -> str:
 def _empty(listing: Listing) -> str:
     scope = listing.scope
     if scope.kind == "user" and scope.key != listing.viewer:
-        return f"<@{scope.key}> has no open follow-ups. :tada:"
+        return f"{mention(scope.key)} has no open follow-ups. :tada:"
     if scope.kind == "customer":
         name = escape(truncate(listing.customer_name or "?", 200))
         return f"No open follow-ups with *{name}*. Set one as you log: `/log {name}: call, follow up friday`."
@@ -346,7 +345,7 @@ def list_message(listing: Listing, tz: ZoneInfo, now: datetime, note: Outcome | 
             blocks.append(mrkdwn(heading))
             for fu in group:
                 blocks.extend(_item(fu, tz, now, listing.viewer, scope))
-    hint = "mark some done, or narrow the list with `/followups <customer>`."
+    hint = "mark some done, or narrow the list with `/followups &lt;customer&gt;`."
     blocks.extend(_more(listing.total, len(listing.items), hint))
     return message(title.replace("*", ""), blocks)
 
@@ -382,7 +381,7 @@ def digest_reply(settings: DigestSettings, tz: ZoneInfo) -> Message:
 
 
 def problem_reply(text: str) -> Message:
-    return message(text, [mrkdwn(f"🤔 {escape(text)}")])
+    return message(escape(text), [mrkdwn(f"🤔 {escape(text)}")])
 
 
 def customer_problem_reply(problem: CustomerProblem) -> Message:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks import OPEN_LOG_MODAL, Block, actions, button, context, mrkdwn, when
+from bot.blocks import OPEN_LOG_MODAL, Block, actions, button, context, link, mention, mrkdwn, when
 from bot.blocks import followups as fu_blocks
 from bot.blocks.card import CARD_OPEN
 from bot.followups.operations import SNOOZE_CHOICES, FollowUpView
@@ -55,7 +55,7 @@ def follow_up_clicked(block_id: str, value: str) -> tuple[int, str]:
 
 def home_view(home: Home, tz: ZoneInfo) -> dict[str, Any]:
     blocks: list[Block] = [
-        mrkdwn(f"*Hi <@{home.viewer}>!* Here is what is on your plate with customers."),
+        mrkdwn(f"*Hi {mention(home.viewer)}!* Here is what is on your plate with customers."),
         actions(button("Log touchpoint", OPEN_LOG_MODAL, LOG_FROM_HOME, style="primary"), block_id="home:log"),
     ]
     if home.notice is not None:
@@ -117,7 +117,7 @@ def _follow_up(fu: FollowUpView, tz: ZoneInfo, now: datetime, viewer: str) -> li
     else:
         due = f"due {when(fu.due_at, tz)}"
     said = escape(truncate(fu.summary, SUMMARY_SHOWN)) if fu.summary else "_(no summary)_"
-    logged = "" if fu.logged_by == viewer else f" logged by <@{fu.logged_by}>"
+    logged = "" if fu.logged_by == viewer else f" logged by {mention(fu.logged_by)}"
     text = f"{_name(fu.customer_name or 'a customer')} — {due}\n{fu.kind}{logged}: {said}"
     item = {**mrkdwn(text), "block_id": f"home:fu:{fu.id}:i"}
     if fu.customer_id is not None:
@@ -156,8 +156,8 @@ def _touchpoints(home: Home, tz: ZoneInfo) -> list[Block]:
 def _touchpoint(tp: TouchpointLine, tz: ZoneInfo) -> Block:
     customer = _name(tp.customer_name or "?") if tp.customer_known else f"“{escape(tp.customer_name or '?')}”"
     said = escape(truncate(tp.summary, SUMMARY_SHOWN)) if tp.summary else "_(no summary)_"
-    link = f" · <{escape(tp.permalink)}|message>" if tp.permalink else ""
-    text = f"{customer} · {tp.kind} · {when(tp.occurred_at, tz)}{link}\n{said}"
+    to_message = link(tp.permalink, "message")
+    text = f"{customer} · {tp.kind} · {when(tp.occurred_at, tz)}{' · ' + to_message if to_message else ''}\n{said}"
     block = {**mrkdwn(text), "block_id": f"home:tp:{tp.id}"}
     if tp.customer_known and tp.customer_id is not None:
         block["accessory"] = _open(tp.customer_id)
@@ -196,7 +196,7 @@ def _notice(notice: Notice, tz: ZoneInfo) -> Block:
         text = f":white_check_mark: Done: your follow-up with {customer}."
         accessory = button("Undo", UNDO_DONE, str(notice.follow_up_id))
     elif notice.kind == ALREADY_DONE:
-        text = f":white_check_mark: Your follow-up with {customer} was already done by <@{notice.by}> at {at}."
+        text = f":white_check_mark: Your follow-up with {customer} was already done by {mention(notice.by)} at {at}."
     elif notice.kind == SNOOZED:
         text = f":sleeping: Snoozed your follow-up with {customer} until {at}."
     elif notice.kind == REOPENED:

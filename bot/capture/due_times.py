@@ -23,6 +23,8 @@ from functools import cache
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
+from bot.text import slack_to_plain, truncate
+
 # ---------------------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------------------
@@ -33,7 +35,9 @@ class FollowUpClause:
     start: int  # index in the original text where the clause begins (the marker's first char)
     marker: str  # the marker as typed, e.g. "f/u"
     assignee: str | None  # Slack user id from a mention right after the marker
-    when_text: str  # the time phrase after marker (and assignee), without surrounding punctuation
+    # The time phrase after marker (and assignee), without surrounding punctuation, as plain text: `Q&A`,
+    # not Slack's `Q&amp;A`, so an error quoting it is escaped once when shown, like any user text.
+    when_text: str
 
 
 class DueTimeError(ValueError):
@@ -78,7 +82,7 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if not text:
         raise DueTimeError('Tell me when to follow up, e.g. "friday" or "tomorrow 3pm".')
     if len(text) > MAX_WHEN_CHARS:  # not a time phrase but the rest of a long line: not worth reading
-        raise DueTimeError(f'I couldn\'t read "{text[:60].rstrip()}…" as a date or time.')
+        raise DueTimeError(f'I couldn\'t read "{truncate(text, 60)}" as a date or time.')
     phrase = _normalize(text)
     try:
         reading = _read_rules(phrase)
@@ -163,7 +167,7 @@ def _clause(text: str, marker: re.Match[str], mention: re.Match[str] | None, sta
         start=marker.start(),
         marker=marker.group(),
         assignee=mention["user"] if mention else None,
-        when_text=text[start:end],
+        when_text=slack_to_plain(text[start:end]),
     )
 
 

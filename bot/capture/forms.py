@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.capture.due_times import DueTimeError, parse_due
 from bot.capture.kinds import KINDS
 from bot.capture.parsing import FollowUpPlan
-from bot.capture.touchpoints import Entry
+from bot.capture.touchpoints import Entry, customer_name_problem
 from bot.text import slack_to_plain
 
 NEW_CUSTOMER_PREFIX = "new:"
@@ -44,6 +44,8 @@ def read_log_form(values: dict[str, Any], form: FormContext, metadata: dict[str,
         errors["customer"] = "Pick a customer, or type a new name and choose Create."
     elif selected.startswith(NEW_CUSTOMER_PREFIX):
         new_name = selected.removeprefix(NEW_CUSTOMER_PREFIX).strip()
+        if problem := customer_name_problem(new_name):
+            errors["customer"] = problem
     else:
         customer_id = int(selected)
     kind = (_value(values, "kind", "selected_option") or {}).get("value") or "note"
@@ -74,6 +76,7 @@ def read_log_form(values: dict[str, Any], form: FormContext, metadata: dict[str,
         source=metadata.get("source", "modal"),
         channel_id=metadata.get("channel"),
         author_user_id=metadata.get("author"),
+        summary_shown=metadata.get("summary_shown"),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.capture.parsing import FollowUpPlan, ParsedLine, parse_log_line
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
+from bot.text import fold
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
@@ -20,10 +21,29 @@ from storage.customers import CustomerRef
 from storage.models import Customer, FollowUp, Touchpoint
 
 DEPARTMENTS = ("sales", "support", "finance", "logistics", "production", "marketing", "management", "other")
+# The longest name, alias or contact name a customer may have (the store's column holds no more).
+MAX_NAME_LENGTH = 200
 
 
 class NotFound(LookupError):
     """The touchpoint or customer a button points at is not in this workspace (any more)."""
+
+
+class BadName(ValueError):
+    """A name that cannot be a new customer's; `reason` is a friendly sentence, with no user text in it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def customer_name_problem(name: str) -> str | None:
+    """Why a typed name cannot be a new customer's, or None when it can."""
+    if not fold(name):
+        return "A customer needs a name with at least one letter or digit."
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        return f"A customer's name has at most {MAX_NAME_LENGTH} characters."
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,9 @@ class Entry:
     permalink: str | None = None
     channel_id: str | None = None
     author_user_id: str | None = None
+    # How much of the stored summary the edit form could show (None: all of it); an edit leaving that part as
+    # it was keeps the whole summary rather than the part shown.
+    summary_shown: int | None = None
 
 
 def log_line(
@@ -243,7 +266,10 @@ def edit_touchpoint(
     if customer_id is None and entry.new_customer_name:
         customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
     row.customer_id = customer_id
-    row.kind, row.summary, row.tags, row.occurred_at = entry.kind, entry.summary, entry.tags, entry.occurred_at
+    summary = entry.summary
+    if entry.summary_shown and summary == row.summary[: entry.summary_shown].strip():
+        summary = row.summary
+    row.kind, row.summary, row.tags, row.occurred_at = entry.kind, summary, entry.tags, entry.occurred_at
     current = touchpoint_store.follow_up_of(session, workspace_id, row.id)
     if current is not None and current.status == "open":
         current.status, current.completed_at = "cancelled", now
@@ -300,7 +326,13 @@ def attach_customer(
 
 
 def create_customer(session: Session, workspace_id: int, user_id: str, name: str, *, now: datetime) -> int:
-    """A new customer, or the existing one when someone else created the same name a moment ago."""
+    """A new customer, or the existing one when someone else created the same name a moment ago.
+
+    Every way of creating a customer comes here, so the name rules hold whichever button or form was used:
+    a name they refuse raises BadName, and nothing is written.
+    """
+    if problem := customer_name_problem(name):
+        raise BadName(problem)
     existing = customer_store.customer_by_exact_name(session, workspace_id, name)
     if existing is not None:
         return existing.id

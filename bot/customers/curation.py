@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from bot.capture.forms import FormErrors
-from bot.capture.touchpoints import Entry
+from bot.capture.touchpoints import MAX_NAME_LENGTH, Entry, customer_name_problem
 from bot.customers.lookup import CustomerFate, customer_fate
 from bot.customers.matching import AUTO_MATCH_SCORE
 from bot.customers.name_index import CustomerIndexes
@@ -30,7 +30,6 @@ from storage.models import Contact, Customer
 DEFAULT_STAGES = ("lead", "prospect", "onboarding", "active", "at-risk", "churned")
 MAX_STAGES = 20
 MAX_STAGE_LENGTH = 40
-MAX_NAME_LENGTH = 200
 MAX_LOOK_ALIKES = 3
 # Kinds of names that say which company a customer is; a shared contact name ("Dana") says nothing.
 COMPANY_NAME_KINDS = ("name", "alias", "domain")
@@ -59,15 +58,6 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def new_name_problem(name: str) -> str | None:
-    """Why a typed name cannot be a new customer's, or None when it can."""
-    if not fold(name):
-        return "A customer needs a name with at least one letter or digit."
-    if len(name) > MAX_NAME_LENGTH:
-        return f"Keep a customer's name under {MAX_NAME_LENGTH} characters."
-    return None
 
 
 def live_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
@@ -203,10 +193,8 @@ def read_names_form(
     errors: dict[str, str] = {}
     name = " ".join((state_value(values, "name") or "").split())
     aliases_text, domains_text = state_value(values, "aliases") or "", state_value(values, "domains") or ""
-    if not fold(name):
-        errors["name"] = "A customer needs a name with at least one letter or digit."
-    elif len(name) > MAX_NAME_LENGTH:
-        errors["name"] = f"Keep the name under {MAX_NAME_LENGTH} characters."
+    if problem := customer_name_problem(name):
+        errors["name"] = problem
     aliases = _lines(aliases_text)
     if any(len(a) > MAX_NAME_LENGTH for a in aliases):
         errors["aliases"] = f"Keep each alias under {MAX_NAME_LENGTH} characters."

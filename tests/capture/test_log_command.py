@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
+from bot.capture.records import as_slack_sends
 from storage.models import AuditEvent, Customer, FollowUp, Member, Touchpoint
 from tests.conftest import TEAM
 from tests.helpers import count, element, elements, seed_customers, texts
@@ -107,6 +108,19 @@ def test_a_close_unknown_name_offers_the_closest_customers(slack, standin, runti
     standin.wait_for("response_url")
     [tp] = touchpoints(runtime)
     assert tp.customer_id == customers["Initech Systems"]
+
+
+def test_an_unreadable_follow_up_is_quoted_escaped_once_and_never_cut_inside_an_entity(slack, runtime, customers):
+    short = slack.command("U0ALICE", as_slack_sends("Acme: Q&A call, follow up Q&A <b>")).json()
+    # Longer than a time phrase, so the reply quotes its first 60 characters; the 58th is the "&".
+    long_phrase = "a" * 56 + " & Q&A <!here> " + "b" * 60
+    long = slack.command("U0ALICE", as_slack_sends(f"Acme: call, follow up {long_phrase}")).json()
+
+    [short_warning] = [line for line in texts(short).splitlines() if line.startswith(":warning:")]
+    [long_warning] = [line for line in texts(long).splitlines() if line.startswith(":warning:")]
+    assert 'I couldn\'t read "Q&amp;A &lt;b&gt;" as a date or time.' in short_warning
+    assert f'I couldn\'t read "{"a" * 56} &amp;…" as a date or time.' in long_warning
+    assert len(touchpoints(runtime)) == 2  # both lines are saved, without a follow-up
 
 
 def test_an_unreadable_follow_up_keeps_the_touchpoint_and_says_how_to_fix_it(slack, standin, runtime, customers):

@@ -115,6 +115,29 @@ def test_edit_opens_the_form_prefilled_and_updates_the_reply_in_place(slack, sta
     assert statuses == ["cancelled"]  # the edit cleared the follow-up fields
 
 
+def test_editing_a_summary_longer_than_the_form_holds_keeps_it_whole_unless_its_words_change(
+    slack, standin, runtime, customers
+):
+    long = " ".join(f"word{i}" for i in range(500))  # 3,889 characters: a line Slack takes, a field it doesn't
+    reply = slack.command("U0ALICE", f"Acme: {long}").json()
+    _, edit = element(reply, "tp_edit")
+    slack.click("U0ALICE", edit)
+    view = opened_view(standin)
+    shown = next(b for b in view["blocks"] if b["block_id"] == "summary")["element"]["initial_value"]
+    assert len(shown) == 3000
+
+    slack.submit("U0ALICE", view, form(str(customers["Globex"]), kind="call", summary=shown))
+    with runtime.sessions.begin() as session:
+        kept = session.scalars(select(Touchpoint)).one()
+    slack.click("U0ALICE", edit)
+    slack.submit("U0ALICE", opened_view(standin, count=2), form(str(customers["Globex"]), summary="short now"))
+    with runtime.sessions.begin() as session:
+        changed = session.scalars(select(Touchpoint)).one()
+
+    assert (kept.kind, kept.customer_id, kept.summary) == ("call", customers["Globex"], long)
+    assert changed.summary == "short now"
+
+
 def test_the_message_shortcut_keeps_the_messages_author_and_permalink(slack, standin, runtime, customers):
     message = {
         "type": "message",

@@ -134,7 +134,7 @@ def test_the_card_create_button_refuses_a_name_without_letters_or_too_long(slack
 
     said = "\n".join(texts(call.params) for call in standin.wait_for("response_url", count=2))
     assert "needs a name with at least one letter" in said
-    assert "under 200 characters" in said
+    assert "at most 200 characters" in said
     assert len(customer_names(runtime)) == 3
 
 
