@@ -182,8 +182,11 @@ def test_one_conversation_gets_at_most_one_message_a_second_while_others_go_at_o
     assert all(c.status == 200 for c in posts(standin, ok=None))
     to_alice = [c.at for c in posts(standin) if c.params["channel"] == "U0ALICE"]
     assert len(to_alice) == 3 and all(b - a >= 1.0 for a, b in zip(to_alice, to_alice[1:], strict=False))
+    # The others were not spaced like Alice's: both went before her second message and inside one
+    # conversation interval of her first. (A loaded machine stretches gaps, so the bound is the interval
+    # itself, not a fraction of it.)
     others = [c.at for c in posts(standin) if c.params["channel"] != "U0ALICE"]
-    assert max(others) - min(to_alice) < 0.5
+    assert len(others) == 2 and max(others) < to_alice[1] and max(others) - min(to_alice) < 1.0
 
 
 # ---------------------------------------------------------------------------------------------------------
