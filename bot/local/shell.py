@@ -65,7 +65,7 @@ from bot.local.terminal import (
 )
 from bot.runtime import Runtime
 from bot.store import open_store
-from bot.text import escape
+from bot.text import escape, plural
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def human_duration(delta: timedelta) -> str:
     for size, name in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
         count, seconds = divmod(seconds, size)
         if count:
-            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+            parts.append(plural(count, name))
     return " ".join(parts) or "0 minutes"
 
 
