@@ -22,8 +22,9 @@ def open_store(settings: Settings) -> Engine:
     engine = create_store_engine(settings.database_url)
     try:
         current = current_revision(engine)
-    except Exception as error:
-        raise StoreNotReady(f"the store at DATABASE_URL does not answer: {error.__class__.__name__}: {error}") from None
+    except BaseException:
+        engine.dispose()
+        raise  # a store that does not answer is told as one line by bot.cli.common.store_fault_line
     if current == head_revision():
         return engine
     if engine.dialect.name == "sqlite":

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from dotenv import load_dotenv
 
+from bot.cli.common import STORE_FAULTS, CommandError, store_fault_line
 from bot.config import ConfigError, Settings, load_settings
 from bot.store import StoreNotReady
 
@@ -28,8 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.run(args, settings) or 0)
-    except (ConfigError, StoreNotReady) as error:
+    except (ConfigError, StoreNotReady, CommandError) as error:
         print(f"touchpoint: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except STORE_FAULTS as error:
+        print(f"touchpoint: {store_fault_line(error, settings.database_url)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -65,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler.set_defaults(run=_lazy("bot.cli.scheduling", "scheduler"))
 
     nudge = commands.add_parser("nudge", help="send what is due (nudges and digests) once, print what was sent")
-    nudge.add_argument("--once", action="store_true", help="one pass, then exit (required)")
+    # nudge always makes one pass (`scheduler` is the one that runs on); --once stays for the scripts that pass it.
+    nudge.add_argument(
+        "--once", action="store_true", help="one pass, then exit: what nudge always does (kept for scripts)"
+    )
     nudge.add_argument("--at", help="ISO 8601 instant to send what is due by (default: now); no offset: DEFAULT_TZ")
     _dispatch_arguments(nudge)
     nudge.set_defaults(run=_lazy("bot.cli.scheduling", "nudge"))

@@ -1,4 +1,4 @@
-"""`touchpoint scheduler`, `touchpoint nudge --once`, and the scheduler inside `touchpoint serve --with-scheduler`."""
+"""`touchpoint scheduler`, `touchpoint nudge` (one pass), and the scheduler of `touchpoint serve --with-scheduler`."""
 
 from __future__ import annotations
 
@@ -70,9 +70,6 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def nudge(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.once:
-        print("touchpoint: nudge runs one pass and exits: add --once (`touchpoint scheduler` runs on)", file=sys.stderr)
-        return EXIT_USAGE
     settings.require("SLACK_BOT_TOKEN")
     at = None
     if args.at:
