@@ -127,8 +127,9 @@ def required_workspace(session: Session, team: str | None, *, create: bool = Fal
     raise CommandError("the store has no workspace yet")
 
 
-def with_store(settings: Settings, work: Callable[[Engine], int]) -> int:
-    engine = open_store(settings)
+def with_store(settings: Settings, work: Callable[[Engine], int], *, read_only: bool = False) -> int:
+    """Run `work` on the store; a `read_only` command finds the store there already and changes nothing."""
+    engine = open_store(settings, read_only=read_only)
     try:
         return work(engine)
     finally:

@@ -74,7 +74,7 @@ def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[s
 
 @one_line_errors
 def export_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
-    return with_store(settings, lambda engine: _export(engine, args))
+    return with_store(settings, lambda engine: _export(engine, args), read_only=True)
 
 
 def _export(engine: Engine, args: argparse.Namespace) -> int:
@@ -123,7 +123,7 @@ def parse_lines(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             raise CommandError(str(error)) from None
     defaults = ParseRequest(text=args.text, now=now, tz=tz, user=args.user)
-    return with_store(settings, lambda engine: _parse(engine, args.team, defaults))
+    return with_store(settings, lambda engine: _parse(engine, args.team, defaults), read_only=True)
 
 
 def _parse(engine: Engine, team: str | None, defaults: ParseRequest) -> int:
