@@ -22,12 +22,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":  # Alembic narrates every migration check; only errors matter to a person at a prompt
-        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
+    except ConfigError as error:
+        print(f"touchpoint: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if settings.log_level > logging.DEBUG:  # Alembic narrates every migration check; only errors matter here
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
         return int(args.run(args, settings) or 0)
     except (ConfigError, StoreNotReady, CommandError) as error:
         print(f"touchpoint: {error}", file=sys.stderr)
@@ -46,10 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve Slack's HTTP requests on POST /slack/events (gunicorn)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3000)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default: 8)")
+    serve.add_argument("--workers", type=_at_least_one, help="worker processes (default: $WEB_CONCURRENCY or 2)")
+    serve.add_argument("--threads", type=_at_least_one, default=8, help="threads per worker (default: 8)")
     serve.add_argument(
         "--with-scheduler",
         action="store_true",
@@ -61,9 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     socket.set_defaults(run=_lazy("bot.cli.serving", "socket"))
 
     scheduler = commands.add_parser("scheduler", help="send due nudges and daily digests, until stopped")
-    scheduler.add_argument("--every", type=float, default=2.0, help="seconds between looks for due nudges (default: 2)")
     scheduler.add_argument(
-        "--digest-every", type=float, default=60.0, help="seconds between looks for digests (default: 60)"
+        "--every", type=_above_zero, default=2.0, help="seconds between looks for due nudges (default: 2)"
+    )
+    scheduler.add_argument(
+        "--digest-every", type=_above_zero, default=60.0, help="seconds between looks for digests (default: 60)"
     )
     _dispatch_arguments(scheduler)
     scheduler.set_defaults(run=_lazy("bot.cli.scheduling", "scheduler"))
@@ -122,10 +127,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dispatch_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lease", type=float, default=60.0, help="seconds a claim holds unrenewed (default: 60)")
-    parser.add_argument("--senders", type=int, default=8, help="threads posting in parallel (default: 8)")
-    parser.add_argument("--rate", type=float, help="messages a second (default: $SLACK_MESSAGES_PER_SECOND or 50)")
-    parser.add_argument("--backoff", type=float, default=15.0, help="seconds before a first retry (default: 15)")
+    parser.add_argument("--lease", type=_above_zero, default=60.0, help="seconds a claim holds unrenewed (default: 60)")
+    parser.add_argument("--senders", type=_at_least_one, default=8, help="threads posting in parallel (default: 8)")
+    parser.add_argument(
+        "--rate", type=_above_zero, help="messages a second (default: $SLACK_MESSAGES_PER_SECOND or 50)"
+    )
+    parser.add_argument("--backoff", type=_above_zero, default=15.0, help="seconds before a first retry (default: 15)")
+
+
+# Option types: a bad value is argparse's usual error, naming the option, instead of a worker pool of zero.
+
+
+def _at_least_one(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number from 1 up")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a TCP port number from 1 to 65535")
+    return int(text)
+
+
+def _above_zero(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number above 0")
+    return number
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings], int | None]:
