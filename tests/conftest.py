@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app, web_client
+from bot.app import build_app
 from bot.cli import main
 from bot.config import Settings, normalize_database_url
 from bot.local import shell
@@ -147,7 +147,7 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture
 def served(runtime: Runtime, standin: SlackStandIn) -> Iterator[str]:
     """The app behind a real HTTP server on loopback; yields its base URL."""
-    app = build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url))
+    app = build_app(runtime)
     server = make_server(
         "127.0.0.1", 0, wsgi_app(app, runtime.engine), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )

@@ -36,7 +36,7 @@ from slack_bolt import App
 from sqlalchemy.engine import make_url
 
 from bot import blocks as bot_blocks
-from bot.app import build_app, web_client
+from bot.app import build_app
 from bot.capture import due_times
 from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
@@ -439,8 +439,8 @@ class Shell:
                 slack_api_url=self.standin.api_url,
             )
             self.runtime = Runtime(settings=settings, engine=engine, clock=self.clock)
-            self.client = web_client(BOT_TOKEN, self.standin.api_url)
-            self.app = build_app(self.runtime, self.client)
+            self.app = build_app(self.runtime)
+            self.client = self.app.client
             self.listeners = _ListenerTracker.install(self.app)
             self.slack = SlackSimulator(
                 dispatch_transport(self.app), secret, team_id=self.team, response_url=self._response_url
