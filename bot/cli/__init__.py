@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve Slack's HTTP requests on POST /slack/events (gunicorn)")
+    serve = _command(commands, "serve", "serve Slack's HTTP requests on POST /slack/events (gunicorn)")
     serve.add_argument("--port", type=_port, help="port to listen on (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     serve.add_argument("--workers", type=_at_least_one, help="worker processes (default: $WEB_CONCURRENCY or 2)")
@@ -60,10 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_lazy("bot.cli.serving", "serve"))
 
-    socket = commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
+    socket = _command(commands, "socket", "connect to Slack over Socket Mode (no public URL needed)")
     socket.set_defaults(run=_lazy("bot.cli.serving", "socket"))
 
-    scheduler = commands.add_parser("scheduler", help="send due nudges and daily digests, until stopped")
+    scheduler = _command(commands, "scheduler", "send due nudges and daily digests, until stopped")
     scheduler.add_argument(
         "--every", type=_above_zero, default=2.0, help="seconds between looks for due nudges (default: 2)"
     )
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dispatch_arguments(scheduler)
     scheduler.set_defaults(run=_lazy("bot.cli.scheduling", "scheduler"))
 
-    nudge = commands.add_parser("nudge", help="send what is due (nudges and digests) once, print what was sent")
+    nudge = _command(commands, "nudge", "send what is due (nudges and digests) once, print what was sent")
     # nudge always makes one pass (`scheduler` is the one that runs on); --once stays for the scripts that pass it.
     nudge.add_argument(
         "--once", action="store_true", help="one pass, then exit: what nudge always does (kept for scripts)"
@@ -82,47 +83,57 @@ def build_parser() -> argparse.ArgumentParser:
     _dispatch_arguments(nudge)
     nudge.set_defaults(run=_lazy("bot.cli.scheduling", "nudge"))
 
-    shell = commands.add_parser("shell", help="try the bot in this terminal, no Slack account needed")
+    shell = _command(commands, "shell", "try the bot in this terminal, no Slack account needed")
     shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
     shell.add_argument("--team", default="T0LOCAL", help="workspace (team id) to act in (default: T0LOCAL)")
     shell.set_defaults(run=_lazy("bot.local.shell", "run_shell"))
 
-    db = commands.add_parser("db", help="manage the store's schema")
+    db = _command(commands, "db", "manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply every migration (SQLite and PostgreSQL)").set_defaults(
-        run=_lazy("bot.cli.database", "upgrade")
-    )
-    db_commands.add_parser("current", help="print the store's schema revision").set_defaults(
+    _command(
+        db_commands, "upgrade", "create the store or bring its schema up to date (SQLite and PostgreSQL)"
+    ).set_defaults(run=_lazy("bot.cli.database", "upgrade"))
+    _command(db_commands, "current", "print the store's schema revision, changing nothing").set_defaults(
         run=_lazy("bot.cli.database", "current")
     )
 
-    imports = commands.add_parser("import", help="import data into the store")
+    imports = _command(commands, "import", "import data into the store")
     import_what = imports.add_subparsers(dest="what", required=True, metavar="WHAT")
-    customers = import_what.add_parser("customers", help="customers from a CSV file with a header row")
+    customers = _command(import_what, "customers", "add or complete customers from a CSV file with a header row")
     customers.add_argument("file", help="CSV file: name (required), domain, aliases (;-separated), stage, owner")
     customers.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     customers.set_defaults(run=_lazy("bot.cli.data", "import_customers"))
 
-    exports = commands.add_parser("export", help="export data from the store")
+    exports = _command(commands, "export", "export data from the store")
     export_what = exports.add_subparsers(dest="what", required=True, metavar="WHAT")
-    touchpoints = export_what.add_parser("touchpoints", help="one row per touchpoint")
+    touchpoints = _command(
+        export_what, "touchpoints", "write a workspace's touchpoints, one row each, as CSV or JSON lines"
+    )
     touchpoints.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
-    touchpoints.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    touchpoints.add_argument(
+        "--format", choices=("csv", "jsonl"), default="csv", help="csv (one header row) or jsonl (default: csv)"
+    )
     touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
     touchpoints.set_defaults(run=_lazy("bot.cli.data", "export_touchpoints"))
 
-    stages = commands.add_parser("stages", help="show or set a workspace's customer journey stages")
+    stages = _command(commands, "stages", "show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     stages.add_argument("--set", metavar="STAGES", help='the stages in order, e.g. "lead, trial, customer, churned"')
     stages.set_defaults(run=_lazy("bot.cli.stages", "stages"))
 
-    parse = commands.add_parser("parse", help="show how a /log line is understood, as JSON")
+    parse = _command(commands, "parse", "show how a /log line is understood, as JSON")
     parse.add_argument("text", help="the line, or - to read JSON lines {text, now, tz, user} from standard input")
     parse.add_argument("--now", help="ISO 8601 instant to read times against (default: now)")
     parse.add_argument("--tz", help="IANA time zone of the author (default: DEFAULT_TZ)")
     parse.add_argument("--user", default="U0PARSE", help="author's Slack user id")
     parse.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     parse.set_defaults(run=_lazy("bot.cli.data", "parse_lines"))
+    return parser
+
+
+def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A subcommand whose one line is both its entry in the parent's list and the top of its own --help."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
     return parser
 
 
