@@ -34,6 +34,7 @@ CREATE_CUSTOMER = "tp_create_customer"
 SET_FOLLOW_UP = "tp_set_follow_up"
 DEPARTMENT = "member_department"
 OPEN_LOG_MODAL = "open_log_modal"
+LOG_WHAT_HAPPENED = "log_what_happened"
 RETRY_LOG = "retry_log"
 CUSTOMER_SELECT = "customer_select"
 LOG_MODAL = "log_modal"
@@ -180,6 +181,18 @@ def gone_reply() -> Message:
     return message(text, [mrkdwn(text)])
 
 
+def what_happened_prompt(customer: str | None, form_customer: str) -> Message:
+    """`/log Acme:` with nothing after it: one line asking what happened, and the form with the customer in it.
+
+    `form_customer` is the button's value: a customer id, or a new customer's name after NEW_CUSTOMER_PREFIX.
+    """
+    who = f"*{escape(truncate(customer, 200))}*" if customer else "your customer"
+    example = escape(truncate(customer or "Acme", 200))
+    text = f"What happened with {who}? Say it after the name, like `/log {example}: call with Dana`, or use the form."
+    button_element = button("Open the form", LOG_WHAT_HAPPENED, form_customer, style="primary")
+    return message(slack_to_plain(text).replace("*", ""), [mrkdwn(text), actions(button_element)])
+
+
 def help_reply() -> Message:
     text = (
         "*Log a touchpoint in one line:* `/log <customer>: <what happened> [follow-up]`\n"
@@ -216,12 +229,16 @@ def _option(label: str, value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True}, "value": value[:150]}
 
 
+def _new_customer_option(typed: str) -> dict[str, Any]:
+    return _option(f"➕ Create “{typed}”", NEW_CUSTOMER_PREFIX + typed[:140])
+
+
 def customer_options(customers: list[tuple[int, str]], typed: str) -> list[dict[str, Any]]:
     """Typeahead choices: matches first, then a way to create what was typed."""
     options = [_option(name, str(cid)) for cid, name in customers[:99]]
     typed = typed.strip()
     if typed and not any(name.lower() == typed.lower() for _, name in customers):
-        options.append(_option(f"➕ Create “{typed}”", NEW_CUSTOMER_PREFIX + typed[:140]))
+        options.append(_new_customer_option(typed))
     return options
 
 
@@ -234,6 +251,7 @@ def log_modal(
     tp: TouchpointView | None = None,
     summary: str = "",
     kind: str | None = None,
+    new_customer: str | None = None,
 ) -> dict[str, Any]:
     """The log form; with `tp` it edits that touchpoint instead."""
     occurred = tp.occurred_at if tp else now
@@ -249,6 +267,8 @@ def log_modal(
         customer = (tp.customer_id, tp.customer_name or "")
     if customer:
         customer_element["initial_option"] = _option(customer[1], str(customer[0]))
+    elif new_customer:
+        customer_element["initial_option"] = _new_customer_option(new_customer)
     follow_due = tp.follow_up_due if tp else None
     blocks: list[Block] = [
         _input("customer", "Customer", customer_element),
