@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.blocks.curation import MAX_CONTACTS_SHOWN, contacts_modal
 from bot.capture.kinds import KINDS
 from bot.text import plural, with_article
+from storage.models import Contact
 
 
 @pytest.mark.parametrize(
@@ -53,3 +55,16 @@ def test_every_touchpoint_kind_reads_right():
     articles = {kind: with_article(kind).split()[0] for kind in KINDS}
 
     assert {kind for kind, article in articles.items() if article == "an"} == {"event", "email"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"), [(1, "1 more contact not shown here."), (2, "2 more contacts not shown here.")]
+)
+def test_the_contacts_form_counts_what_it_leaves_out_in_english(extra, said):
+    contacts = [Contact(id=n, name=f"Person {n}") for n in range(MAX_CONTACTS_SHOWN + extra)]
+
+    view = contacts_modal("Acme Corp", contacts, {})
+
+    assert said in [
+        element["text"] for block in view["blocks"] if block["type"] == "context" for element in block["elements"]
+    ]

@@ -280,7 +280,7 @@ def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any])
             )
         )
     if len(contacts) > len(shown):
-        blocks.append(context(f"{len(contacts) - len(shown)} more contacts are not shown here."))
+        blocks.append(context(f"{plural(len(contacts) - len(shown), 'more contact')} not shown here."))
     blocks.append({"type": "divider"})
     blocks.append(mrkdwn("*Add a contact*"))
     for field, label, _ in CONTACT_FIELDS:
