@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from dotenv import load_dotenv
 
@@ -22,7 +22,9 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # told by the command they were given to, whose --help lists what it takes
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -43,8 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A wrong argument is one line naming the command and pointing at its --help, then exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="touchpoint", description="Log customer touchpoints from Slack into one shared customer store."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -134,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
     """A subcommand whose one line is both its entry in the parent's list and the top of its own --help."""
     parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
+    parser.set_defaults(command_parser=parser)  # the innermost command's wins
     return parser
 
 
