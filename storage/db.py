@@ -39,7 +39,7 @@ def create_store_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> 
             # BEGIN IMMEDIATE takes the write lock, which a read-only connection may not.
             kwargs.setdefault("execution_options", {"sqlite_begin": "DEFERRED"})
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, writer=not read_only)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     if read_only:
@@ -61,15 +61,16 @@ def sqlite_file(url: str | URL) -> Path | None:
     return Path(database)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, writer: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself, so writers can take the lock up front.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        if writer:  # switching the journal is a write, which a read-only connection may not make
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from dotenv import load_dotenv
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli.common import STORE_FAULTS, CommandError, store_fault_line
+from bot.cli.common import CommandError, is_store_fault, store_fault_line
 from bot.config import ConfigError, Settings, load_settings
 from bot.store import StoreNotReady
 
@@ -38,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StoreNotReady, CommandError) as error:
         print(f"touchpoint: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except STORE_FAULTS as error:
+    except SQLAlchemyError as error:
+        if not is_store_fault(error):
+            raise
         print(f"touchpoint: {store_fault_line(error, settings.database_url)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

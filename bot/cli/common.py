@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
@@ -52,8 +52,15 @@ def one_line_errors(command: Callable[[argparse.Namespace, Settings], int]) -> C
 # A store that cannot be reached
 # ---------------------------------------------------------------------------------------------------------
 
-# What the drivers raise when the store is not there, refuses us, or is locked: never a bug of ours.
-STORE_FAULTS = (OperationalError, InterfaceError, PoolTimeout)
+
+def is_store_fault(error: SQLAlchemyError) -> bool:
+    """What the drivers raise when the store is not there, refuses us, is locked, or is not a store at all.
+
+    Never a bug of ours: an IntegrityError or ProgrammingError (subclasses of DatabaseError) still ends in a
+    traceback. A bare DatabaseError is SQLite's "file is not a database".
+    """
+    return isinstance(error, (OperationalError, InterfaceError, PoolTimeout)) or type(error) is DatabaseError
+
 
 # libpq's prefix before the reason: 'connection failed: connection to server at "h" (1.2.3.4), port 5 failed: '
 _LIBPQ_PREFIX = re.compile(r"^(?:connection failed: )?(?:connection to server at [^,]*, port \d+ failed: )?")

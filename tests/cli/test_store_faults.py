@@ -28,13 +28,19 @@ def sqlite_in_a_missing_directory(tmp_path):
     return f"sqlite:///{path}", str(tmp_path / "no" / "such" / "dir")
 
 
+def a_file_that_is_not_a_store(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("shopping list: milk, eggs\n" * 100, encoding="utf-8")
+    return f"sqlite:///{path}", "file is not a database"
+
+
 def missing_postgresql_database(tmp_path):
     url = make_url(os.environ["TEST_DATABASE_URL"])
     missing = url.set(database=f"touchpoint_missing_{uuid.uuid4().hex[:8]}", password=PASSWORD)
     return missing.render_as_string(hide_password=False), f'"{missing.database}" does not exist'
 
 
-FAULTS = [closed_port, sqlite_in_a_missing_directory]
+FAULTS = [closed_port, sqlite_in_a_missing_directory, a_file_that_is_not_a_store]
 if os.environ.get("TEST_DATABASE_URL"):  # a database that does not exist needs a server that does
     FAULTS.append(missing_postgresql_database)
 
