@@ -101,20 +101,20 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-# Tokens and secrets are printable ASCII without spaces: anything else was pasted along with them.
-_SECRET = re.compile(r"[!-~]+")
+# Tokens, secrets and URLs are printable ASCII without spaces: anything else was pasted along with them.
+_VISIBLE_ASCII = re.compile(r"[!-~]+")
 
 
 def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
     value = _optional(env, name)
-    if value is not None and not (value.startswith(prefix) and _SECRET.fullmatch(value)):
+    if value is not None and not (value.startswith(prefix) and _VISIBLE_ASCII.fullmatch(value)):
         raise ConfigError(name, _EXPECTED[name], value[:8] + "…")
     return value
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     value = _optional(env, name)
-    if value is not None and not _SECRET.fullmatch(value):
+    if value is not None and not _VISIBLE_ASCII.fullmatch(value):
         raise ConfigError(name, _EXPECTED[name] + ", without spaces", "…")  # not a character of it shown
     return value
 
@@ -123,7 +123,7 @@ def _api_url(env: Mapping[str, str]) -> str:
     value = _optional(env, "SLACK_API_URL") or DEFAULT_SLACK_API_URL
     scheme, _, rest = value.partition("://")
     host = rest.split("/")[0]
-    if scheme not in ("http", "https") or not host or not _SECRET.fullmatch(value):
+    if scheme not in ("http", "https") or not host or not _VISIBLE_ASCII.fullmatch(value):
         raise ConfigError("SLACK_API_URL", _EXPECTED["SLACK_API_URL"], value)
     # WebClient joins base_url and method name without a separator.
     return value if value.endswith("/") else value + "/"
