@@ -21,9 +21,10 @@ from bot.runtime import Runtime
 WEB_API_TIMEOUT_S = 10
 
 
-def web_client(token: str | None, base_url: str) -> WebClient:
-    """A Web API client that waits out 429s for as long as Retry-After says and retries 5xx and network errors."""
-    client = WebClient(token=token, base_url=base_url, timeout=WEB_API_TIMEOUT_S)
+def _configured(client: WebClient, base_url: str) -> WebClient:
+    """The client pointed at `base_url`, waiting out 429s as Retry-After says, retrying 5xx and network errors."""
+    client.base_url = base_url
+    client.timeout = WEB_API_TIMEOUT_S
     client.retry_handlers.extend(
         [
             RateLimitErrorRetryHandler(max_retry_count=3),
@@ -34,15 +35,21 @@ def web_client(token: str | None, base_url: str) -> WebClient:
     return client
 
 
-def build_app(rt: Runtime, client: WebClient | None = None) -> App:
+def build_app(rt: Runtime) -> App:
+    """The app, its settings all from `rt.settings`.
+
+    Bolt is given the token and lets it make its own client, which is then pointed at SLACK_API_URL and
+    taught to retry: handed a client instead, Bolt also reads SLACK_BOT_TOKEN from the environment and warns
+    at every start that it goes unused.
+    """
     settings = rt.settings
-    client = client or web_client(settings.slack_bot_token, settings.slack_api_url)
     app = App(
-        client=client,
+        token=settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
         logger=logging.getLogger("touchpoint.bolt"),
     )
+    _configured(app.client, settings.slack_api_url)
     app.use(_vouch_for_socket_mode(rt))
     app.use(_provide_runtime(rt))
     handlers.register(app)

@@ -6,6 +6,7 @@ so every check raises ConfigError with the variable and what it should hold.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Where Slack's response_urls point; replies go nowhere else (the local stand-in and tests set their own).
@@ -27,6 +28,10 @@ DEFAULT_MESSAGES_PER_SECOND = 50.0
 # A customer you own with no touchpoint for this many days is listed as gone quiet on your Home tab.
 DEFAULT_QUIET_AFTER_DAYS = 30
 MAX_QUIET_AFTER_DAYS = 3650
+# gunicorn worker processes of `touchpoint serve`: each holds the app and its customer indexes in memory.
+DEFAULT_WEB_CONCURRENCY = 2
+MAX_WEB_CONCURRENCY = 64
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -50,6 +55,8 @@ class Settings:
     slack_messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND
     quiet_after_days: int = DEFAULT_QUIET_AFTER_DAYS
     slack_hooks_url: str = DEFAULT_SLACK_HOOKS_URL
+    log_level: int = logging.INFO
+    web_concurrency: int = DEFAULT_WEB_CONCURRENCY
 
     def require(self, *names: str) -> Settings:
         """Fail with the documented one-line error when a command needs a setting that is unset."""
@@ -71,6 +78,8 @@ _EXPECTED = {
     "ADMIN_CHANNEL": "a Slack channel id such as C0123456789 (not its name), or unset",
     "SLACK_MESSAGES_PER_SECOND": "a number of messages a second above 0, such as 50",
     "QUIET_AFTER_DAYS": f"a whole number of days from 1 to {MAX_QUIET_AFTER_DAYS}, such as 30",
+    "LOG_LEVEL": "one of " + ", ".join(LOG_LEVELS) + " (any case)",
+    "WEB_CONCURRENCY": f"a whole number of worker processes from 1 to {MAX_WEB_CONCURRENCY}, such as 2",
 }
 
 
@@ -78,7 +87,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     return Settings(
         slack_bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),
-        slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
+        slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
         slack_app_token=_token(env, "SLACK_APP_TOKEN", "xapp-"),
         slack_api_url=_api_url(env),
         database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
@@ -88,6 +97,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         slack_messages_per_second=_positive(env, "SLACK_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND),
         quiet_after_days=_days(env, "QUIET_AFTER_DAYS", DEFAULT_QUIET_AFTER_DAYS, MAX_QUIET_AFTER_DAYS),
         slack_hooks_url=_hooks_url(env),
+        log_level=_log_level(env),
+        web_concurrency=_workers(env),
     )
 
 
@@ -96,16 +107,29 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+# Tokens, secrets and URLs are printable ASCII without spaces: anything else was pasted along with them.
+_VISIBLE_ASCII = re.compile(r"[!-~]+")
+
+
 def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
     value = _optional(env, name)
-    if value is not None and not value.startswith(prefix):
+    if value is not None and not (value.startswith(prefix) and _VISIBLE_ASCII.fullmatch(value)):
         raise ConfigError(name, _EXPECTED[name], value[:8] + "…")
+    return value
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    value = _optional(env, name)
+    if value is not None and not _VISIBLE_ASCII.fullmatch(value):
+        raise ConfigError(name, _EXPECTED[name] + ", without spaces", "…")  # not a character of it shown
     return value
 
 
 def _api_url(env: Mapping[str, str]) -> str:
     value = _optional(env, "SLACK_API_URL") or DEFAULT_SLACK_API_URL
-    if not value.startswith(("http://", "https://")):
+    scheme, _, rest = value.partition("://")
+    host = rest.split("/")[0]
+    if scheme not in ("http", "https") or not host or not _VISIBLE_ASCII.fullmatch(value):
         raise ConfigError("SLACK_API_URL", _EXPECTED["SLACK_API_URL"], value)
     # WebClient joins base_url and method name without a separator.
     return value if value.endswith("/") else value + "/"
@@ -132,7 +156,7 @@ def _hooks_url(env: Mapping[str, str]) -> str:
 
 def _port(env: Mapping[str, str]) -> int:
     value = _optional(env, "PORT") or "3000"
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
         raise ConfigError("PORT", _EXPECTED["PORT"], value)
     return int(value)
 
@@ -141,8 +165,8 @@ def _zone(env: Mapping[str, str]) -> ZoneInfo:
     value = _optional(env, "DEFAULT_TZ") or "UTC"
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("DEFAULT_TZ", _EXPECTED["DEFAULT_TZ"], value) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database, or too long
+        raise ConfigError("DEFAULT_TZ", _EXPECTED["DEFAULT_TZ"], value[:60]) from None
 
 
 def _channel(env: Mapping[str, str], name: str) -> str | None:
@@ -174,6 +198,23 @@ def _days(env: Mapping[str, str], name: str, default: int, most: int) -> int:
     return int(value)
 
 
+def _workers(env: Mapping[str, str]) -> int:
+    # Zero workers would start a server that resets every connection.
+    value = _optional(env, "WEB_CONCURRENCY")
+    if value is None:
+        return DEFAULT_WEB_CONCURRENCY
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_WEB_CONCURRENCY:
+        raise ConfigError("WEB_CONCURRENCY", _EXPECTED["WEB_CONCURRENCY"], value)
+    return int(value)
+
+
+def _log_level(env: Mapping[str, str]) -> int:
+    value = _optional(env, "LOG_LEVEL") or "INFO"
+    if value.upper() not in LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL", _EXPECTED["LOG_LEVEL"], value)
+    return logging.getLevelNamesMapping()[value.upper()]
+
+
 def normalize_database_url(value: str) -> str:
     """Accept the `postgres://` URLs hosting platforms hand out and pick the psycopg 3 driver."""
     try:
@@ -184,6 +225,10 @@ def normalize_database_url(value: str) -> str:
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], url.render_as_string(hide_password=True))
+    try:
+        url.get_dialect()  # the driver named after `+` is installed
+    except NoSuchModuleError:
+        raise ConfigError("DATABASE_URL", _EXPECTED["DATABASE_URL"], url.render_as_string(hide_password=True)) from None
     return url.render_as_string(hide_password=False)
 
 

@@ -1,4 +1,5 @@
-"""Text helpers shared by parsing and rendering: folding for matching, Slack escaping, truncation."""
+"""Text helpers shared by parsing and rendering: folding for matching, Slack escaping, truncation, and the
+small grammar every reply needs (a count with its noun, a noun with its article)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,37 @@ def truncate(text: str, limit: int) -> str:
         if cut := pattern.search(kept):
             kept = kept[: cut.start()]
     return kept.rstrip() + "…"
+
+
+# Words whose first letter misleads: "an hour", but "a user", "a one-off", "a euro".
+_VOWEL_SOUND_AFTER_CONSONANT = ("hour", "honest", "honour", "honor", "heir")
+_CONSONANT_SOUND_AFTER_VOWEL = ("uni", "use", "usu", "user", "one", "once", "eu", "ewe", "uk", "utility")
+
+
+def with_article(word: str) -> str:
+    """`event` -> "an event", `call` -> "a call": the indefinite article chosen by how the word sounds."""
+    lowered = word.lstrip().lower()
+    if lowered.startswith(_VOWEL_SOUND_AFTER_CONSONANT):
+        return f"an {word}"
+    if lowered.startswith(_CONSONANT_SOUND_AFTER_VOWEL):
+        return f"a {word}"
+    return f"{'an' if lowered[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {word}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 customer`, `2 customers`, `0 aliases`: the count with its noun, which agrees with it.
+
+    The last word of `word` is made plural ("new customer" -> "new customers"); pass `many` when English
+    does something the rules below don't ("person" -> "people").
+    """
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {many or _plural_of(word)}"
+
+
+def _plural_of(word: str) -> str:
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if len(word) > 1 and word.endswith("y") and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot import blocks
 from bot.blocks import home as home_blocks
 from bot.capture import touchpoints
+from bot.capture.forms import NEW_CUSTOMER_PREFIX
 from bot.followups import operations as followups
 from handlers.commands import log_text
 from handlers.common import acting_in, logged_reply, runtime
@@ -95,6 +96,24 @@ def open_log_modal_clicked(ack: Ack, body: dict, action: dict, context: BoltCont
     open_log_modal(client, context, body["trigger_id"], body["user"]["id"], metadata)
 
 
+def log_what_happened_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
+    """The form for `/log Acme:` with nothing said: the customer filled in; saving it replaces the question."""
+    ack()
+    value = action.get("value") or ""
+    metadata = {"response_url": body["response_url"]} if body.get("response_url") else {}
+    customer_id = int(value) if value.isdigit() else None
+    new_customer = value.removeprefix(NEW_CUSTOMER_PREFIX) if value.startswith(NEW_CUSTOMER_PREFIX) else None
+    open_log_modal(
+        client,
+        context,
+        body["trigger_id"],
+        body["user"]["id"],
+        metadata,
+        customer_id=customer_id,
+        new_customer=new_customer,
+    )
+
+
 def register(app: App) -> None:
     app.action(blocks.UNDO)(undo_clicked)
     app.action(blocks.RESTORE)(restore_clicked)
@@ -104,3 +123,4 @@ def register(app: App) -> None:
     app.action(blocks.DEPARTMENT)(department_chosen)
     app.action(blocks.RETRY_LOG)(retry_clicked)
     app.action(blocks.OPEN_LOG_MODAL)(open_log_modal_clicked)
+    app.action(blocks.LOG_WHAT_HAPPENED)(log_what_happened_clicked)

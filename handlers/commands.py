@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.capture import touchpoints
+from bot.capture.forms import NEW_CUSTOMER_PREFIX
 from bot.followups import operations as followups
 from bot.members import Author
 from bot.runtime import Runtime
@@ -48,10 +49,21 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
             found = acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
         with rt.readers.begin() as session:
             plan, offer = _understand(session, rt, *found, text, now)
+    if plan.says_nothing:  # nothing to keep yet: ask, and let the form carry the customer
+        return _what_happened(plan)
     workspace_id, author = found
     with rt.sessions.begin() as session:
         outcome = touchpoints.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
     return logged_reply(replace(outcome, loop=offer), author)
+
+
+def _what_happened(plan: touchpoints.LinePlan) -> dict:
+    typed = plan.parsed.customer_text.strip()
+    if plan.customer is not None:
+        return blocks.what_happened_prompt(plan.customer.name, str(plan.customer.id))
+    if typed and plan.parsed.matched_by == "unknown":
+        return blocks.what_happened_prompt(typed, NEW_CUSTOMER_PREFIX + typed)
+    return blocks.what_happened_prompt(typed or None, "")
 
 
 def _understand(

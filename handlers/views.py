@@ -34,6 +34,7 @@ def open_log_modal(
     summary: str = "",
     kind: str | None = None,
     customer_id: int | None = None,
+    new_customer: str | None = None,
     touchpoint_id: int | None = None,
 ) -> None:
     rt = runtime(context)
@@ -48,6 +49,7 @@ def open_log_modal(
         tp=tp,
         summary=summary,
         kind=kind,
+        new_customer=new_customer,
     )
     client.views_open(trigger_id=trigger_id, view=view)
 

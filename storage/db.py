@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 try:
     import fcntl
@@ -14,7 +15,7 @@ except ImportError:  # Windows: writers of one process still queue; across proce
     fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import TimeoutError as StoreTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,29 +24,53 @@ SQLITE_BUSY_TIMEOUT_MS = 2000
 PG_CONNECT_TIMEOUT_S = 2
 
 
-def create_store_engine(url: str, **kwargs: Any) -> Engine:
+def create_store_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine on the store; `read_only` for commands that must change nothing, not even create the file.
+
+    Read-only SQLite is opened with `mode=ro`, so a missing file is an error instead of a new empty store;
+    read-only PostgreSQL sessions refuse writes (`default_transaction_read_only`).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
+        path = sqlite_file(parsed)
+        if read_only and path is not None:
+            # A URI filename: %, ? and # in the path must be escaped, or SQLite reads them as the URI's own.
+            parsed = parsed.set(database=f"file:{quote(str(path.absolute()))}", query={"mode": "ro", "uri": "true"})
+            # BEGIN IMMEDIATE takes the write lock, which a read-only connection may not.
+            kwargs.setdefault("execution_options", {"sqlite_begin": "DEFERRED"})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        _configure_sqlite(engine, writer=not read_only)
         return engine
+    connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
     return create_engine(
         url,
         pool_pre_ping=True,  # a store that was down and came back is reconnected to without a restart
-        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+        connect_args=connect_args,
         **kwargs,
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names; None for another backend, an in-memory store, or a `file:` URI."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _configure_sqlite(engine: Engine, *, writer: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself, so writers can take the lock up front.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        if writer:  # switching the journal is a write, which a read-only connection may not make
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 

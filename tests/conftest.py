@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app, web_client
+from bot.app import build_app
 from bot.cli import main
 from bot.config import Settings, normalize_database_url
 from bot.local import shell
@@ -150,7 +150,7 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture
 def served(runtime: Runtime, standin: SlackStandIn) -> Iterator[str]:
     """The app behind a real HTTP server on loopback; yields its base URL."""
-    app = build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url))
+    app = build_app(runtime)
     server = make_server(
         "127.0.0.1",
         0,
@@ -185,7 +185,14 @@ def run_shell(
     """Run `touchpoint shell` on scripted lines; returns what it printed. Stderr must stay clean."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "LOG_LEVEL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "SLACK_HOOKS_URL",
+        "LOG_LEVEL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DEFAULT_TZ", "UTC")
     monkeypatch.setattr(shell, "wall_clock", lambda: START)

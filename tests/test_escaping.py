@@ -253,6 +253,10 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.undone_reply": [lambda: log_ui.undone_reply(tp), lambda: log_ui.undone_reply(known)],
         "bot.blocks.gone_reply": [log_ui.gone_reply],
         "bot.blocks.help_reply": [log_ui.help_reply],
+        "bot.blocks.what_happened_prompt": [
+            lambda: log_ui.what_happened_prompt(h, "5"),
+            lambda: log_ui.what_happened_prompt(None, log_ui.NEW_CUSTOMER_PREFIX + h[:140]),
+        ],
         "bot.blocks.store_down_reply": [lambda: log_ui.store_down_reply(h)],
         "bot.blocks.failure_reply": [log_ui.failure_reply],
         "bot.blocks.customer_options": [

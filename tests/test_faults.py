@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app, web_client
+from bot.app import build_app
 from bot.blocks import store_down_reply
 from bot.local.simulator import SlackSimulator, dispatch_transport
 from bot.runtime import Runtime
 from storage.db import create_store_engine
 from storage.models import Touchpoint
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM, make_settings
+from tests.conftest import SIGNING_SECRET, TEAM, make_settings
 from tests.helpers import element, elements, texts
 from tests.tcp_proxy import TcpProxy
 
@@ -67,7 +67,7 @@ def outage(database_url, engine):
 def test_a_store_that_is_down_gets_an_apology_in_time_and_the_bot_recovers(outage, standin, clock):
     engine = create_store_engine(outage.url)
     rt = Runtime(settings=make_settings(outage.url, standin.api_url, standin.hooks_url), engine=engine, clock=clock)
-    app = build_app(rt, client=web_client(BOT_TOKEN, standin.api_url))
+    app = build_app(rt)
     slack = SlackSimulator(
         dispatch_transport(app, rt.settings), SIGNING_SECRET, team_id=TEAM, response_url=standin.response_url
     )

@@ -19,7 +19,7 @@ import pytest
 from gunicorn.config import Config
 from slack_bolt import BoltRequest
 
-from bot.app import build_app, web_client
+from bot.app import build_app
 from bot.config import DEFAULT_SLACK_HOOKS_URL
 from bot.edge import MAX_BODY_BYTES
 from bot.local.simulator import SlackSimulator, http_transport
@@ -27,7 +27,7 @@ from bot.local.slack_standin import SlackStandIn
 from bot.logs import one_line_handler
 from bot.response_urls import ResponseUrls
 from bot.server import OneLineGunicornLogger, wsgi_app
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM
+from tests.conftest import SIGNING_SECRET, TEAM
 from tests.helpers import element, seed_customers
 
 FORM = "application/x-www-form-urlencoded"
@@ -265,7 +265,7 @@ def wsgi_post(application, environ: dict, body_stream) -> tuple[str, bytes]:
 
 @pytest.fixture
 def application(runtime, standin):
-    return wsgi_app(build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url)), runtime.engine, runtime.settings)
+    return wsgi_app(build_app(runtime), runtime.engine, runtime.settings)
 
 
 def test_a_body_without_content_length_is_read_no_further_than_the_limit(application, standin):
@@ -459,7 +459,7 @@ def socket_mode_click(app, element_: dict, response_url: str) -> None:
 
 def test_socket_mode_replies_go_through_the_same_guard(slack, standin, elsewhere, runtime, caplog):
     seed_customers(runtime, TEAM, {"name": "Acme Corp"})
-    app = build_app(runtime, client=web_client(BOT_TOKEN, standin.api_url))
+    app = build_app(runtime)
     first = slack.command("U0ALICE", "Acme: call").json()
     second = slack.command("U0ALICE", "Acme: visit").json()
 

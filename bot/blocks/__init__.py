@@ -43,6 +43,7 @@ CREATE_CUSTOMER = "tp_create_customer"
 SET_FOLLOW_UP = "tp_set_follow_up"
 DEPARTMENT = "member_department"
 OPEN_LOG_MODAL = "open_log_modal"
+LOG_WHAT_HAPPENED = "log_what_happened"
 RETRY_LOG = "retry_log"
 CUSTOMER_SELECT = "customer_select"
 LOG_MODAL = "log_modal"
@@ -223,6 +224,18 @@ def gone_reply() -> Message:
     return message(text, [mrkdwn(text)])
 
 
+def what_happened_prompt(customer: str | None, form_customer: str) -> Message:
+    """`/log Acme:` with nothing after it: one line asking what happened, and the form with the customer in it.
+
+    `form_customer` is the button's value: a customer id, or a new customer's name after NEW_CUSTOMER_PREFIX.
+    """
+    who = f"*{escape(truncate(customer, 200))}*" if customer else "your customer"
+    example = escape(truncate(customer or "Acme", 200))
+    text = f"What happened with {who}? Say it after the name, like `/log {example}: call with Dana`, or use the form."
+    button_element = button("Open the form", LOG_WHAT_HAPPENED, form_customer, style="primary")
+    return message(text, [mrkdwn(text), actions(button_element)])
+
+
 def help_reply() -> Message:
     text = (
         "*Log a touchpoint in one line:* `/log &lt;customer&gt;: &lt;what happened&gt; [follow-up]`\n"
@@ -278,13 +291,17 @@ def _option(label: str, value: str) -> dict[str, Any]:
     }
 
 
+def _new_customer_option(typed: str) -> dict[str, Any]:
+    return _option(f"➕ Create “{typed}”", NEW_CUSTOMER_PREFIX + typed[:FORM_NEW_NAME_LIMIT])
+
+
 def customer_options(customers: list[tuple[int, str]], typed: str) -> list[dict[str, Any]]:
     """Typeahead choices: matches first, then a way to create what was typed, when it can be a name whole."""
     options = [_option(name, str(cid)) for cid, name in customers[:99]]
     typed = typed.strip()
     creatable = typed and len(typed) <= FORM_NEW_NAME_LIMIT and customer_name_problem(typed) is None
     if creatable and not any(name.lower() == typed.lower() for _, name in customers):
-        options.append(_option(f"➕ Create “{typed}”", NEW_CUSTOMER_PREFIX + typed))
+        options.append(_new_customer_option(typed))
     return options
 
 
@@ -297,6 +314,7 @@ def log_modal(
     tp: TouchpointView | None = None,
     summary: str = "",
     kind: str | None = None,
+    new_customer: str | None = None,
 ) -> dict[str, Any]:
     """The log form; with `tp` it edits that touchpoint instead."""
     occurred = tp.occurred_at if tp else now
@@ -312,6 +330,8 @@ def log_modal(
         customer = (tp.customer_id, tp.customer_name or "")
     if customer:
         customer_element["initial_option"] = _option(customer[1], str(customer[0]))
+    elif new_customer:
+        customer_element["initial_option"] = _new_customer_option(new_customer)
     summary_input = _input(
         "summary",
         "What happened",

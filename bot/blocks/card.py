@@ -14,7 +14,7 @@ from bot.blocks import Block, Message, actions, button, context, link, mention, 
 from bot.capture.touchpoints import customer_name_problem
 from bot.customers.card import HISTORY_PAGE, Card, HistoryPage, relative
 from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
-from bot.text import escape, truncate
+from bot.text import escape, plural, truncate
 from storage.cards import TouchpointRow
 
 # Buttons on the card; every value is the customer id. The search helper answers the first five,
@@ -99,8 +99,9 @@ def _recent(card: Card) -> str:
         return "*Last 90 days:* no touchpoints."
     departments = ", ".join(f"{escape(name)} {count}" for name, count in card.by_department)
     kinds = ", ".join(f"{escape(name)} {count}" for name, count in card.by_kind)
-    plural = "s" if card.recent_total != 1 else ""
-    return f"*Last 90 days:* {card.recent_total} touchpoint{plural}\n• by department: {departments}\n• by kind: {kinds}"
+    return (
+        f"*Last 90 days:* {plural(card.recent_total, 'touchpoint')}\n• by department: {departments}\n• by kind: {kinds}"
+    )
 
 
 def _follow_ups(card: Card, tz: ZoneInfo, now: datetime) -> str:

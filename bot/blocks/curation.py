@@ -20,7 +20,7 @@ from bot.customers.curation import (
     look_alike_block,
 )
 from bot.customers.lookup import CustomerFate
-from bot.text import escape, truncate
+from bot.text import escape, plural, truncate
 from storage.models import Contact
 
 # The card's buttons this module answers are named in bot/blocks/card.py, beside the card that renders them.
@@ -279,7 +279,7 @@ def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any])
             )
         )
     if len(contacts) > len(shown):
-        blocks.append(context(f"{len(contacts) - len(shown)} more contacts are not shown here."))
+        blocks.append(context(f"{plural(len(contacts) - len(shown), 'more contact')} not shown here."))
     blocks.append({"type": "divider"})
     blocks.append(mrkdwn("*Add a contact*"))
     for field, label, _ in CONTACT_FIELDS:
@@ -322,7 +322,7 @@ def merge_options(choices: list[tuple[int, str]], exclude: int | None) -> list[d
 
 def _moved(counts: dict[str, int]) -> str:
     labels = {"touchpoints": "touchpoint", "follow_ups": "follow-up", "contacts": "contact"}
-    parts = [f"{n} {labels[k]}{'' if n == 1 else 's'}" for k, n in counts.items() if n]
+    parts = [plural(n, labels[k]) for k, n in counts.items() if n]
     return ", ".join(parts) if parts else "nothing else"
 
 

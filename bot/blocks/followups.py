@@ -29,7 +29,7 @@ from bot.followups.operations import (
     Listing,
     Outcome,
 )
-from bot.text import escape, truncate
+from bot.text import escape, plural, truncate, with_article
 
 DONE = "fu_done"
 SNOOZE = "fu_snooze"
@@ -88,7 +88,7 @@ def _promise(fu: FollowUpView, tz: ZoneInfo, viewer: str | None) -> str:
     """What was promised: the touchpoint's summary, who logged it and when."""
     said = escape(truncate(fu.summary, SUMMARY_SHOWN)) if fu.summary else "_(no summary)_"
     who = "You" if fu.logged_by == viewer else mention(fu.logged_by)
-    return f"{who} logged a {fu.kind} {when(fu.logged_at, tz)}: {said}"
+    return f"{who} logged {with_article(fu.kind)} {when(fu.logged_at, tz)}: {said}"
 
 
 def _late(delta: timedelta) -> str:
@@ -97,7 +97,7 @@ def _late(delta: timedelta) -> str:
         return f"{max(minutes, 1)} min"
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return plural(hours, "hour")
     return f"{hours // 24} days"
 
 

@@ -28,7 +28,7 @@ from bot.home import (
     QuietCustomer,
     TouchpointLine,
 )
-from bot.text import escape, truncate
+from bot.text import escape, plural, truncate
 
 DONE_CLICKED = "home_done"
 SNOOZE_CHOSEN = "home_snooze"
@@ -166,7 +166,7 @@ def _touchpoint(tp: TouchpointLine, tz: ZoneInfo) -> Block:
 
 def _quiet(home: Home, tz: ZoneInfo) -> list[Block]:
     days = home.quiet_after_days
-    title = f":zzz: *Your customers gone quiet* (no touchpoint in {days} day{'s' if days != 1 else ''})"
+    title = f":zzz: *Your customers gone quiet* (no touchpoint in {plural(days, 'day')})"
     blocks: list[Block] = [{"type": "divider"}]
     if not home.quiet:
         blocks.append(mrkdwn(f"{title}\nNone of the customers you own has gone quiet."))
@@ -230,5 +230,5 @@ def _span(delta: timedelta) -> str:
         return f"{minutes} min"
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return plural(hours, "hour")
     return f"{hours // 24} days"

@@ -131,6 +131,12 @@ class LinePlan:
     customer: CustomerRef | None
     candidates: list[tuple[int, str]]
 
+    @property
+    def says_nothing(self) -> bool:
+        """`/log Acme:` and no more: no summary, no follow-up. Asked about instead of saved as an empty note."""
+        parsed = self.parsed
+        return not parsed.summary and not parsed.tags and parsed.follow_up_text is None
+
 
 def plan_line(
     session: Session, indexes: CustomerIndexes, workspace_id: int, author: Author, text: str, *, now: datetime

@@ -8,9 +8,12 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from dotenv import load_dotenv
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli.common import CommandError, is_store_fault, store_fault_line
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import one_line_handler
 from bot.store import StoreNotReady
@@ -21,32 +24,49 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, handlers=[one_line_handler(sys.stderr)])
-    if level != "DEBUG":  # Alembic narrates every migration check; only errors matter to a person at a prompt
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # told by the command they were given to, whose --help lists what it takes
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = load_settings()
-        return int(args.run(args, settings) or 0)
-    except (ConfigError, StoreNotReady) as error:
+    except ConfigError as error:
         print(f"touchpoint: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=settings.log_level, handlers=[one_line_handler(sys.stderr)])
+    if settings.log_level > logging.DEBUG:  # Alembic narrates every migration check; only errors matter here
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return int(args.run(args, settings) or 0)
+    except (ConfigError, StoreNotReady, CommandError) as error:
+        print(f"touchpoint: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except SQLAlchemyError as error:
+        if not is_store_fault(error):
+            raise
+        print(f"touchpoint: {store_fault_line(error, settings.database_url)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A wrong argument is one line naming the command and pointing at its --help, then exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="touchpoint", description="Log customer touchpoints from Slack into one shared customer store."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve Slack's HTTP requests on POST /slack/events (gunicorn)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3000)")
+    serve = _command(commands, "serve", "serve Slack's HTTP requests on POST /slack/events (gunicorn)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default: 8)")
+    serve.add_argument("--workers", type=_at_least_one, help="worker processes (default: $WEB_CONCURRENCY or 2)")
+    serve.add_argument("--threads", type=_at_least_one, default=8, help="threads per worker (default: 8)")
     serve.add_argument(
         "--with-scheduler",
         action="store_true",
@@ -54,58 +74,67 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_lazy("bot.cli.serving", "serve"))
 
-    socket = commands.add_parser("socket", help="connect to Slack over Socket Mode (no public URL needed)")
+    socket = _command(commands, "socket", "connect to Slack over Socket Mode (no public URL needed)")
     socket.set_defaults(run=_lazy("bot.cli.serving", "socket"))
 
-    scheduler = commands.add_parser("scheduler", help="send due nudges and daily digests, until stopped")
-    scheduler.add_argument("--every", type=float, default=2.0, help="seconds between looks for due nudges (default: 2)")
+    scheduler = _command(commands, "scheduler", "send due nudges and daily digests, until stopped")
     scheduler.add_argument(
-        "--digest-every", type=float, default=60.0, help="seconds between looks for digests (default: 60)"
+        "--every", type=_above_zero, default=2.0, help="seconds between looks for due nudges (default: 2)"
+    )
+    scheduler.add_argument(
+        "--digest-every", type=_above_zero, default=60.0, help="seconds between looks for digests (default: 60)"
     )
     _dispatch_arguments(scheduler)
     scheduler.set_defaults(run=_lazy("bot.cli.scheduling", "scheduler"))
 
-    nudge = commands.add_parser("nudge", help="send what is due (nudges and digests) once, print what was sent")
-    nudge.add_argument("--once", action="store_true", help="one pass, then exit (required)")
+    nudge = _command(commands, "nudge", "send what is due (nudges and digests) once, print what was sent")
+    # nudge always makes one pass (`scheduler` is the one that runs on); --once stays for the scripts that pass it.
+    nudge.add_argument(
+        "--once", action="store_true", help="one pass, then exit: what nudge always does (kept for scripts)"
+    )
     nudge.add_argument("--at", help="ISO 8601 instant to send what is due by (default: now); no offset: DEFAULT_TZ")
     _dispatch_arguments(nudge)
     nudge.set_defaults(run=_lazy("bot.cli.scheduling", "nudge"))
 
-    shell = commands.add_parser("shell", help="try the bot in this terminal, no Slack account needed")
+    shell = _command(commands, "shell", "try the bot in this terminal, no Slack account needed")
     shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
     shell.add_argument("--team", default="T0LOCAL", help="workspace (team id) to act in (default: T0LOCAL)")
     shell.set_defaults(run=_lazy("bot.local.shell", "run_shell"))
 
-    db = commands.add_parser("db", help="manage the store's schema")
+    db = _command(commands, "db", "manage the store's schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply every migration (SQLite and PostgreSQL)").set_defaults(
-        run=_lazy("bot.cli.database", "upgrade")
-    )
-    db_commands.add_parser("current", help="print the store's schema revision").set_defaults(
+    _command(
+        db_commands, "upgrade", "create the store or bring its schema up to date (SQLite and PostgreSQL)"
+    ).set_defaults(run=_lazy("bot.cli.database", "upgrade"))
+    _command(db_commands, "current", "print the store's schema revision, changing nothing").set_defaults(
         run=_lazy("bot.cli.database", "current")
     )
 
-    imports = commands.add_parser("import", help="import data into the store")
+    imports = _command(commands, "import", "import data into the store")
     import_what = imports.add_subparsers(dest="what", required=True, metavar="WHAT")
-    customers = import_what.add_parser("customers", help="customers from a CSV file with a header row")
+    customers = _command(import_what, "customers", "add or complete customers from a CSV file with a header row")
     customers.add_argument("file", help="CSV file: name (required), domain, aliases (;-separated), stage, owner")
     customers.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     customers.set_defaults(run=_lazy("bot.cli.data", "import_customers"))
 
-    exports = commands.add_parser("export", help="export data from the store")
+    exports = _command(commands, "export", "export data from the store")
     export_what = exports.add_subparsers(dest="what", required=True, metavar="WHAT")
-    touchpoints = export_what.add_parser("touchpoints", help="one row per touchpoint")
+    touchpoints = _command(
+        export_what, "touchpoints", "write a workspace's touchpoints, one row each, as CSV or JSON lines"
+    )
     touchpoints.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
-    touchpoints.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    touchpoints.add_argument(
+        "--format", choices=("csv", "jsonl"), default="csv", help="csv (one header row) or jsonl (default: csv)"
+    )
     touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
     touchpoints.set_defaults(run=_lazy("bot.cli.data", "export_touchpoints"))
 
-    stages = commands.add_parser("stages", help="show or set a workspace's customer journey stages")
+    stages = _command(commands, "stages", "show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     stages.add_argument("--set", metavar="STAGES", help='the stages in order, e.g. "lead, trial, customer, churned"')
     stages.set_defaults(run=_lazy("bot.cli.stages", "stages"))
 
-    parse = commands.add_parser("parse", help="show how a /log line is understood, as JSON")
+    parse = _command(commands, "parse", "show how a /log line is understood, as JSON")
     parse.add_argument("text", help="the line, or - to read JSON lines {text, now, tz, user} from standard input")
     parse.add_argument("--now", help="ISO 8601 instant to read times against (default: now)")
     parse.add_argument("--tz", help="IANA time zone of the author (default: DEFAULT_TZ)")
@@ -115,11 +144,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(commands: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A subcommand whose one line is both its entry in the parent's list and the top of its own --help."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
+    parser.set_defaults(command_parser=parser)  # the innermost command's wins
+    return parser
+
+
 def _dispatch_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lease", type=float, default=60.0, help="seconds a claim holds unrenewed (default: 60)")
-    parser.add_argument("--senders", type=int, default=8, help="threads posting in parallel (default: 8)")
-    parser.add_argument("--rate", type=float, help="messages a second (default: $SLACK_MESSAGES_PER_SECOND or 50)")
-    parser.add_argument("--backoff", type=float, default=15.0, help="seconds before a first retry (default: 15)")
+    parser.add_argument("--lease", type=_above_zero, default=60.0, help="seconds a claim holds unrenewed (default: 60)")
+    parser.add_argument("--senders", type=_at_least_one, default=8, help="threads posting in parallel (default: 8)")
+    parser.add_argument(
+        "--rate", type=_above_zero, help="messages a second (default: $SLACK_MESSAGES_PER_SECOND or 50)"
+    )
+    parser.add_argument("--backoff", type=_above_zero, default=15.0, help="seconds before a first retry (default: 15)")
+
+
+# Option types: a bad value is argparse's usual error, naming the option, instead of a worker pool of zero.
+
+
+def _at_least_one(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number from 1 up")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a TCP port number from 1 to 65535")
+    return int(text)
+
+
+def _above_zero(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number above 0")
+    return number
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace, Settings], int | None]:

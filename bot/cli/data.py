@@ -30,6 +30,7 @@ from bot.customers import imports
 from bot.customers.matching import NameIndex
 from bot.customers.name_index import CustomerIndexes
 from bot.runtime import system_clock
+from bot.text import plural
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage.db import make_reader_factory, make_session_factory
@@ -60,8 +61,8 @@ def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[s
             importer.import_chunk(session, chunk)
     counts = importer.counts
     print(
-        f"imported {counts['new']} new customers, updated {counts['updated']}, "
-        f"unchanged {counts['unchanged']}, skipped {counts['skipped']} bad rows"
+        f"imported {plural(counts['new'], 'new customer')}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']}, skipped {plural(counts['skipped'], 'bad row')}"
     )
     return 0
 
@@ -73,7 +74,7 @@ def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[s
 
 @one_line_errors
 def export_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
-    return with_store(settings, lambda engine: _export(engine, args))
+    return with_store(settings, lambda engine: _export(engine, args), read_only=True)
 
 
 def _export(engine: Engine, args: argparse.Namespace) -> int:
@@ -95,7 +96,7 @@ def _export(engine: Engine, args: argparse.Namespace) -> int:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
-    print(f"exported {count} touchpoints to {args.output}", file=sys.stderr)
+    print(f"exported {plural(count, 'touchpoint')} to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -122,7 +123,7 @@ def parse_lines(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             raise CommandError(str(error)) from None
     defaults = ParseRequest(text=args.text, now=now, tz=tz, user=args.user)
-    return with_store(settings, lambda engine: _parse(engine, args.team, defaults))
+    return with_store(settings, lambda engine: _parse(engine, args.team, defaults), read_only=True)
 
 
 def _parse(engine: Engine, team: str | None, defaults: ParseRequest) -> int:

@@ -1,4 +1,4 @@
-"""`touchpoint scheduler`, `touchpoint nudge --once`, and the scheduler inside `touchpoint serve --with-scheduler`."""
+"""`touchpoint scheduler`, `touchpoint nudge` (one pass), and the scheduler of `touchpoint serve --with-scheduler`."""
 
 from __future__ import annotations
 
@@ -70,9 +70,6 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def nudge(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.once:
-        print("touchpoint: nudge runs one pass and exits: add --once (`touchpoint scheduler` runs on)", file=sys.stderr)
-        return EXIT_USAGE
     settings.require("SLACK_BOT_TOKEN")
     at = None
     if args.at:
@@ -82,7 +79,8 @@ def nudge(args: argparse.Namespace, settings: Settings) -> int:
             expected = "it should be an ISO 8601 instant such as 2026-11-27T09:00+01:00"
             print(f"touchpoint: --at is {args.at!r}; {expected}", file=sys.stderr)
             return EXIT_USAGE
-    rt = Runtime(settings=settings, engine=open_store(settings))
+    # Nothing can be due in a store that is not there: a missing one is a wrong DATABASE_URL, not an empty pass.
+    rt = Runtime(settings=settings, engine=open_store(settings, create=False))
     dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
     report = dispatcher.run_pass(at or rt.now())
     rt.engine.dispose()

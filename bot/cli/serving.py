@@ -54,7 +54,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     options = {
         "bind": f"{args.host}:{args.port or settings.port}",
-        "workers": args.workers,
+        "workers": args.workers or settings.web_concurrency,
         "threads": args.threads,
         "worker_class": "gthread",
         "timeout": 30,

@@ -16,7 +16,8 @@ EXIT_USAGE = 2
 
 
 def stages(args: argparse.Namespace, settings: Settings) -> int:
-    engine = open_store(settings)
+    # Showing reads only; setting needs a workspace, so neither makes a store that is not there yet.
+    engine = open_store(settings, create=False, read_only=args.set is None)
     try:
         with make_session_factory(engine).begin() as session:
             workspace = required_workspace(session, args.team)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.customers.lookup import customer_fate
+from bot.text import plural
 from storage import cards as card_store
 from storage.cards import ContactRow, FollowUpRow, TouchpointRow
 from storage.customers import customer as live_customer
@@ -105,7 +106,7 @@ def relative(moment: datetime, now: datetime) -> str:
             amount = int(seconds // size)
             if unit == "day" and amount == 1:
                 return "tomorrow" if future else "yesterday"
-            words = f"{amount} {unit}{'s' if amount > 1 else ''}"
+            words = plural(amount, unit)
             return f"in {words}" if future else f"{words} ago"
     return "just now"
 

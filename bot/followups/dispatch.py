@@ -56,6 +56,7 @@ from bot.followups.rules import (
 )
 from bot.members import zone
 from bot.runtime import Runtime
+from bot.text import plural
 from storage import dispatch as store
 from storage.followups import follow_up_views
 
@@ -138,8 +139,8 @@ class PassReport:
 
     def summary(self) -> str:
         text = (
-            f"sent {_count(self.nudges, 'nudge')}, {_count(self.catch_ups, 'catch-up')}, "
-            f"{_count(self.digests, 'digest')}; {self.failed} failed"
+            f"sent {plural(self.nudges, 'nudge')}, {plural(self.catch_ups, 'catch-up')}, "
+            f"{plural(self.digests, 'digest')}; {self.failed} failed"
         )
         extras = [
             f"{self.reassigned} reassigned" if self.reassigned else "",
@@ -149,10 +150,6 @@ class PassReport:
         ]
         extras = [e for e in extras if e]
         return text + (f"; {', '.join(extras)}" if extras else "")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass

@@ -36,7 +36,7 @@ from slack_bolt import App
 from sqlalchemy.engine import make_url
 
 from bot import blocks as bot_blocks
-from bot.app import build_app, web_client
+from bot.app import build_app
 from bot.capture import due_times
 from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
@@ -65,7 +65,7 @@ from bot.local.terminal import (
 )
 from bot.runtime import Runtime
 from bot.store import open_store
-from bot.text import escape
+from bot.text import escape, plural
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def human_duration(delta: timedelta) -> str:
     for size, name in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
         count, seconds = divmod(seconds, size)
         if count:
-            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+            parts.append(plural(count, name))
     return " ".join(parts) or "0 minutes"
 
 
@@ -440,8 +440,8 @@ class Shell:
                 slack_hooks_url=self.standin.hooks_url,
             )
             self.runtime = Runtime(settings=settings, engine=engine, clock=self.clock)
-            self.client = web_client(BOT_TOKEN, self.standin.api_url)
-            self.app = build_app(self.runtime, self.client)
+            self.app = build_app(self.runtime)
+            self.client = self.app.client
             self.listeners = _ListenerTracker.install(self.app)
             self.slack = SlackSimulator(
                 dispatch_transport(self.app, settings), secret, team_id=self.team, response_url=self._response_url

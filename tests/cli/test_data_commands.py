@@ -156,6 +156,15 @@ def test_import_completes_existing_customers_without_overwriting(capsys, store, 
     assert audit["added"] == {"owner": "U0DAN", "domains": ["globex.net"], "aliases": ["Globex Corp"]}
 
 
+def test_import_counts_agree_with_their_nouns(capsys, store, tmp_path):
+    path = write_csv(tmp_path, "name,domain\nInitech,initech.com\n,nameless.com\n")
+
+    status, out, _ = run(capsys, "import", "customers", path, "--team", TEAM)
+
+    assert status == 0
+    assert out == "imported 1 new customer, updated 0, unchanged 0, skipped 1 bad row\n"
+
+
 def test_import_commits_in_chunks_and_matches_across_them(capsys, store, sessions, tmp_path, monkeypatch):
     monkeypatch.setattr("bot.customers.imports.CHUNK_ROWS", 7)
     rows = [f"Customer {n:03d},c{n}.example.com,C{n}" for n in range(40)]

@@ -572,7 +572,7 @@ def test_the_scheduler_ticks_nudges_often_and_digests_every_minute(dispatcher):
     assert jobs[DIGESTS].next_run_time < jobs[NUDGES].next_run_time
 
 
-def test_nudge_once_at_an_instant_sends_and_says_what_it_did(runtime, standin, database_url, monkeypatch, capsys):
+def test_nudge_makes_one_pass_at_an_instant_and_says_what_it_did(runtime, standin, database_url, monkeypatch, capsys):
     add_follow_up(runtime, "U0ALICE", datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
     for n in range(4):
         add_follow_up(runtime, "U0BOB", datetime(2026, 12, 1, 11, 0, tzinfo=UTC), customer=f"B{n}")
@@ -581,8 +581,9 @@ def test_nudge_once_at_an_instant_sends_and_says_what_it_did(runtime, standin, d
     monkeypatch.setenv("SLACK_API_URL", standin.api_url)
     monkeypatch.setenv("DEFAULT_TZ", "UTC")
 
-    assert main(["nudge", "--once", "--at", "2026-12-01T11:30"]) == 0
+    assert main(["nudge", "--at", "2026-12-01T11:30"]) == 0
     assert capsys.readouterr().out == "sent 0 nudges, 1 catch-up, 0 digests; 0 failed\n"
+    # --once is what scripts written when it was required still pass: it changes nothing.
     assert main(["nudge", "--once", "--at", "2026-12-01T13:00:00+01:00"]) == 0
     assert capsys.readouterr().out == "sent 1 nudge, 0 catch-ups, 0 digests; 0 failed\n"
 
@@ -591,7 +592,7 @@ def test_scheduling_commands_need_a_bot_token(monkeypatch, capsys, database_url)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
 
-    assert main(["nudge", "--once"]) == 2
+    assert main(["nudge"]) == 2
     assert main(["scheduler"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("touchpoint: SLACK_BOT_TOKEN is not set") for line in err)

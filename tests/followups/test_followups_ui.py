@@ -150,6 +150,18 @@ def test_the_nudge_says_who_promised_what_to_whom_and_offers_every_action(nudged
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "said"), [("email to Dana", "You logged an email"), ("booth chat", "You logged an event")]
+)
+def test_the_nudge_reads_like_english_whatever_the_kind(slack, standin, runtime, customers, line, said):
+    log(slack, "U0ALICE", f"Acme: {line}, follow up friday")
+    [fu] = follow_ups(runtime)
+
+    dm = post_nudge(runtime, standin, fu.id)
+
+    assert f"{said} Wed 25 Nov, 10:30: {line}" in texts(dm)
+
+
 def test_done_closes_the_follow_up_and_updates_the_dm_in_place(slack, standin, runtime, clock, nudged):
     fu_id, dm = nudged
 
