@@ -212,6 +212,28 @@ def failure_reply() -> Message:
     return message(text, [mrkdwn(text)])
 
 
+FORM_APOLOGIES = {
+    "gone": "That customer or touchpoint is no longer in this workspace's store. Pick another and submit again.",
+    "down": "Sorry, the customer store is not answering right now, so nothing was saved yet. "
+    "Your form is kept: press Submit again in a moment.",
+    "failed": "Sorry, something went wrong on our side and nothing was saved yet. Your form is kept: please "
+    "submit it again.",
+}
+
+
+def form_apology(view: dict[str, Any], reason: str) -> dict[str, Any] | None:
+    """The acknowledgement of a form whose submission failed: the apology on its first field, the form kept open.
+
+    None when the form has no field to show it on.
+    """
+    fields = [
+        block["block_id"] for block in view.get("blocks", []) if block.get("type") == "input" and "block_id" in block
+    ]
+    if not fields:
+        return None
+    return {"response_action": "errors", "errors": {fields[0]: FORM_APOLOGIES[reason]}}
+
+
 def _option(label: str, value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True}, "value": value[:150]}
 
