@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from storage.db import create_store_engine
+from storage.db import SERVING_TIMEOUTS, StoreTimeouts, create_store_engine
 from storage.migrate import current_revision, head_revision, upgrade
 
 
@@ -13,13 +13,14 @@ class StoreNotReady(Exception):
     pass
 
 
-def open_store(settings: Settings) -> Engine:
+def open_store(settings: Settings, timeouts: StoreTimeouts = SERVING_TIMEOUTS) -> Engine:
     """An engine on DATABASE_URL; the embedded SQLite store is brought up to date on the spot.
 
     A shared PostgreSQL is only migrated by `touchpoint db upgrade` (the release step), so that
-    several web processes starting at once never race to migrate it.
+    several web processes starting at once never race to migrate it. `timeouts` bound a PostgreSQL statement:
+    tight for the processes that answer Slack, longer for the scheduler, none for commands.
     """
-    engine = create_store_engine(settings.database_url)
+    engine = create_store_engine(settings.database_url, timeouts)
     try:
         current = current_revision(engine)
     except Exception as error:

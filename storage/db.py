@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,41 @@ SQLITE_BUSY_TIMEOUT_MS = 2000
 PG_CONNECT_TIMEOUT_S = 2
 
 
-def create_store_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class StoreTimeouts:
+    """How long one PostgreSQL statement may run, and wait for a lock, before it is cancelled (None: no limit)."""
+
+    statement_ms: int | None
+    lock_ms: int | None
+
+
+# Connections that answer Slack: a statement stuck on a lock or a stalled server gives up well inside Slack's
+# 3 s window, so the person gets the store-down apology (and a Try again button) instead of a timeout, and a
+# row is never saved after its reply was lost.
+SERVING_TIMEOUTS = StoreTimeouts(statement_ms=1500, lock_ms=1000)
+# The scheduler's ticks: nobody waits on them, but a claim must not queue behind a stuck lock for ever.
+BACKGROUND_TIMEOUTS = StoreTimeouts(statement_ms=60_000, lock_ms=10_000)
+# Commands (imports, exports, migrations) run as long as their work takes.
+COMMAND_TIMEOUTS = StoreTimeouts(statement_ms=None, lock_ms=None)
+
+
+def create_store_engine(url: str, timeouts: StoreTimeouts = SERVING_TIMEOUTS, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    settings = {"statement_timeout": timeouts.statement_ms, "lock_timeout": timeouts.lock_ms}
+    given = parsed.query.get("options", ())  # DATABASE_URL's own ?options=, kept and put first
+    options = [*([given] if isinstance(given, str) else given)]
+    options += [f"-c {name}={value}" for name, value in settings.items() if value is not None]
+    if options:  # set as the connection starts: no extra round trip
+        connect_args["options"] = " ".join(options)
     return create_engine(
         url,
         pool_pre_ping=True,  # a store that was down and came back is reconnected to without a restart
-        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+        connect_args=connect_args,
         **kwargs,
     )
 

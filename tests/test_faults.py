@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app, web_client
-from bot.local.simulator import SlackSimulator, dispatch_transport
+from bot.local.simulator import SlackSimulator, dispatch_transport, http_transport
 from bot.runtime import Runtime
 from storage.db import create_store_engine
 from storage.models import Touchpoint
@@ -91,3 +94,54 @@ def test_a_store_that_is_down_gets_an_apology_in_time_and_the_bot_recovers(outag
         summaries = [tp.summary for tp in session.scalars(select(Touchpoint).order_by(Touchpoint.id))]
     assert summaries == ["warm-up call", "call with Dana & Lee"]
     engine.dispose()
+
+
+class HeldWriteLock:
+    """Another writer holding the touchpoints' write lock, as a long migration or a stuck process would."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = make_url(database_url)
+        self.release_timer: threading.Timer | None = None
+
+    def take(self, hold_s: float) -> None:
+        if self.url.get_backend_name() == "postgresql":
+            import psycopg  # only where the suite runs on PostgreSQL
+
+            self.conn: Any = psycopg.connect(
+                host=self.url.host, port=self.url.port, user=self.url.username, dbname=self.url.database
+            )
+            self.conn.execute("LOCK TABLE touchpoints IN EXCLUSIVE MODE")  # reads pass, writes wait
+        else:
+            self.conn = sqlite3.connect(self.url.database, isolation_level=None, check_same_thread=False)
+            self.conn.execute("BEGIN EXCLUSIVE")
+        self.release_timer = threading.Timer(hold_s, self.release)
+        self.release_timer.start()
+
+    def release(self) -> None:
+        if self.release_timer is not None:
+            self.release_timer.cancel()
+        with contextlib.suppress(Exception):
+            self.conn.rollback()
+            self.conn.close()
+
+
+def test_a_write_stuck_on_a_lock_gets_the_apology_in_time_and_saves_nothing_later(database_url, served, runtime):
+    # Slack gives up on an acknowledgement after 3 seconds: so does this transport.
+    slack = SlackSimulator(
+        http_transport(served + "/slack/events", timeout=3.0),
+        SIGNING_SECRET,
+        team_id=TEAM,
+        response_url=lambda key: "http://127.0.0.1:9/respond/" + key,
+    )
+    assert slack.command("U0ALICE", "Acme: warm-up call").status == 200
+    lock = HeldWriteLock(database_url)
+    lock.take(hold_s=8)
+    try:
+        reply = slack.command("U0ALICE", LINE)
+    finally:
+        lock.release()
+
+    assert reply.status == 200
+    assert "store is not answering" in texts(reply.json())
+    with runtime.sessions.begin() as session:  # the line was not saved behind the apology's back
+        assert [tp.summary for tp in session.scalars(select(Touchpoint))] == ["warm-up call"]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.store import open_store
 from storage import workspaces as workspace_store
+from storage.db import COMMAND_TIMEOUTS
 from storage.models import Workspace
 
 EXIT_USAGE = 2
@@ -76,7 +77,7 @@ def required_workspace(session: Session, team: str | None, *, create: bool = Fal
 
 
 def with_store(settings: Settings, work: Callable[[Engine], int]) -> int:
-    engine = open_store(settings)
+    engine = open_store(settings, COMMAND_TIMEOUTS)
     try:
         return work(engine)
     finally:

@@ -10,13 +10,13 @@ from bot.config import Settings
 from bot.customers.curation import parse_stages, set_stages, stages_for
 from bot.runtime import system_clock
 from bot.store import open_store
-from storage.db import make_session_factory
+from storage.db import COMMAND_TIMEOUTS, make_session_factory
 
 EXIT_USAGE = 2
 
 
 def stages(args: argparse.Namespace, settings: Settings) -> int:
-    engine = open_store(settings)
+    engine = open_store(settings, COMMAND_TIMEOUTS)
     try:
         with make_session_factory(engine).begin() as session:
             workspace = required_workspace(session, args.team)
