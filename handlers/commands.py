@@ -51,7 +51,8 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     workspace_id, author = found
     with rt.sessions.begin() as session:
         outcome = touchpoints.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
-    return logged_reply(replace(outcome, loop=offer), author)
+    # A line logged already has its own follow-up among the open ones: offering to close that would be wrong.
+    return logged_reply(replace(outcome, loop=None if outcome.already_logged else offer), author)
 
 
 def _understand(

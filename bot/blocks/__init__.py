@@ -98,6 +98,8 @@ def logged_reply(outcome: LogOutcome, tz: ZoneInfo, note: str | None = None) -> 
     headline = f"Logged *{tp.kind}* with {_customer_label(tp)}{_follow_up_label(tp, tz)}"
     blocks: list[Block] = [mrkdwn(headline)]
     details = [note] if note else []
+    if outcome.already_logged:
+        details.insert(0, "You had logged this line already, so nothing new was saved: here it is.")
     if tp.summary:
         details.append(escape(truncate(tp.summary, 2800)))
     untold = [tag for tag in tp.tags if f"#{tag}" not in tp.summary.lower()]
