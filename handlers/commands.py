@@ -45,7 +45,7 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     if found is None:  # first contact, or the profile's daily refresh: ask Slack before taking the write lock
         profile = profile_fetcher(client)(user_id)
         with rt.sessions.begin() as session:
-            found = acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
+            found = acting(session, context, user_id, profile)
         with rt.readers.begin() as session:
             plan, offer = _understand(session, rt, *found, text, now)
     workspace_id, author = found
