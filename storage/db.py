@@ -19,9 +19,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as StoreTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.pg_stalls import bounded_connect
+
 # A write waits this long for another writer before giving up; kept under Slack's 3 s ack window.
 SQLITE_BUSY_TIMEOUT_MS = 2000
 PG_CONNECT_TIMEOUT_S = 2
+# How much longer than statement_timeout a connection waits for the server: the server's own cancel comes first.
+PG_WAIT_MARGIN_MS = 300
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,17 @@ def create_store_engine(url: str, timeouts: StoreTimeouts = SERVING_TIMEOUTS, **
     options += [f"-c {name}={value}" for name, value in settings.items() if value is not None]
     if options:  # set as the connection starts: no extra round trip
         connect_args["options"] = " ".join(options)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,  # a store that was down and came back is reconnected to without a restart
         connect_args=connect_args,
         **kwargs,
     )
+    if timeouts.statement_ms is not None and parsed.get_driver_name() == "psycopg":
+        # A server or network that stops answering is not stopped by statement_timeout: bound the wait here.
+        limit_s = (timeouts.statement_ms + PG_WAIT_MARGIN_MS) / 1000
+        event.listen(engine, "do_connect", bounded_connect(limit_s))
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:

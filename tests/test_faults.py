@@ -45,8 +45,16 @@ class StoreOutage:
             self.lock = sqlite3.connect(self.sqlite_path, isolation_level=None)
             self.lock.execute("BEGIN EXCLUSIVE")
 
+    def stall(self) -> None:
+        """Stop answering on the connections already open, without closing them (a hung server or network)."""
+        if self.proxy:
+            self.proxy.stall()
+        else:
+            self.down()
+
     def up(self) -> None:
         if self.proxy:
+            self.proxy.resume()
             self.proxy.restore()
         elif self.lock:
             self.lock.execute("ROLLBACK")
@@ -93,6 +101,31 @@ def test_a_store_that_is_down_gets_an_apology_in_time_and_the_bot_recovers(outag
     with rt.sessions.begin() as session:
         summaries = [tp.summary for tp in session.scalars(select(Touchpoint).order_by(Touchpoint.id))]
     assert summaries == ["warm-up call", "call with Dana & Lee"]
+    engine.dispose()
+
+
+def test_a_store_that_stops_answering_mid_connection_gets_an_apology_in_time(outage, standin, clock):
+    engine = create_store_engine(outage.url)
+    rt = Runtime(settings=make_settings(outage.url, standin.api_url), engine=engine, clock=clock)
+    app = build_app(rt, client=web_client(BOT_TOKEN, standin.api_url))
+    slack = SlackSimulator(dispatch_transport(app), SIGNING_SECRET, team_id=TEAM, response_url=standin.response_url)
+    assert slack.command("U0ALICE", "Acme: warm-up call").status == 200
+
+    outage.stall()
+    replies = []
+    sender = threading.Thread(target=lambda: replies.append(slack.command("U0ALICE", LINE)), daemon=True)
+    sender.start()
+    sender.join(timeout=3.0)  # as long as Slack waits for an acknowledgement
+    outage.up()
+
+    assert replies, "no answer within Slack's 3 seconds"
+    [reply] = replies
+    assert reply.status == 200
+    assert "store is not answering" in texts(reply.json())
+    _, retry = element(reply.json(), "retry_log")
+    slack.click("U0ALICE", retry)
+    [logged] = standin.wait_for("response_url")
+    assert logged.params["blocks"][0]["text"]["text"].startswith("Logged *call* with")
     engine.dispose()
 
 
