@@ -2,7 +2,7 @@
 
 A listener that raises before acknowledging gets its apology as the acknowledgement (a form stays open with
 it); one that raises after acknowledging keeps that acknowledgement, and the apology follows through the
-request's response_url.
+request's response_url, or as a direct message where there is none.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.context.ack import Ack
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -33,6 +35,7 @@ def handle_error(
     logger: logging.Logger,
     response: BoltResponse | None = None,
     respond: Any = None,
+    client: WebClient | None = None,
 ) -> BoltResponse | None:
     down = store_is_down(error)
     if isinstance(error, NotFound):
@@ -52,8 +55,18 @@ def handle_error(
         return _json_ack({"response_type": "ephemeral", **reply})
     if respond is not None and body.get("response_url"):
         respond(response_type="ephemeral", replace_original=False, **reply)
-    # Anything else not yet acknowledged is acknowledged now: the apology went through its response_url.
+    elif client is not None and (body.get("user") or {}).get("id"):
+        # No response_url (a button on the Home tab or in a form, a form already closed): a direct message.
+        _send_apology(client, body["user"]["id"], reply, logger)
+    # Anything else not yet acknowledged is acknowledged now: the apology went its own way.
     return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _send_apology(client: WebClient, user_id: str, reply: dict[str, Any], logger: logging.Logger) -> None:
+    try:
+        client.chat_postMessage(channel=user_id, **reply)
+    except (SlackApiError, OSError) as error:
+        logger.warning("the apology to %s could not be sent either: %s", user_id, error)
 
 
 def _json_ack(payload: dict[str, Any]) -> BoltResponse:

@@ -14,6 +14,7 @@ from storage.models import Touchpoint
 from tests.capture.test_modal_and_shortcut import form, opened_view
 from tests.conftest import TEAM
 from tests.helpers import seed_customers, texts
+from tests.home.test_home import _interact
 
 
 def test_a_click_whose_listener_fails_right_after_acking_is_acked_and_apologised_for(slack, standin):
@@ -44,3 +45,14 @@ def test_a_form_whose_submission_fails_keeps_the_form_open_with_an_apology(slack
     assert "no longer in this workspace" in message
     with runtime.sessions.begin() as session:
         assert session.scalars(select(Touchpoint)).all() == []
+
+
+def test_a_home_button_whose_listener_fails_is_apologised_for_by_direct_message(slack, standin):
+    home = {"id": "V0HOME", "type": "home", "blocks": []}
+    done = {"type": "button", "action_id": "home_done", "value": "not-a-follow-up"}  # fails right after the ack
+
+    _interact(slack, "U0ALICE", home, "home:broken", done)
+
+    [apology] = standin.wait_for("chat.postMessage")
+    assert apology.params["channel"] == "U0ALICE"
+    assert "something went wrong on our side" in texts(apology.params)
