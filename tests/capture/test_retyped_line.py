@@ -39,10 +39,13 @@ def test_the_same_line_again_within_minutes_gets_the_touchpoint_already_logged(s
         assert len(session.scalars(select(FollowUp)).all()) == 1
 
 
-def test_the_same_line_later_or_from_someone_else_or_after_undo_is_a_new_touchpoint(slack, runtime, clock, customers):
+def test_the_same_line_later_or_from_someone_else_or_after_undo_is_a_new_touchpoint(
+    slack, standin, runtime, clock, customers
+):
     first = slack.command("U0ALICE", LINE).json()
     by_bob = slack.command("U0BOB", LINE).json()
     slack.click("U0ALICE", element(first, blocks.UNDO)[1])
+    standin.wait_for("response_url")  # the undo is done (it runs after the click is acknowledged)
     clock.advance(minutes=1)
     after_undo = slack.command("U0ALICE", LINE).json()
     clock.advance(minutes=11)
