@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ import handlers
 import handlers.curation
 from bot.edge import VERIFIED
 from bot.runtime import Runtime
+from bot.text import storable
 
 WEB_API_TIMEOUT_S = 10
 
@@ -51,6 +53,7 @@ def build_app(rt: Runtime) -> App:
     )
     _configured(app.client, settings.slack_api_url)
     app.use(_vouch_for_socket_mode(rt))
+    app.use(_storable_request)
     app.use(_provide_runtime(rt))
     handlers.register(app)
     handlers.curation.register(app)
@@ -78,3 +81,22 @@ def _provide_runtime(rt: Runtime) -> Callable[..., None]:
         next()
 
     return provide
+
+
+def _storable_request(body: dict[str, Any], next: Callable[[], None]) -> None:
+    """Every string of a request made storable before a listener reads it (commands, actions, views, shortcuts).
+
+    Slack's JSON can carry NUL bytes and lone surrogates; a listener that saved or echoed one would fail and the
+    line would be lost, so they never reach a listener. The signature was checked on the raw body already.
+    """
+    _make_storable(body)
+    next()
+
+
+def _make_storable(node: dict[str, Any] | list[Any]) -> None:
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        if isinstance(value, str):
+            node[key] = storable(value)  # type: ignore[index]
+        elif isinstance(value, dict | list):
+            _make_storable(value)

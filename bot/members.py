@@ -44,15 +44,18 @@ def author_for(
     session: Session,
     workspace_id: int,
     user_id: str,
-    fetch_profile: ProfileFetcher,
+    profile: Profile | None,
     *,
     default_tz: ZoneInfo,
     now: datetime,
 ) -> Author:
-    """The acting member; their profile is fetched the first time and once a day after that."""
+    """The acting member, their stored profile renewed from `profile` when it is due (the first time, then daily).
+
+    The caller asks Slack for `profile` before its write transaction opens (None: Slack could not tell), so no
+    network call ever runs while the store's write lock is held.
+    """
     member = workspace_store.member(session, workspace_id, user_id)
     if is_stale(member, now):
-        profile = fetch_profile(user_id)
         if profile is not None:
             member = workspace_store.save_member_profile(
                 session,

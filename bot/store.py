@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from storage.db import create_store_engine, sqlite_file
+from storage.db import SERVING_TIMEOUTS, StoreTimeouts, create_store_engine, sqlite_file
 from storage.migrate import current_revision, head_revision, upgrade
 
 
@@ -14,18 +14,21 @@ class StoreNotReady(Exception):
     pass
 
 
-def open_store(settings: Settings, *, create: bool = True, read_only: bool = False) -> Engine:
+def open_store(
+    settings: Settings, timeouts: StoreTimeouts = SERVING_TIMEOUTS, *, create: bool = True, read_only: bool = False
+) -> Engine:
     """An engine on DATABASE_URL; the embedded SQLite store is brought up to date on the spot.
 
     A shared PostgreSQL is only migrated by `touchpoint db upgrade` (the release step), so that
-    several web processes starting at once never race to migrate it. Without `create`, a SQLite store
-    that is not there yet is not made either: a command that only reads (or writes to what must already
-    be there) says so instead of leaving an empty `touchpoint.db` behind. A `read_only` store is opened so
-    that nothing can be written, and is never migrated.
+    several web processes starting at once never race to migrate it. `timeouts` bound a PostgreSQL statement:
+    tight for the processes that answer Slack, longer for the scheduler, none for commands. Without `create`,
+    a SQLite store that is not there yet is not made either: a command that only reads (or writes to what must
+    already be there) says so instead of leaving an empty `touchpoint.db` behind. A `read_only` store is
+    opened so that nothing can be written, and is never migrated.
     """
     if not (create and not read_only):
         require_existing_store(settings)
-    engine = create_store_engine(settings.database_url, read_only=read_only)
+    engine = create_store_engine(settings.database_url, timeouts, read_only=read_only)
     try:
         current = current_revision(engine)
     except BaseException:

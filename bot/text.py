@@ -1,5 +1,6 @@
-"""Text helpers shared by parsing and rendering: folding for matching, Slack escaping, truncation, and the
-small grammar every reply needs (a count with its noun, a noun with its article)."""
+"""Text helpers shared by parsing and rendering: folding for matching, Slack escaping, truncation, the small
+grammar every reply needs (a count with its noun, a noun with its article), and `storable`, which all text
+from Slack or a file passes through before it is kept or shown back."""
 
 from __future__ import annotations
 
@@ -50,6 +51,26 @@ def clean_domain(domain: str) -> str:
     domain = re.sub(r"^[a-z]+://", "", domain)
     domain = domain.split("/")[0]
     return domain.removeprefix("www.")
+
+
+# C0 controls but tab and newline (PostgreSQL refuses a NUL, and none of them means anything in a line), and lone
+# UTF-16 surrogates, which Slack's JSON can carry ("\ud800") but neither a store nor a UTF-8 encoder accepts.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """The text as it can be kept and shown back: newlines for line breaks, no control characters, no lone surrogates.
+
+    A lone surrogate becomes U+FFFD (the replacement character), so a person still sees where something was.
+    """
+    if text.isascii() and text.isprintable():  # the common case, decided without a regex
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSTORABLE.sub(_replacement, text)
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return "\ufffd" if match.group() >= "\ud800" else ""
 
 
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")

@@ -46,7 +46,7 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     if found is None:  # first contact, or the profile's daily refresh: ask Slack before taking the write lock
         profile = profile_fetcher(client)(user_id)
         with rt.sessions.begin() as session:
-            found = acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
+            found = acting(session, context, user_id, profile)
         with rt.readers.begin() as session:
             plan, offer = _understand(session, rt, *found, text, now)
     if plan.says_nothing:  # nothing to keep yet: ask, and let the form carry the customer
@@ -54,7 +54,8 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     workspace_id, author = found
     with rt.sessions.begin() as session:
         outcome = touchpoints.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
-    return logged_reply(replace(outcome, loop=offer), author)
+    # A line logged already has its own follow-up among the open ones: offering to close that would be wrong.
+    return logged_reply(replace(outcome, loop=None if outcome.already_logged else offer), author)
 
 
 def _what_happened(plan: touchpoints.LinePlan) -> dict:

@@ -49,14 +49,11 @@ def profile_fetcher(client: WebClient) -> ProfileFetcher:
     return fetch
 
 
-def acting(
-    session: Session,
-    context: BoltContext,
-    client: WebClient,
-    user_id: str,
-    fetch_profile: ProfileFetcher | None = None,
-) -> tuple[int, Author]:
-    """The workspace row id and the acting member, both scoped to the request's team."""
+def acting(session: Session, context: BoltContext, user_id: str, profile: Profile | None) -> tuple[int, Author]:
+    """The workspace row id and the acting member, both scoped to the request's team.
+
+    `profile` is what Slack said, asked before the write transaction `session` is in: nothing here calls Slack.
+    """
     rt = runtime(context)
     workspace = workspace_for_team(session, context.team_id or "", context.enterprise_id)
     rt.workspace_ids[workspace.team_id] = workspace.id
@@ -64,7 +61,7 @@ def acting(
         session,
         workspace.id,
         user_id,
-        fetch_profile or profile_fetcher(client),
+        profile,
         default_tz=rt.settings.default_tz,
         now=rt.now(),
     )
@@ -94,7 +91,7 @@ def member(context: BoltContext, client: WebClient, user_id: str) -> tuple[int, 
         return found
     profile = profile_fetcher(client)(user_id)
     with rt.sessions.begin() as session:
-        return acting(session, context, client, user_id, fetch_profile=lambda _user_id: profile)
+        return acting(session, context, user_id, profile)
 
 
 @contextmanager

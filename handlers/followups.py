@@ -46,19 +46,24 @@ def followups_command(ack: Ack, command: dict, context: BoltContext, client: Web
         return
     rt = runtime(context)
     user_id = command["user_id"]
+    digest: followups.DigestSettings | str | None = None
     with acting_in(context, client, user_id) as (session, workspace_id, viewer):
         if request.kind == "digest":
             try:
-                settings = followups.change_digest(session, workspace_id, user_id, request.text)
+                digest = followups.change_digest(session, workspace_id, user_id, request.text)
             except followups.DigestSettingError as problem:
-                ack(**fu_blocks.problem_reply(str(problem)))
-                return
-            ack(**fu_blocks.digest_reply(settings, viewer.tz))
-            return
-        if request.kind == "customer":
+                digest = str(problem)
+        elif request.kind == "customer":
             found = followups.customer_listing(session, rt.indexes, workspace_id, user_id, request.text)
         else:
             found = followups.listing(session, workspace_id, user_id, request.scope or Scope("mine"))
+    # Acknowledged once the unit of work is committed: a reply never confirms a change the store then refused.
+    if isinstance(digest, str):
+        ack(**fu_blocks.problem_reply(digest))
+        return
+    if digest is not None:
+        ack(**fu_blocks.digest_reply(digest, viewer.tz))
+        return
     if isinstance(found, followups.CustomerProblem):
         ack(**fu_blocks.customer_problem_reply(found))
         return

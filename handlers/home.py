@@ -67,16 +67,15 @@ def snooze_chosen(ack: Ack, body: dict, action: dict, context: BoltContext, clie
     with acting_in(context, client, body["user"]["id"]) as (session, workspace_id, viewer):
         if choice == followups.PICK_DATE:
             found = home.open_follow_up(session, workspace_id, follow_up_id)
-            if isinstance(found, followups.FollowUpView):
-                client.views_open(trigger_id=body["trigger_id"], view=home_blocks.snooze_modal(found, viewer.tz, now))
-                return
-            notice = found
         elif choice in followups.SNOOZE_CHOICES:
             until = followups.snooze_until(choice, now, viewer.tz)
-            notice = home.snooze(session, workspace_id, viewer.user_id, follow_up_id, until, now=now)
+            found = home.snooze(session, workspace_id, viewer.user_id, follow_up_id, until, now=now)
         else:
             raise ValueError(f"not a snooze choice: {choice!r}")
-    publish(client, rt, workspace_id, viewer, notice)
+    if isinstance(found, followups.FollowUpView):  # the date picker opens once the unit of work is over
+        client.views_open(trigger_id=body["trigger_id"], view=home_blocks.snooze_modal(found, viewer.tz, now))
+        return
+    publish(client, rt, workspace_id, viewer, found)
 
 
 def snooze_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:

@@ -58,6 +58,9 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
     rt = runtime(context)
     user_id = body["user"]["id"]
     metadata = json.loads(view.get("private_metadata") or "{}")
+    # From the message shortcut: Slack is asked for the message's link before the write, never inside it.
+    shortcut_message = not metadata.get("tp") and metadata.get("ts") and metadata.get("channel")
+    permalink = _permalink(client, metadata["channel"], metadata["ts"]) if shortcut_message else None
     with acting_in(context, client, user_id) as (session, workspace_id, author):
         form = FormContext(user_id=user_id, tz=author.tz, now=rt.now())
         values = view["state"]["values"]
@@ -76,8 +79,8 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
                 session, workspace_id, author, int(metadata["tp"]), entry, now=form.now
             )
         else:
-            if metadata.get("ts") and metadata.get("channel"):
-                entry = _with_permalink(client, entry, metadata["channel"], metadata["ts"])
+            if permalink:
+                entry = replace(entry, permalink=permalink)
             outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=form.now)
             outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
@@ -102,13 +105,12 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
     _confirm(context, client, metadata, user_id, logged_reply(outcome, author))
 
 
-def _with_permalink(client: WebClient, entry: touchpoints.Entry, channel: str, ts: str) -> touchpoints.Entry:
+def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
     try:
-        permalink = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+        return client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
     except SlackApiError as error:
         logger.warning("chat.getPermalink failed: %s", error)
-        return entry
-    return replace(entry, permalink=permalink)
+        return None
 
 
 def _confirm(

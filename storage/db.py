@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,12 +20,36 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import TimeoutError as StoreTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.pg_stalls import bounded_connect
+
 # A write waits this long for another writer before giving up; kept under Slack's 3 s ack window.
 SQLITE_BUSY_TIMEOUT_MS = 2000
 PG_CONNECT_TIMEOUT_S = 2
+# How much longer than statement_timeout a connection waits for the server: the server's own cancel comes first.
+PG_WAIT_MARGIN_MS = 300
 
 
-def create_store_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class StoreTimeouts:
+    """How long one PostgreSQL statement may run, and wait for a lock, before it is cancelled (None: no limit)."""
+
+    statement_ms: int | None
+    lock_ms: int | None
+
+
+# Connections that answer Slack: a statement stuck on a lock or a stalled server gives up well inside Slack's
+# 3 s window, so the person gets the store-down apology (and a Try again button) instead of a timeout, and a
+# row is never saved after its reply was lost.
+SERVING_TIMEOUTS = StoreTimeouts(statement_ms=1500, lock_ms=1000)
+# The scheduler's ticks: nobody waits on them, but a claim must not queue behind a stuck lock for ever.
+BACKGROUND_TIMEOUTS = StoreTimeouts(statement_ms=60_000, lock_ms=10_000)
+# Commands (imports, exports, migrations) run as long as their work takes.
+COMMAND_TIMEOUTS = StoreTimeouts(statement_ms=None, lock_ms=None)
+
+
+def create_store_engine(
+    url: str, timeouts: StoreTimeouts = SERVING_TIMEOUTS, *, read_only: bool = False, **kwargs: Any
+) -> Engine:
     """An engine on the store; `read_only` for commands that must change nothing, not even create the file.
 
     Read-only SQLite is opened with `mode=ro`, so a missing file is an error instead of a new empty store;
@@ -42,14 +67,25 @@ def create_store_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> 
         _configure_sqlite(engine, writer=not read_only)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    settings = {"statement_timeout": timeouts.statement_ms, "lock_timeout": timeouts.lock_ms}
+    given = parsed.query.get("options", ())  # DATABASE_URL's own ?options=, kept and put first
+    options = [*([given] if isinstance(given, str) else given)]
+    options += [f"-c {name}={value}" for name, value in settings.items() if value is not None]
     if read_only:
-        connect_args["options"] = "-c default_transaction_read_only=on"
-    return create_engine(
+        options.append("-c default_transaction_read_only=on")
+    if options:  # set as the connection starts: no extra round trip
+        connect_args["options"] = " ".join(options)
+    engine = create_engine(
         url,
         pool_pre_ping=True,  # a store that was down and came back is reconnected to without a restart
         connect_args=connect_args,
         **kwargs,
     )
+    if timeouts.statement_ms is not None and parsed.get_driver_name() == "psycopg":
+        # A server or network that stops answering is not stopped by statement_timeout: bound the wait here.
+        limit_s = (timeouts.statement_ms + PG_WAIT_MARGIN_MS) / 1000
+        event.listen(engine, "do_connect", bounded_connect(limit_s))
+    return engine
 
 
 def sqlite_file(url: str | URL) -> Path | None:

@@ -1,4 +1,9 @@
-"""The shared customer store. Every row belongs to one workspace; every query filters on it."""
+"""The shared customer store. Every row belongs to one workspace; every query filters on it.
+
+Every text column is typed `FittedString`, `StorableText` or `StorableJSON`: whatever reaches the store is made
+storable (`bot.text.storable`) and cut to its column's length there, whichever path it came by, so a long URL or
+a stray NUL byte can never make a write fail and lose a line.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.text import storable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +56,55 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class FittedString(TypeDecorator[str]):
+    """A bounded string column: the value made storable and cut to the column's length.
+
+    PostgreSQL refuses a value longer than its column (SQLite keeps it), and a NUL byte anywhere; a column that
+    keeps part of a line (the customer as typed, a follow-up's words) keeps as much as fits, while the line
+    itself is kept whole in an unbounded column.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        value = storable(value)
+        length = self.impl.length  # type: ignore[attr-defined]
+        return value if length is None or len(value) <= length else value[:length]
+
+
+class StorableText(TypeDecorator[str]):
+    """An unbounded text column: the value made storable, never cut."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else storable(value)
+
+
+class StorableJSON(TypeDecorator[Any]):
+    """A JSON column whose strings, keys too, are made storable (PostgreSQL's JSON refuses lone surrogates)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return _storable_json(value)
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {_storable_json(key): _storable_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable_json(item) for item in value]
+    return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
@@ -62,12 +118,12 @@ class Workspace(Base):
     __tablename__ = "workspaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32), unique=True)
-    enterprise_id: Mapped[str | None] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[str] = mapped_column(FittedString(32), unique=True)
+    enterprise_id: Mapped[str | None] = mapped_column(FittedString(32))
+    name: Mapped[str | None] = mapped_column(FittedString(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The journey stages customers move through, in order; None keeps bot.customers.curation.DEFAULT_STAGES.
-    stages: Mapped[list[str] | None] = mapped_column(JSON)
+    stages: Mapped[list[str] | None] = mapped_column(StorableJSON)
 
 
 class Member(Base):
@@ -76,11 +132,11 @@ class Member(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    slack_user_id: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str | None] = mapped_column(String(200))
-    real_name: Mapped[str | None] = mapped_column(String(200))
-    department: Mapped[str | None] = mapped_column(String(40))
-    tz: Mapped[str | None] = mapped_column(String(64))
+    slack_user_id: Mapped[str] = mapped_column(FittedString(32))
+    name: Mapped[str | None] = mapped_column(FittedString(200))
+    real_name: Mapped[str | None] = mapped_column(FittedString(200))
+    department: Mapped[str | None] = mapped_column(FittedString(40))
+    tz: Mapped[str | None] = mapped_column(FittedString(64))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     refreshed_at: Mapped[datetime | None]
@@ -103,11 +159,11 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    name: Mapped[str] = mapped_column(String(200))
-    domain: Mapped[str | None] = mapped_column(String(200))
-    stage: Mapped[str | None] = mapped_column(String(40))
-    owner_user_id: Mapped[str | None] = mapped_column(String(32))
-    created_by: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(FittedString(200))
+    domain: Mapped[str | None] = mapped_column(FittedString(200))
+    stage: Mapped[str | None] = mapped_column(FittedString(40))
+    owner_user_id: Mapped[str | None] = mapped_column(FittedString(32))
+    created_by: Mapped[str | None] = mapped_column(FittedString(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
@@ -130,9 +186,9 @@ class CustomerName(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # name, alias, domain
-    value: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(FittedString(10))  # name, alias, domain
+    value: Mapped[str] = mapped_column(FittedString(200))
+    key: Mapped[str] = mapped_column(FittedString(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -142,10 +198,10 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(64))
-    role: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(FittedString(200))
+    email: Mapped[str | None] = mapped_column(FittedString(254))
+    phone: Mapped[str | None] = mapped_column(FittedString(64))
+    role: Mapped[str | None] = mapped_column(FittedString(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
 
@@ -162,9 +218,9 @@ class StageChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    from_stage: Mapped[str | None] = mapped_column(String(40))
-    to_stage: Mapped[str | None] = mapped_column(String(40))
-    changed_by: Mapped[str | None] = mapped_column(String(32))
+    from_stage: Mapped[str | None] = mapped_column(FittedString(40))
+    to_stage: Mapped[str | None] = mapped_column(FittedString(40))
+    changed_by: Mapped[str | None] = mapped_column(FittedString(32))
     changed_at: Mapped[datetime]
 
 
@@ -179,20 +235,20 @@ class Touchpoint(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     # Null while the customer named in the line is unknown: the line is kept until someone picks one.
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
-    customer_text: Mapped[str | None] = mapped_column(String(200))
-    author_user_id: Mapped[str] = mapped_column(String(32))
-    author_department: Mapped[str | None] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(20))
-    summary: Mapped[str] = mapped_column(Text)
-    raw_text: Mapped[str | None] = mapped_column(Text)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    customer_text: Mapped[str | None] = mapped_column(FittedString(200))
+    author_user_id: Mapped[str] = mapped_column(FittedString(32))
+    author_department: Mapped[str | None] = mapped_column(FittedString(40))
+    kind: Mapped[str] = mapped_column(FittedString(20))
+    summary: Mapped[str] = mapped_column(StorableText)
+    raw_text: Mapped[str | None] = mapped_column(StorableText)
+    tags: Mapped[list[str]] = mapped_column(StorableJSON, default=list)
     occurred_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(10))  # command, modal, shortcut, import
-    permalink: Mapped[str | None] = mapped_column(String(500))
-    channel_id: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(FittedString(10))  # command, modal, shortcut, import
+    permalink: Mapped[str | None] = mapped_column(FittedString(500))
+    channel_id: Mapped[str | None] = mapped_column(FittedString(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
-    deleted_by: Mapped[str | None] = mapped_column(String(32))
+    deleted_by: Mapped[str | None] = mapped_column(FittedString(32))
 
 
 class FollowUp(Base):
@@ -218,23 +274,23 @@ class FollowUp(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoints.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
-    assignee_user_id: Mapped[str] = mapped_column(String(32))
+    assignee_user_id: Mapped[str] = mapped_column(FittedString(32))
     due_at: Mapped[datetime]
-    due_text: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open, done, cancelled
+    due_text: Mapped[str | None] = mapped_column(FittedString(200))
+    status: Mapped[str] = mapped_column(FittedString(12), default="open")  # open, done, cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
-    completed_by: Mapped[str | None] = mapped_column(String(32))
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    completed_by: Mapped[str | None] = mapped_column(FittedString(32))
+    claimed_by: Mapped[str | None] = mapped_column(FittedString(64))
     lease_until: Mapped[datetime | None]
     nudged_at: Mapped[datetime | None]
-    nudge_channel: Mapped[str | None] = mapped_column(String(32))
-    nudge_ts: Mapped[str | None] = mapped_column(String(32))
+    nudge_channel: Mapped[str | None] = mapped_column(FittedString(32))
+    nudge_ts: Mapped[str | None] = mapped_column(FittedString(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(FittedString(200))
     # The assignee who left the workspace before it fell due, so the person it went to is told whose it was.
-    taken_over_from: Mapped[str | None] = mapped_column(String(32))
+    taken_over_from: Mapped[str | None] = mapped_column(FittedString(32))
 
 
 class AuditEvent(Base):
@@ -245,9 +301,9 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    actor_user_id: Mapped[str | None] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(40))
-    entity_type: Mapped[str] = mapped_column(String(20))
+    actor_user_id: Mapped[str | None] = mapped_column(FittedString(32))
+    action: Mapped[str] = mapped_column(FittedString(40))
+    entity_type: Mapped[str] = mapped_column(FittedString(20))
     entity_id: Mapped[int] = mapped_column(Integer)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(StorableJSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)

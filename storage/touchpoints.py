@@ -69,6 +69,25 @@ def insert_audit_event(session: Session, **values: Any) -> None:
     session.execute(_INSERT_AUDIT_EVENT, values)
 
 
+def touchpoint_logged_from_line(
+    session: Session, workspace_id: int, author_user_id: str, raw_text: str, since: datetime
+) -> Touchpoint | None:
+    """The author's latest live touchpoint logged with exactly this `/log` line since `since`, if any."""
+    return session.scalar(
+        select(Touchpoint)
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.author_user_id == author_user_id,
+            Touchpoint.occurred_at >= since,  # ix_touchpoints_author
+            Touchpoint.source == "command",
+            Touchpoint.raw_text == raw_text,
+            Touchpoint.deleted_at.is_(None),
+        )
+        .order_by(Touchpoint.id.desc())
+        .limit(1)
+    )
+
+
 def touchpoint(session: Session, workspace_id: int, touchpoint_id: int) -> Touchpoint | None:
     return session.scalar(
         select(Touchpoint).where(Touchpoint.workspace_id == workspace_id, Touchpoint.id == touchpoint_id)

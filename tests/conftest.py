@@ -32,6 +32,7 @@ from bot.server import wsgi_app
 from storage.db import create_store_engine
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.write_guard import WriteGuard, guarding_writes
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -52,6 +53,14 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.instant += timedelta(**delta)
+
+
+@pytest.fixture(autouse=True)
+def no_web_api_call_inside_a_write(monkeypatch: pytest.MonkeyPatch) -> Iterator[WriteGuard]:
+    """Every test: no listener (or anything else) calls Slack while its thread holds a write transaction open."""
+    with guarding_writes(monkeypatch) as guard:
+        yield guard
+    assert not guard.violations, "\n\n".join(guard.violations)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""A loopback TCP proxy that can be cut and restored, to take a store 'down' under a running app."""
+"""A loopback TCP proxy that can be cut and restored, or stalled and resumed, to take a store 'down' under a
+running app: cut, connections drop and new ones are refused; stalled, they stay open and nothing gets through."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ class TcpProxy:
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
         self.up = True
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -36,10 +39,10 @@ class TcpProxy:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_RDWR)
@@ -57,6 +60,14 @@ class TcpProxy:
     def restore(self) -> None:
         self.up = True
 
+    def stall(self) -> None:
+        """Keep every connection open but pass nothing on, as a hung server or network path would."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
+        self.resume()
         self.cut()
         self._listener.close()

@@ -63,6 +63,7 @@ NO_USER_TEXT = {
     "bot.blocks.gone_reply",
     "bot.blocks.help_reply",
     "bot.blocks.failure_reply",
+    "bot.blocks.form_apology",
     "bot.blocks.department_question",
     "bot.blocks.card.help_message",
     "bot.blocks.card.share_failed_message",
@@ -259,6 +260,10 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         ],
         "bot.blocks.store_down_reply": [lambda: log_ui.store_down_reply(h)],
         "bot.blocks.failure_reply": [log_ui.failure_reply],
+        "bot.blocks.form_apology": [
+            lambda: log_ui.form_apology({"blocks": [{"type": "input", "block_id": "customer"}]}, "down"),
+            lambda: log_ui.form_apology({"blocks": []}, "failed"),
+        ],
         "bot.blocks.customer_options": [
             lambda: log_ui.customer_options([(5, h), (6, h)], h),
             lambda: log_ui.customer_options([], h[:100]),

@@ -130,6 +130,8 @@ def logged_reply(outcome: LogOutcome, tz: ZoneInfo, note: str | None = None) -> 
     headline = f"Logged *{tp.kind}* with {_customer_label(tp)}{_follow_up_label(tp, tz)}"
     blocks: list[Block] = [mrkdwn(headline)]
     details = [note] if note else []
+    if outcome.already_logged:
+        details.insert(0, "You had logged this line already, so nothing new was saved: here it is.")
     if tp.summary:
         details.append(escape(truncate(tp.summary, 2800)))
     untold = [tag for tag in tp.tags if f"#{tag}" not in tp.summary.lower()]
@@ -282,6 +284,28 @@ def _escaped_pieces(text: str, limit: int) -> list[str]:
 def failure_reply() -> Message:
     text = ":warning: Sorry, something went wrong on our side. Nothing you typed was lost; please try again."
     return message(text, [mrkdwn(text)])
+
+
+FORM_APOLOGIES = {
+    "gone": "That customer or touchpoint is no longer in this workspace's store. Pick another and submit again.",
+    "down": "Sorry, the customer store is not answering right now, so nothing was saved yet. "
+    "Your form is kept: press Submit again in a moment.",
+    "failed": "Sorry, something went wrong on our side and nothing was saved yet. Your form is kept: please "
+    "submit it again.",
+}
+
+
+def form_apology(view: dict[str, Any], reason: str) -> dict[str, Any] | None:
+    """The acknowledgement of a form whose submission failed: the apology on its first field, the form kept open.
+
+    None when the form has no field to show it on.
+    """
+    fields = [
+        block["block_id"] for block in view.get("blocks", []) if block.get("type") == "input" and "block_id" in block
+    ]
+    if not fields:
+        return None
+    return {"response_action": "errors", "errors": {fields[0]: FORM_APOLOGIES[reason]}}
 
 
 def _option(label: str, value: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Each function takes an open session and the clock as `now`; the caller owns the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,10 @@ from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
 from storage.customers import CustomerRef
 from storage.models import Customer, FollowUp, Touchpoint
+
+# The same line from the same person within this long is one touchpoint sent twice: a reply that never reached
+# them (Slack gave up waiting, the store was slow) makes people type the line again, and it must not count twice.
+RETYPED_LINE_WINDOW = timedelta(minutes=10)
 
 DEPARTMENTS = ("sales", "support", "finance", "logistics", "production", "marketing", "management", "other")
 # The longest name, alias or contact name a customer may have (the store's column holds no more).
@@ -87,6 +91,8 @@ class LogOutcome:
     ask_department: bool = False
     # The logger's open follow-up with this customer, offered to be marked done ("closing the loop").
     loop: LoopOffer | None = None
+    # The line had been logged already (RETYPED_LINE_WINDOW): this is that touchpoint, nothing new was saved.
+    already_logged: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,8 +167,24 @@ def save_line(
     now: datetime,
     channel_id: str | None = None,
 ) -> LogOutcome:
-    """Only inserts (touchpoint, follow-up, audit event); the reply is built from what is already known."""
+    """Only inserts (touchpoint, follow-up, audit event); the reply is built from what is already known.
+
+    A line the author logged within RETYPED_LINE_WINDOW gets that touchpoint back instead of a second one.
+    """
     parsed, customer = plan.parsed, plan.customer
+    earlier = touchpoint_store.touchpoint_logged_from_line(
+        session, workspace_id, author.user_id, text, since=now - RETYPED_LINE_WINDOW
+    )
+    if earlier is not None:
+        view = describe(session, earlier)
+        return LogOutcome(
+            touchpoint=view,
+            matched_by=parsed.matched_by if view.customer_id is None else "exact",
+            typed_customer=parsed.customer_text,
+            candidates=plan.candidates,
+            ask_department=author.department is None,
+            already_logged=True,
+        )
     customer_id = customer.id if customer else None
     touchpoint_id = touchpoint_store.insert_touchpoint(
         session,

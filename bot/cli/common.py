@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.store import open_store
 from storage import workspaces as workspace_store
+from storage.db import COMMAND_TIMEOUTS
 from storage.models import Workspace
 
 EXIT_USAGE = 2
@@ -136,7 +137,7 @@ def required_workspace(session: Session, team: str | None, *, create: bool = Fal
 
 def with_store(settings: Settings, work: Callable[[Engine], int], *, read_only: bool = False) -> int:
     """Run `work` on the store; a `read_only` command finds the store there already and changes nothing."""
-    engine = open_store(settings, read_only=read_only)
+    engine = open_store(settings, COMMAND_TIMEOUTS, read_only=read_only)
     try:
         return work(engine)
     finally:

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
@@ -20,6 +21,7 @@ from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client, new_worker_id
 from bot.runtime import Runtime
 from bot.store import open_store
+from storage.db import BACKGROUND_TIMEOUTS, create_store_engine
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ def make_dispatcher(rt: Runtime, options: DispatchOptions) -> Dispatcher:
 
 def scheduler(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("SLACK_BOT_TOKEN")
-    rt = Runtime(settings=settings, engine=open_store(settings))
+    rt = Runtime(settings=settings, engine=open_store(settings, BACKGROUND_TIMEOUTS))
     dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
     blocking = ticking.build_scheduler(
         dispatcher, background=False, nudge_every=args.every, digest_every=args.digest_every
@@ -80,7 +82,7 @@ def nudge(args: argparse.Namespace, settings: Settings) -> int:
             print(f"touchpoint: --at is {args.at!r}; {expected}", file=sys.stderr)
             return EXIT_USAGE
     # Nothing can be due in a store that is not there: a missing one is a wrong DATABASE_URL, not an empty pass.
-    rt = Runtime(settings=settings, engine=open_store(settings, create=False))
+    rt = Runtime(settings=settings, engine=open_store(settings, BACKGROUND_TIMEOUTS, create=False))
     dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
     report = dispatcher.run_pass(at or rt.now())
     rt.engine.dispose()
@@ -123,6 +125,8 @@ def start_if_elected(rt: Runtime, lock_path: str) -> bool:
         return False
     # The descriptor stays open for the worker's life: closing it would let another worker in.
     settings = rt.settings
+    # Its own connections: the worker's are bounded to answer Slack in time, the scheduler's ticks may take longer.
+    rt = replace(rt, engine=create_store_engine(settings.database_url, BACKGROUND_TIMEOUTS))
     options = DispatchOptions(
         messages_per_second=settings.slack_messages_per_second, admin_channel=settings.admin_channel
     )

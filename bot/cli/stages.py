@@ -10,14 +10,14 @@ from bot.config import Settings
 from bot.customers.curation import parse_stages, set_stages, stages_for
 from bot.runtime import system_clock
 from bot.store import open_store
-from storage.db import make_session_factory
+from storage.db import COMMAND_TIMEOUTS, make_session_factory
 
 EXIT_USAGE = 2
 
 
 def stages(args: argparse.Namespace, settings: Settings) -> int:
     # Showing reads only; setting needs a workspace, so neither makes a store that is not there yet.
-    engine = open_store(settings, create=False, read_only=args.set is None)
+    engine = open_store(settings, COMMAND_TIMEOUTS, create=False, read_only=args.set is None)
     try:
         with make_session_factory(engine).begin() as session:
             workspace = required_workspace(session, args.team)

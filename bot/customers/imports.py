@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.text import clean_domain, domain_keys, fold, name_keys
+from bot.text import clean_domain, domain_keys, fold, name_keys, storable
 from storage import curation as curation_store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
@@ -55,11 +55,12 @@ def read_text(path: Path) -> str:
     except OSError as error:
         raise CustomerFileError(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        return data.decode("utf-8-sig")  # spreadsheets often start UTF-8 CSV files with a byte-order mark
+        text = data.decode("utf-8-sig")  # spreadsheets often start UTF-8 CSV files with a byte-order mark
     except UnicodeDecodeError as error:
         raise CustomerFileError(
             f"{path} is not UTF-8 text (byte {error.start}); save it as “CSV UTF-8” and try again"
         ) from None
+    return storable(text)  # as text from Slack is: no NUL bytes or other control characters
 
 
 def columns_of(text: str, filename: str) -> dict[str, int]:

@@ -227,7 +227,7 @@ def test_rename_keeps_the_old_name_as_an_alias_and_aliases_and_domains_are_added
     view = click(slack, standin, "U0ALICE", "card_edit", acme)
     slack.submit("U0ALICE", view, names_form("Acme Corporation", "Acme Corp", "acme.de\nacme.com"))
     assert "aliases removed: Roadrunner Supplies" in texts(confirmation(standin, count=2))
-    reply = slack.command("U0ALICE", "Roadrunner Supplies: call").json()
+    reply = slack.command("U0ALICE", "Roadrunner Supplies: call back").json()  # not the line logged above
     assert "I don't know “Roadrunner Supplies” yet" in texts(reply)
 
 
