@@ -43,6 +43,8 @@ from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
 from bot.local.simulator import Reply, SlackSimulator, dispatch_transport
 from bot.local.slack_standin import RecordedCall, SlackStandIn
 from bot.local.terminal import (
+    OPTION_ELEMENTS,
+    PLAIN,
     Element,
     Field,
     Rendered,
@@ -59,6 +61,7 @@ from bot.local.terminal import (
     parse_value,
     render_blocks,
     render_mrkdwn,
+    render_text,
     render_view,
     strip_controls,
     with_block_ids,
@@ -831,10 +834,10 @@ class Shell:
         rendered = self._fields(modal)
         item = next((f for f in rendered.fields if f.number == number), None)
         if item is not None and not value:
-            example = _example_field([item]).replace(f":set {item.block_id} ", f"{number} ")
+            example = f"{number} {_example_value(item)}"
             self.note(
                 f"[{number}] is the field “{item.label}”: type its value after the number, e.g. `{example}`. "
-                f"`:clear {item.block_id}` empties it."
+                f"`:clear {field_name(rendered.fields, item)}` empties it."
             )
             return
         if item is not None:
@@ -855,18 +858,20 @@ class Shell:
         item, value = _split_field(fields, rest)
         if item is None:
             _, candidates = find_field(fields, rest.partition("=")[0])
-            listing = ", ".join(f"`{f.block_id}` ({f.label})" for f in candidates or fields)
+            listing = ", ".join(f"[{f.number}] `{field_name(fields, f)}`" for f in candidates or fields)
             self.note(f"Which field? {'It could be' if candidates else 'This form has'}: {listing}.")
             return
         if not value and not clear:
-            self.note(f"Give a value too, e.g. `:set {item.block_id} …`; `:clear {item.block_id}` empties it.")
+            name = field_name(fields, item)
+            self.note(f"Give a value too, e.g. `:set {name} {_example_value(item)}`; `:clear {name}` empties it.")
             return
         self._set_field(modal, item, "" if clear else value)
 
     def _set_field(self, modal: OpenView, item: Field, typed: str) -> None:
         hint = None
         if item.type in ("external_select", "multi_external_select") and typed.strip():
-            entry, hint = self._search_options(item.block_id, item.element, typed, f":set {item.block_id}")
+            retry = f":set {field_name(self._fields(modal).fields, item)}"
+            entry, hint = self._search_options(item.block_id, item.element, typed, retry)
         else:
             entry = parse_value(
                 item.element, typed, now=self.clock(), tz=self.tz_of(modal.owner), find_user=self._user_id_for
@@ -883,8 +888,9 @@ class Shell:
         if modal is None:
             self.note("No form is open to submit.")
             return
-        if not modal.view.get("submit") and any(b.get("type") == "input" for b in modal.view["blocks"]):
-            self.note("This form has no submit button in Slack either; `:cancel` closes it.")
+        if not modal.view.get("submit"):
+            close = render_text(modal.view.get("close"), PLAIN) or "Close"
+            self.note(f"“{modal.title}” has nothing to submit, in Slack either: `:cancel` closes it ({close}).")
             return
         rendered = self._fields(modal)
         values = {f.block_id: {f.action_id: modal.entry(f)} for f in rendered.fields}
@@ -943,13 +949,7 @@ class Shell:
         )
         lines = rendered.lines
         if hint:
-            example = _example_field(rendered.fields)
-            text = (
-                "  Fill a field with `:set <field> <value>` or `<number> <value>`"
-                + (f", e.g. `{example}`" if example else "")
-                + ". Then `:submit`, or `:cancel`."
-            )
-            lines.append(render_mrkdwn(text, self.style, self.names))
+            lines.append(render_mrkdwn(_form_hint(modal.view, rendered), self.style, self.names))
         return lines
 
     def _modal_blocks(self, doing: str) -> bool:
@@ -1283,6 +1283,20 @@ def _channel_name(channel: str) -> str:
     return CHANNEL_NAME if channel == CHANNEL else channel
 
 
+def _form_hint(view: dict[str, Any], rendered: Rendered) -> str:
+    """How to use the form just opened, offering only what it has: a read-only view has no `:submit`."""
+    if not view.get("submit"):
+        close = render_text(view.get("close"), PLAIN) or "Close"
+        buttons = "press its buttons by number; " if rendered.elements else ""
+        return f"  Nothing to submit here: {buttons}`:cancel` closes it ({close})."
+    example = _example_field(rendered.fields)
+    fill = ""
+    if rendered.fields:
+        fill = "Fill a field with `:set <field> <value>` or `<number> <value>`"
+        fill += (f", e.g. `{example}`" if example else "") + ". "
+    return f"  {fill}{'Then `:submit`' if fill else '`:submit`'}, or `:cancel`."
+
+
 def _example_choice(element: dict[str, Any]) -> str:
     options = flat_options(element)
     if options:
@@ -1291,12 +1305,31 @@ def _example_choice(element: dict[str, Any]) -> str:
     return examples.get(str(element.get("type")), "…")
 
 
+_EXAMPLE_VALUES = {"external_select": "Acme", "datepicker": "tomorrow", "timepicker": "15:00", "users_select": "@bob"}
+
+
+def _example_value(item: Field) -> str:
+    if item.type in OPTION_ELEMENTS:
+        return _example_choice(item.element)
+    return _EXAMPLE_VALUES.get(item.type, "…")
+
+
 def _example_field(fields: list[Field]) -> str:
-    examples = {"external_select": "Acme", "datepicker": "tomorrow", "timepicker": "15:00", "users_select": "@bob"}
     for item in fields:
-        if item.type in examples:
-            return f":set {item.block_id} {examples[item.type]}"
-    return f":set {fields[0].block_id} …" if fields else ""
+        if item.type in _EXAMPLE_VALUES:
+            return f":set {field_name(fields, item)} {_EXAMPLE_VALUES[item.type]}"
+    return f":set {field_name(fields, fields[0])} …" if fields else ""
+
+
+def field_name(fields: list[Field], item: Field) -> str:
+    """What a person types to name a field: its label when that finds it alone, else its number.
+
+    Block ids such as `contact:new:name` are the app's own names; nobody should have to type them.
+    """
+    label = " ".join(item.label.casefold().split())
+    if fold_words(label) and not label[:1].isdigit() and find_field(fields, label)[0] == item:
+        return label
+    return str(item.number)
 
 
 def _field_keys(item: Field) -> list[str]:
