@@ -456,7 +456,7 @@ class Shell:
                 dispatch_client(BOT_TOKEN, self.standin.api_url, timeout=5),
                 options=DispatchOptions(conversation_interval=0.0, admin_channel=settings.admin_channel),
             )
-            self.clock_hooks.append(dispatcher.run_pass)
+            self.clock_hooks.append(self._dispatcher_follows(dispatcher))
         except BaseException:
             self.close()
             raise
@@ -464,6 +464,16 @@ class Shell:
         self.user = person.id if person else PEOPLE[0].id
         if person is None:
             self._start_problem = f"--user {self._initial_user}: no such person or user id, so you are @alice."
+
+    def _dispatcher_follows(self, dispatcher: Dispatcher) -> Callable[[datetime], None]:
+        """The clock hook of the dispatcher: each move is one pass that stops wherever something was scheduled."""
+        passed = [self.clock()]
+
+        def follow(now: datetime) -> None:
+            dispatcher.run_pass(now, since=passed[0])
+            passed[0] = now
+
+        return follow
 
     def close(self) -> None:
         if self.standin is not None:
