@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bot import blocks as bot_blocks
 from bot.app import build_app, web_client
@@ -69,6 +70,7 @@ from bot.local.terminal import (
 from bot.runtime import Runtime
 from bot.store import open_store
 from bot.text import escape
+from storage.workspaces import latest_instant_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +142,16 @@ class ShellClock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
+
+    def resume_from(self, latest: datetime | None) -> bool:
+        """Never behind what the store recorded: an earlier session may have moved its clock ahead.
+
+        Starting before that would put logged touchpoints in the future ("last touch: in 2 days").
+        """
+        if latest is None or latest <= self():
+            return False
+        self.offset += latest - self()
+        return True
 
 
 _UNITS = {
@@ -425,12 +437,15 @@ class Shell:
         self.engine: Any = None
         self.listeners: _ListenerTracker | None = None
         self._start_problem = ""
+        self._resumed = False
 
     # --- lifecycle ---
 
     def start(self) -> None:
         self.engine = engine = open_store(self.settings)
         try:
+            with Session(engine) as session:
+                self._resumed = self.clock.resume_from(latest_instant_recorded(session))
             self.standin = SlackStandIn(team_id=self.team).start()
             for person in self.people.values():
                 self.standin.add_user(person.id, name=person.name, real_name=person.real_name, tz=person.tz)
@@ -523,6 +538,12 @@ class Shell:
         self.note(WELCOME.format(you=you, store=store_label(self.settings.database_url)))
         if self._start_problem:
             self.problem(self._start_problem)
+        if self._resumed:
+            tz = self.tz_of(self.user)
+            self.say(
+                f"The clock resumes where this store left off: {format_moment(self.clock(), tz)} ({tz.key}), "
+                f"{human_duration(self.clock.offset)} ahead of real time."
+            )
         self.say()
 
     def prompt(self) -> str:

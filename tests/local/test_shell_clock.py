@@ -15,3 +15,22 @@ def test_advancing_past_the_digest_hour_brings_the_digest(run_shell: Run) -> Non
     # Thursday's and Friday's 09:00 digests, as a scheduler ticking all along would have sent them.
     assert arrived.count("Touchpoint · direct message\n  ☀️ Good morning! 1 overdue and 0 due today.") == 2
     assert "🔔 Follow up with" not in arrived  # no separate nudge about what the digest covered
+
+
+def test_a_restarted_shell_resumes_its_clock_where_the_store_left_off(run_shell: Run) -> None:
+    run_shell("/log Acme: call with Dana", "1", ":advance 2d", "/log Acme: visited the plant")
+
+    out = run_shell(":now", "/customer acme")
+
+    assert "The clock resumes where this store left off: Fri 27 Nov 2026, 10:30 (Europe/Berlin), 2 days ahead" in out
+    assert after(out, ":now").startswith("It is Fri 27 Nov 2026, 10:30 for @alice (Europe/Berlin).")
+    card = after(out, "/customer acme")
+    assert "Last touch: just now (Fri 27 Nov, 10:30)" in card
+    assert " in 2 days" not in card
+
+
+def test_a_fresh_store_starts_at_real_time(run_shell: Run) -> None:
+    out = run_shell(":now")
+
+    assert "resumes" not in out
+    assert after(out, ":now").startswith("It is Wed 25 Nov 2026, 10:30 for @alice (Europe/Berlin).\n")
