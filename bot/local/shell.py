@@ -80,6 +80,8 @@ CHANNEL_NAME = "general"
 APP_ID = "A0TOUCH"
 # How long to wait for the app's listeners to finish one request before reading the next line.
 LISTENER_WAIT_S = 30.0
+# How many of the latest messages with buttons `:messages` lists.
+MESSAGES_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ HELP = """\
 *Buttons and menus* (the numbers on the latest message):
   `1`  or  `:press 1`                   press button [1]
   `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]
+  `:messages`   older messages with buttons, numbered   `2.1`  or  `:press 2.1`   button [1] of message #2
 *Forms* (when the app opens one):
   `:set <field> <value>`   fill a field by name or number, e.g. `:set customer Acme` or `4 call with Dana`
   `:submit`   `:cancel`   `:form` shows the form again   `:clear <field>` empties a field
@@ -254,6 +257,7 @@ class Surface:
     view: dict[str, Any] | None = None
     version: int = 0
     deleted: bool = False
+    number: int = 0  # in the order messages were first shown: `:messages` lists them, `:press 3.2` reaches one
 
     def set_content(self, text: str, blocks: list[dict[str, Any]] | None) -> None:
         self.text = text or ""
@@ -426,6 +430,7 @@ class Shell:
         self.homes: dict[str, Surface] = {}
         self._surfaces: list[Surface] = []
         self._keys = itertools.count(1)
+        self._message_numbers = itertools.count(1)
         self._triggers = itertools.count(1)
         self._url_targets: dict[str, Surface | None] = {}
         self._target: Surface | None = None
@@ -577,6 +582,10 @@ class Shell:
         if line.startswith(":"):
             name, _, rest = line[1:].partition(" ")
             return self.shell_command(name.strip().casefold(), rest.strip())
+        in_message = re.match(r"^#?(\d+)\.(\d+)\b\s*(.*)$", line)
+        if in_message and not self.modal:
+            self.press_in_message(int(in_message.group(1)), int(in_message.group(2)), in_message.group(3))
+            return True
         number = re.match(r"^(\d+)\b\s*(.*)$", line)
         if number:
             self.press(int(number.group(1)), number.group(2))
@@ -607,8 +616,17 @@ class Shell:
             "now": lambda _: self.show_now(),
             "home": lambda _: self.open_home(),
             "shortcut": self.shortcut,
+            "messages": lambda _: self.list_messages(),
         }
-        aliases = {"h": "help", "?": "help", "p": "press", "s": "set", "close": "cancel", "modal": "form"}
+        aliases = {
+            "h": "help",
+            "?": "help",
+            "p": "press",
+            "s": "set",
+            "close": "cancel",
+            "modal": "form",
+            "msgs": "messages",
+        }
         aliases |= {"as": "user", "who": "users", "adv": "advance", "time": "now", "sc": "shortcut"}
         if name in ("quit", "q", "exit"):
             return False
@@ -650,6 +668,10 @@ class Shell:
         self._flush()
 
     def press_command(self, rest: str) -> None:
+        in_message = re.match(r"^#?(\d+)\.(\d+)\b\s*(.*)$", rest)
+        if in_message:
+            self.press_in_message(int(in_message.group(1)), int(in_message.group(2)), in_message.group(3))
+            return
         match = re.match(r"^\[?(\d+)\]?\s*(.*)$", rest)
         if not match:
             self.note("Say which number to press, e.g. `:press 1` or `:press 3 sales`.")
@@ -667,13 +689,70 @@ class Shell:
         if pressable.surface.deleted or pressable.surface.version != pressable.version:
             self.note("That message has changed since: use the numbers shown on its latest version.")
             return
+        if self._refused_to(pressable.surface):
+            return
         self._act(pressable.element, value, surface=pressable.surface)
+
+    def press_in_message(self, message: int, number: int, value: str) -> None:
+        """`3.2`: element [2] of message #3 (as `:messages` lists it), however many messages came since."""
+        if self._modal_blocks("pressing a message's buttons"):
+            return
+        surface = next((s for s in self._surfaces if s.number == message), None)
+        if surface is None or surface.deleted:
+            gone = "was deleted" if surface is not None else "does not exist"
+            self.note(f"Message #{message} {gone}. `:messages` lists the ones with buttons.")
+            return
+        if self._refused_to(surface):
+            return
+        elements = self._render_surface(surface, "", start=1).elements
+        element = next((e for e in elements if e.number == number), None)
+        if element is None:
+            has = f"[1]–[{len(elements)}]" if elements else "no buttons"
+            self.note(f"Message #{message} has {has}. `:messages` lists them.")
+            return
+        self._act(element, value, surface=surface)
+
+    def _refused_to(self, surface: Surface) -> bool:
+        """Slack shows a direct message, an ephemeral reply or a Home tab to one person: nobody else can press it."""
+        owner = surface.recipient
+        private = surface.ephemeral or surface.kind == "home" or _is_dm(surface)
+        if owner is None or owner == self.user or not private:
+            return False
+        name = self.names.get(owner, owner)
+        what = "Home tab" if surface.kind == "home" else "direct message" if _is_dm(surface) else "reply"
+        self.note(
+            f"That is @{name}'s {what}: in Slack only @{name} sees it, so nobody else can press its buttons. "
+            f"`:user {name}` to act as them."
+        )
+        return True
+
+    def list_messages(self) -> None:
+        """The latest messages with something to press, each under its number: `:press 3.2` presses one."""
+        shown = [s for s in self._surfaces if s.number and not s.deleted]
+        listed = 0
+        for surface in reversed(shown):
+            rendered = self._render_surface(surface, "", start=1)
+            if not rendered.elements:
+                continue
+            header, *body = rendered.lines
+            first = next((line.strip() for line in body if line.strip()), "")
+            self.say(f"#{surface.number} {header} — {first}")
+            for line in body:
+                if re.search(r"\[\d+\]", line):
+                    self.say(line)
+            listed += 1
+            if listed == MESSAGES_LISTED:
+                break
+        if not listed:
+            self.note("No message has buttons yet.")
+            return
+        self.note("Press one with `:press <message>.<button>`, e.g. `:press 3.2`, or just `3.2`.")
 
     def _no_such_number(self, number: int) -> str:
         if not self.pressables:
             return f"There is nothing to press yet: [{number}] would be a button on a message from the app."
         first, last = self.pressables[0].element.number, self.pressables[-1].element.number
-        return f"There is no [{number}]: the latest message has [{first}]–[{last}]."
+        return f"There is no [{number}]: the latest message has [{first}]–[{last}]. `:messages` lists older ones."
 
     def _act(
         self, element: Element, value: str, *, surface: Surface | None = None, view: OpenView | None = None
@@ -1145,6 +1224,9 @@ class Shell:
             for line in rendered.lines:
                 self.say(line)
             pressables.extend(Pressable(surface, surface.version, e) for e in rendered.elements)
+        for entry in batch:
+            if not isinstance(entry, list) and not entry[0].number:
+                entry[0].number = next(self._message_numbers)
         if pressables:
             self.pressables = pressables
         self._print_logs()
@@ -1252,7 +1334,7 @@ class Shell:
             surface = self._new_surface(
                 channel=target.channel if target else CHANNEL,
                 ephemeral=not in_channel,
-                recipient=(target.recipient if target else None) or self.user,
+                recipient=None if in_channel else (target.recipient if target else None) or self.user,
             )
             surface.set_content(params.get("text", ""), params.get("blocks"))
             self._show(surface)
@@ -1299,6 +1381,10 @@ def _json_or_text(body: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"text": body}
     return parsed if isinstance(parsed, dict) else {"text": str(parsed)}
+
+
+def _is_dm(surface: Surface) -> bool:
+    return surface.channel.startswith("D")
 
 
 def _truthy(value: Any) -> bool:
