@@ -141,3 +141,10 @@ def latest_instant_recorded(session: Session) -> datetime | None:
     )
     found = [session.scalar(select(func.max(column))) for column in columns]
     return max((at for at in found if at is not None), default=None)
+
+
+def workspace_has_data(session: Session, workspace_id: int) -> bool:
+    """Whether the workspace holds any customer or touchpoint (a sample is never mixed in unasked)."""
+    customers = select(Customer.id).where(Customer.workspace_id == workspace_id).limit(1)
+    touchpoints = select(Touchpoint.id).where(Touchpoint.workspace_id == workspace_id).limit(1)
+    return session.scalar(customers) is not None or session.scalar(touchpoints) is not None

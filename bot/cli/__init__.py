@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="try the bot in this terminal, no Slack account needed")
     shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
     shell.add_argument("--team", default="T0LOCAL", help="workspace (team id) to act in (default: T0LOCAL)")
+    shell.add_argument(
+        "--demo", action="store_true", help="fill the store with sample customers first (only an empty one)"
+    )
     shell.set_defaults(run=_lazy("bot.local.shell", "run_shell"))
 
     db = commands.add_parser("db", help="manage the store's schema")

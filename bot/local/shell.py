@@ -41,6 +41,7 @@ from bot.app import build_app, web_client
 from bot.capture import due_times
 from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
+from bot.local import demo
 from bot.local.simulator import Reply, SlackSimulator, dispatch_transport
 from bot.local.slack_standin import RecordedCall, SlackStandIn
 from bot.local.terminal import (
@@ -70,7 +71,7 @@ from bot.local.terminal import (
 from bot.runtime import Runtime
 from bot.store import open_store
 from bot.text import escape
-from storage.workspaces import latest_instant_recorded
+from storage.workspaces import latest_instant_recorded, workspace_for_team, workspace_has_data
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +93,8 @@ class Person:
     tz: str
 
 
-PEOPLE = (
-    Person("U0ALICE", "alice", "Alice Archer", "Europe/Berlin"),
-    Person("U0BOB", "bob", "Bob Baker", "America/New_York"),
-    Person("U0CAROL", "carol", "Carol Chen", "Asia/Tokyo"),
-)
+# The people of the demo's sample are the shell's people, so its touchpoints are theirs.
+PEOPLE = tuple(Person(p.user_id, p.name, p.real_name, p.tz) for p in demo.PEOPLE)
 
 WELCOME = """\
 *Touchpoint shell*: the real bot, right here in your terminal. No Slack account needed.
@@ -126,6 +124,7 @@ HELP = """\
   `:user bob`   act as someone else        `:users`   who is here
   `:advance 3d`   move the clock on (also 2h, 30m, 1w): due nudges and digests arrive   `:now`   the time
   `:home`   open the app's Home tab        `:shortcut <text>`   *Log as touchpoint* on a message
+  `:demo`   fill the store with sample customers, touchpoints and follow-ups
   `:help`   this list                      `:quit`   leave (Ctrl-D works too)"""
 
 
@@ -443,6 +442,7 @@ class Shell:
         self.listeners: _ListenerTracker | None = None
         self._start_problem = ""
         self._resumed = False
+        self._demo_asked = False
 
     # --- lifecycle ---
 
@@ -617,6 +617,7 @@ class Shell:
             "home": lambda _: self.open_home(),
             "shortcut": self.shortcut,
             "messages": lambda _: self.list_messages(),
+            "demo": lambda _: self.fill_demo(),
         }
         aliases = {
             "h": "help",
@@ -1113,6 +1114,26 @@ class Shell:
         self.user = person.id
         self.note(f"You are now *@{person.name}* ({person.real_name}, {person.tz}).")
 
+    def fill_demo(self) -> None:
+        """`:demo`: the sample customers, touchpoints and follow-ups; into a store with data only when asked twice."""
+        if self._modal_blocks("filling the store"):
+            return
+        with self.runtime.sessions.begin() as session:
+            workspace_id = workspace_for_team(session, self.team).id
+            if workspace_has_data(session, workspace_id) and not self._demo_asked:
+                self._demo_asked = True
+                self.note(
+                    "This store already has customers or touchpoints; the sample would mix with them. "
+                    "Type `:demo` again to add it anyway."
+                )
+                return
+            report = demo.fill_demo(session, workspace_id, now=self.clock())
+        self._demo_asked = False
+        self.note(
+            f"Added the demo: {report.summary()}. Try `/customer mueller`, `/customer acme.com`, "
+            "`/log Globx: demo went well, follow up friday`, `:home` or `:advance 1d`."
+        )
+
     def list_users(self) -> None:
         for person in self.people.values():
             marker = "*" if person.id == self.user else " "
@@ -1538,6 +1559,9 @@ def run_shell(args: argparse.Namespace, settings: Settings) -> int:
         shell.start()
         try:
             shell.welcome()
+            if getattr(args, "demo", False):
+                shell.fill_demo()
+                shell.say()
             for line in _lines(stdin, shell, interactive):
                 if not shell.handle(line):
                     break
