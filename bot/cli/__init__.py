@@ -114,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--user", default="U0PARSE", help="author's Slack user id")
     parse.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     parse.set_defaults(run=_lazy("bot.cli.data", "parse_lines"))
+
+    preview = commands.add_parser("preview", help="draw a reply's Block Kit as SVG or HTML; print its Builder link")
+    preview.add_argument(
+        "what",
+        nargs="?",
+        help="a sample (log-reply, nudge, digest, customer-card, home-tab, log-form), a JSON file or -",
+    )
+    preview.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
+    preview.add_argument("--html", metavar="FILE", help="write a page holding the picture and its Builder link")
+    preview.add_argument("--tz", help="time zone date pickers are shown in (default: UTC)")
+    preview.add_argument("--write-docs", action="store_true", help="redraw the README's pictures in docs/pictures")
+    preview.add_argument("--dir", help="with --write-docs: where to write them (default: docs/pictures)")
+    preview.set_defaults(run=_lazy("bot.cli.preview", "preview"))
     return parser
 
 

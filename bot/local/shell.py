@@ -523,6 +523,11 @@ class Shell:
         self.say(self.style.yellow("⚠ " + strip_controls(text)))
 
     @property
+    def shown(self) -> list[Surface]:
+        """Every message and Home tab the app showed, in the order they appeared (for `touchpoint preview`)."""
+        return list(self._surfaces)
+
+    @property
     def names(self) -> dict[str, str]:
         return {p.id: p.name for p in self.people.values()}
 
