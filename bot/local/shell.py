@@ -543,11 +543,13 @@ class Shell:
         person = self.people.get(user_id)
         return ZoneInfo(person.tz) if person else self.settings.default_tz
 
-    def welcome(self) -> None:
+    def welcome(self, *, offer_demo: bool = True) -> None:
         you = f"@{self.person.name} ({self.person.real_name}, {self.person.tz})"
         self.note(WELCOME.format(you=you, store=store_label(self.settings.database_url)))
         if self._start_problem:
             self.problem(self._start_problem)
+        if offer_demo and self._store_is_empty():
+            self.note("The store is empty: `:demo` fills it with sample customers, touchpoints and follow-ups.")
         if self._resumed:
             tz = self.tz_of(self.user)
             self.say(
@@ -1119,6 +1121,10 @@ class Shell:
         self.user = person.id
         self.note(f"You are now *@{person.name}* ({person.real_name}, {person.tz}).")
 
+    def _store_is_empty(self) -> bool:
+        with self.runtime.sessions.begin() as session:
+            return not workspace_has_data(session, workspace_for_team(session, self.team).id)
+
     def fill_demo(self) -> None:
         """`:demo`: the sample customers, touchpoints and follow-ups; into a store with data only when asked twice."""
         if self._modal_blocks("filling the store"):
@@ -1563,7 +1569,7 @@ def run_shell(args: argparse.Namespace, settings: Settings) -> int:
         )
         shell.start()
         try:
-            shell.welcome()
+            shell.welcome(offer_demo=not getattr(args, "demo", False))
             if getattr(args, "demo", False):
                 shell.fill_demo()
                 shell.say()

@@ -95,3 +95,9 @@ def test_the_demo_is_dated_from_the_shells_clock(run_shell: Run, engine: Engine)
         datetime(2026, 11, 26, 9, 0, tzinfo=UTC),  # Alice's, tomorrow 10:00 in Berlin
         datetime(2026, 11, 27, 8, 0, tzinfo=UTC),  # Alice's, in two days at 09:00
     ]
+
+
+def test_an_empty_store_is_offered_the_demo(run_shell: Run) -> None:
+    assert "The store is empty: `:demo` fills it with sample customers" in run_shell()
+    assert "The store is empty" not in run_shell(args=("--demo",))
+    assert "The store is empty" not in run_shell()  # it has the demo now
