@@ -304,7 +304,7 @@ def _section(canvas: Canvas, block: Block, x: float, y: float, room: float, view
     text_room = room
     if accessory is not None and accessory.get("type") != "image":
         accessory_width, accessory_height = _element_size(accessory, viewer)
-        text_room = room - accessory_width - 16
+        text_room = room - accessory_width - 28
         _element(canvas, accessory, x + room - accessory_width, top + 2, viewer)
     else:
         accessory_height = 0.0
