@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="a sample (log-reply, nudge, digest, customer-card, home-tab, log-form), a JSON file or -",
     )
+    preview.add_argument(
+        "--line",
+        action="append",
+        metavar="LINE",
+        help="draw the app's answer to this shell line on the demo's sample, e.g. \"/customer acme\" (repeatable)",
+    )
     preview.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
     preview.add_argument("--html", metavar="FILE", help="write a page holding the picture and its Builder link")
     preview.add_argument("--tz", help="time zone date pickers are shown in (default: UTC)")

@@ -18,13 +18,15 @@ from bot.preview.svg import Picture, builder_link, message_picture, render_html,
 def preview(args: argparse.Namespace, settings: Settings) -> int:
     if args.write_docs:
         return _write_docs(Path(args.dir) if args.dir else None)
-    if not args.what:
+    if args.line and args.what:
+        raise CommandError("give either what to draw or --line, not both")
+    if not args.what and not args.line:
         return _list_samples()
-    picture = _picture(args.what, _zone(args.tz))
+    picture = _after_lines(args.line) if args.line else _picture(args.what, _zone(args.tz))
     if args.svg:
         _write(Path(args.svg), render_svg(picture))
     if args.html:
-        _write(Path(args.html), render_html(picture, title=Path(args.what).stem))
+        _write(Path(args.html), render_html(picture, title=Path(args.what).stem if args.what else args.line[-1]))
     print(builder_link(picture))
     return 0
 
@@ -52,6 +54,15 @@ def _picture(what: str, tz: ZoneInfo) -> Picture:
     if data.get("type") in ("modal", "home"):
         return view_picture(data, tz=tz)
     return message_picture(data, tz=tz)
+
+
+def _after_lines(lines: list[str]) -> Picture:
+    from bot.preview import samples
+
+    try:
+        return samples.picture_after(lines)
+    except LookupError as error:
+        raise CommandError(str(error)) from None
 
 
 def _zone(name: str | None) -> ZoneInfo:

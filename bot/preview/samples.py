@@ -13,16 +13,18 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.config import load_settings
 from bot.local.shell import Shell, Surface
-from bot.local.terminal import PLAIN
+from bot.local.terminal import PLAIN, STATE_KEYS
 from bot.preview.svg import Picture, message_picture, view_picture
 
 # Wednesday 25 November 2026, 10:30 in Berlin, where Alice works.
 SAMPLE_NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 ALICE, BERLIN = "U0ALICE", ZoneInfo("Europe/Berlin")
+T = TypeVar("T")
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "pictures"
 
 # name -> what it shows, in the order the README shows them.
@@ -38,12 +40,59 @@ SAMPLES = {
 
 def sample_pictures() -> dict[str, Picture]:
     """Every sample, drawn from what the app sent in one shell session on a throwaway store."""
+    return _in_a_session(_session)
+
+
+def picture_after(lines: list[str]) -> Picture:
+    """What the app showed last after these shell lines, typed by Alice on the demo's sample.
+
+    An open form is what she sees then; otherwise the latest message or Home tab.
+    """
+
+    def run(shell: Shell) -> Picture:
+        shell.fill_demo()
+        for line in lines:
+            shell.handle(line)
+        if shell.modal is not None:
+            return view_picture(_as_typed(shell.modal.view, shell.modal.values), names=shell.names, tz=BERLIN)
+        shown = [surface for surface in shell.shown if not surface.deleted]
+        if not shown:
+            raise LookupError("the app showed nothing for " + " / ".join(lines))
+        latest = shown[-1]
+        if latest.kind == "home" and latest.view is not None:
+            return view_picture(latest.view, names=shell.names, tz=BERLIN)
+        return message_picture(
+            {"text": latest.text, "blocks": latest.blocks},
+            ephemeral=latest.ephemeral,
+            time_text=f"{shell.clock().astimezone(BERLIN):%H:%M}",
+            names=shell.names,
+            tz=BERLIN,
+        )
+
+    return _in_a_session(run)
+
+
+def _as_typed(view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The form showing what was typed into it: each field's state as the element's initial value."""
+    blocks = []
+    for block in view.get("blocks") or []:
+        element = block.get("element")
+        if block.get("type") == "input" and isinstance(element, dict):
+            entry = values.get(block.get("block_id", ""), {}).get(str(element.get("action_id", "")))
+            state, initial, _ = STATE_KEYS.get(str(element.get("type")), ("value", "initial_value", None))
+            if entry and entry.get(state) not in (None, "", []):
+                block = {**block, "element": {**element, initial: entry[state]}}
+        blocks.append(block)
+    return {**view, "blocks": blocks}
+
+
+def _in_a_session(run: Callable[[Shell], T]) -> T:
     with tempfile.TemporaryDirectory() as directory:
         settings = load_settings({"DATABASE_URL": f"sqlite:///{directory}/preview.db", "DEFAULT_TZ": "UTC"})
         shell = Shell(settings, user=ALICE, team="T0PREVIEW", out=io.StringIO(), style=PLAIN, wall=lambda: SAMPLE_NOW)
         shell.start()
         try:
-            return _session(shell)
+            return run(shell)
         finally:
             shell.close()
 
