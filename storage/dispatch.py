@@ -414,3 +414,21 @@ def _recipient(row: Member) -> Recipient:
         digest_hour=row.digest_hour if row.digest_hour is not None else 9,
         digest_sent_on=row.digest_sent_on,
     )
+
+
+def open_due_instants_between(session: Session, after: datetime, before: datetime, limit: int) -> list[datetime]:
+    """The distinct instants strictly between `after` and `before` at which an open follow-up falls due."""
+    rows = session.scalars(
+        select(FollowUp.due_at)
+        .where(FollowUp.status == "open", FollowUp.due_at > after, FollowUp.due_at < before)
+        .group_by(FollowUp.due_at)
+        .order_by(FollowUp.due_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def members_with_digest_on(session: Session) -> list[Recipient]:
+    """Every member who gets a daily digest: someone still here with it switched on."""
+    rows = session.scalars(select(Member).where(Member.digest_enabled.is_(True), Member.deleted.is_(False)))
+    return [_recipient(row) for row in rows]

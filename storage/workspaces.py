@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Base, Member, Touchpoint, Workspace
+from storage.models import AuditEvent, Base, Customer, FollowUp, Member, StageChange, Touchpoint, Workspace
 
 Row = TypeVar("Row", bound=Base)
 
@@ -123,3 +123,28 @@ def member_row(session: Session, workspace_id: int, user_id: str) -> Member:
         select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id),
         lambda: Member(workspace_id=workspace_id, slack_user_id=user_id),
     )
+
+
+def latest_instant_recorded(session: Session) -> datetime | None:
+    """The latest moment anything in the store says happened: a touchpoint, a change, a nudge, a new customer.
+
+    A clock that was moved forward (the shell's) resumes from here, so nothing recorded lies in its future.
+    """
+    columns = (
+        Touchpoint.occurred_at,
+        Touchpoint.created_at,
+        AuditEvent.at,
+        StageChange.changed_at,
+        FollowUp.nudged_at,
+        FollowUp.completed_at,
+        Customer.created_at,
+    )
+    found = [session.scalar(select(func.max(column))) for column in columns]
+    return max((at for at in found if at is not None), default=None)
+
+
+def workspace_has_data(session: Session, workspace_id: int) -> bool:
+    """Whether the workspace holds any customer or touchpoint (a sample is never mixed in unasked)."""
+    customers = select(Customer.id).where(Customer.workspace_id == workspace_id).limit(1)
+    touchpoints = select(Touchpoint.id).where(Touchpoint.workspace_id == workspace_id).limit(1)
+    return session.scalar(customers) is not None or session.scalar(touchpoints) is not None

@@ -80,9 +80,9 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     now = now.astimezone(tz)
     text = _strip_punctuation(when_text)
     if not text:
-        raise DueTimeError('Tell me when to follow up, e.g. "friday" or "tomorrow 3pm".')
+        raise DueTimeError("Tell me when to follow up, e.g. “friday” or “tomorrow 3pm”.")
     if len(text) > MAX_WHEN_CHARS:  # not a time phrase but the rest of a long line: not worth reading
-        raise DueTimeError(f'I couldn\'t read "{truncate(text, 60)}" as a date or time.')
+        raise DueTimeError(f"I couldn't read “{truncate(text, 60)}” as a date or time.")
     phrase = _normalize(text)
     try:
         reading = _read_rules(phrase)
@@ -93,9 +93,9 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
         # one to overflow, so every overflow is the user's "too far", not a failed request.
         too_far = True
     if too_far:
-        raise DueTimeError(f'That\'s too far ahead: "{text}" is more than {HORIZON_YEARS} years away.')
+        raise DueTimeError(f"That's too far ahead: “{text}” is more than {HORIZON_YEARS} years away.")
     if due is None:
-        raise DueTimeError(f'I couldn\'t read "{text}" as a date or time.')
+        raise DueTimeError(f"I couldn't read “{text}” as a date or time.")
     if due <= now:
         raise DueTimeError(_in_the_past(due, now, reading))
     return due
@@ -402,14 +402,14 @@ def _clock(match: re.Match[str]) -> _Clock:
     if match["ampm"]:
         hour, minute = int(match["hour"]), int(match["minute"] or 0)
         if not 1 <= hour <= 12:
-            raise DueTimeError(f'"{text}" is not a valid time of day.')
+            raise DueTimeError(f"“{text}” is not a valid time of day.")
         hour = hour % 12 + (12 if "p" in match["ampm"] else 0)
     else:
         hour_text = match["hour24"] or match["bare_hour"]
         hour = _working_hour(hour_text)
         minute = int(match["minute24"] or match["bare_minute"] or 0)
     if hour > 23 or minute > 59:
-        raise DueTimeError(f'"{text}" is not a valid time of day.')
+        raise DueTimeError(f"“{text}” is not a valid time of day.")
     return _Clock(hour * 60 + minute, text)
 
 
@@ -472,7 +472,7 @@ def _slash_order(first: int, second: int, text: str) -> tuple[int, int]:
     if second > 12:
         return first, second
     raise DueTimeError(
-        f'I can\'t tell if "{text}" means {second} {_MONTHS[first - 1].title()} or '
+        f"I can't tell if “{text}” means {second} {_MONTHS[first - 1].title()} or "
         f"{first} {_MONTHS[second - 1].title()}; please write the month as a word."
     )
 
@@ -490,7 +490,7 @@ def _real_date(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise DueTimeError(f'"{text}" is not a real date.') from None
+        raise DueTimeError(f"“{text}” is not a real date.") from None
 
 
 def _next_occurrence(today: date, month: int, day: int) -> date:
@@ -511,7 +511,7 @@ def _next_occurrence(today: date, month: int, day: int) -> date:
 
 def _day_of_month(day: int, text: str) -> DayRule:
     if not 1 <= day <= 31:
-        raise DueTimeError(f'"{text}" is not a real date.')
+        raise DueTimeError(f"“{text}” is not a real date.")
 
     def rule(today: date) -> date:
         first = today.replace(day=1)

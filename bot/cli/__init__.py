@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     shell = _command(commands, "shell", "try the bot in this terminal, no Slack account needed")
     shell.add_argument("--user", default="U0ALICE", help="Slack user id to act as (default: U0ALICE)")
     shell.add_argument("--team", default="T0LOCAL", help="workspace (team id) to act in (default: T0LOCAL)")
+    shell.add_argument(
+        "--demo", action="store_true", help="fill the store with sample customers first (only an empty one)"
+    )
     shell.set_defaults(run=_lazy("bot.local.shell", "run_shell"))
 
     db = _command(commands, "db", "manage the store's schema")
@@ -141,6 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--user", default="U0PARSE", help="author's Slack user id")
     parse.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     parse.set_defaults(run=_lazy("bot.cli.data", "parse_lines"))
+
+    preview = _command(commands, "preview", "draw a reply's Block Kit as SVG or HTML; print its Builder link")
+    preview.add_argument(
+        "what",
+        nargs="?",
+        help="a sample (log-reply, nudge, digest, customer-card, home-tab, log-form), a JSON file or -",
+    )
+    preview.add_argument(
+        "--line",
+        action="append",
+        metavar="LINE",
+        help="draw the app's answer to this shell line on the demo's sample, e.g. \"/customer acme\" (repeatable)",
+    )
+    preview.add_argument("--svg", metavar="FILE", help="write the picture as SVG")
+    preview.add_argument("--html", metavar="FILE", help="write a page holding the picture and its Builder link")
+    preview.add_argument("--tz", help="time zone date pickers are shown in (default: UTC)")
+    preview.add_argument("--write-docs", action="store_true", help="redraw the README's pictures in docs/pictures")
+    preview.add_argument("--dir", help="with --write-docs: where to write them (default: docs/pictures)")
+    preview.set_defaults(run=_lazy("bot.cli.preview", "preview"))
     return parser
 
 

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks import Message, mrkdwn
 from bot.blocks.followups import catch_up_message, digest_message, nudge_message
+from bot.followups import crossing
 from bot.followups.operations import FollowUpView
 from bot.followups.pacing import Job, Outbox, Paced, Pacer
 from bot.followups.rules import (
@@ -197,6 +198,9 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._stopping = threading.Event()
+        # While passing at an instant crossed on the way, that instant is the dispatcher's clock too (leases,
+        # deferrals), as it was for a scheduler ticking then.
+        self._replaying_at: datetime | None = None
 
     @property
     def default_tz(self) -> ZoneInfo:
@@ -207,15 +211,34 @@ class Dispatcher:
         return self._stopping.is_set()
 
     def clock(self) -> datetime:
-        return self.rt.clock()
+        return self._replaying_at or self.rt.clock()
 
     def stop(self) -> None:
         """Stop claiming; messages being sent finish, claimed rows not yet sent are given back at once."""
         self._stopping.set()
 
-    def run_pass(self, now: datetime) -> PassReport:
-        """Everything due at `now`: the digests first, so what they cover is not nudged separately."""
-        return self.send_digests(now) + self.send_nudges(now)
+    def run_pass(self, now: datetime, *, since: datetime | None = None) -> PassReport:
+        """Everything due at `now`: the digests first, so what they cover is not nudged separately.
+
+        With `since` (where a clock that jumped was before), first one pass at each instant crossed on the way
+        at which something was scheduled (`crossing`), in order, as a scheduler ticking all along would have.
+        Without it, `now` alone: a scheduler back from downtime does not replay the mornings it missed.
+        """
+        report = PassReport()
+        if since is not None and since < now:
+            for instant in self._crossed(since, now):
+                self._replaying_at = instant
+                try:
+                    report += self.send_digests(instant) + self.send_nudges(instant)
+                finally:
+                    self._replaying_at = None
+        return report + self.send_digests(now) + self.send_nudges(now)
+
+    def _crossed(self, after: datetime, before: datetime) -> list[datetime]:
+        with self.rt.readers.begin() as session:
+            due = store.open_due_instants_between(session, after, before, limit=crossing.MAX_CROSSED)
+            people = store.members_with_digest_on(session)
+        return crossing.crossed_instants(after, before, due, people, self.default_tz)
 
     # --- nudges ---
 

@@ -34,15 +34,19 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bot import blocks as bot_blocks
 from bot.app import build_app
 from bot.capture import due_times
 from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
+from bot.local import demo
 from bot.local.simulator import Reply, SlackSimulator, dispatch_transport
 from bot.local.slack_standin import RecordedCall, SlackStandIn
 from bot.local.terminal import (
+    OPTION_ELEMENTS,
+    PLAIN,
     Element,
     Field,
     Rendered,
@@ -59,6 +63,7 @@ from bot.local.terminal import (
     parse_value,
     render_blocks,
     render_mrkdwn,
+    render_text,
     render_view,
     strip_controls,
     with_block_ids,
@@ -66,6 +71,7 @@ from bot.local.terminal import (
 from bot.runtime import Runtime
 from bot.store import open_store
 from bot.text import escape, plural
+from storage.workspaces import latest_instant_recorded, workspace_for_team, workspace_has_data
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +81,8 @@ CHANNEL_NAME = "general"
 APP_ID = "A0TOUCH"
 # How long to wait for the app's listeners to finish one request before reading the next line.
 LISTENER_WAIT_S = 30.0
+# How many of the latest messages with buttons `:messages` lists.
+MESSAGES_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,8 @@ class Person:
     tz: str
 
 
-PEOPLE = (
-    Person("U0ALICE", "alice", "Alice Archer", "Europe/Berlin"),
-    Person("U0BOB", "bob", "Bob Baker", "America/New_York"),
-    Person("U0CAROL", "carol", "Carol Chen", "Asia/Tokyo"),
-)
+# The people of the demo's sample are the shell's people, so its touchpoints are theirs.
+PEOPLE = tuple(Person(p.user_id, p.name, p.real_name, p.tz) for p in demo.PEOPLE)
 
 WELCOME = """\
 *Touchpoint shell*: the real bot, right here in your terminal. No Slack account needed.
@@ -111,6 +116,7 @@ HELP = """\
 *Buttons and menus* (the numbers on the latest message):
   `1`  or  `:press 1`                   press button [1]
   `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]
+  `:messages`   older messages with buttons, numbered   `2.1`  or  `:press 2.1`   button [1] of message #2
 *Forms* (when the app opens one):
   `:set <field> <value>`   fill a field by name or number, e.g. `:set customer Acme` or `4 call with Dana`
   `:submit`   `:cancel`   `:form` shows the form again   `:clear <field>` empties a field
@@ -118,6 +124,7 @@ HELP = """\
   `:user bob`   act as someone else        `:users`   who is here
   `:advance 3d`   move the clock on (also 2h, 30m, 1w): due nudges and digests arrive   `:now`   the time
   `:home`   open the app's Home tab        `:shortcut <text>`   *Log as touchpoint* on a message
+  `:demo`   fill the store with sample customers, touchpoints and follow-ups
   `:help`   this list                      `:quit`   leave (Ctrl-D works too)"""
 
 
@@ -137,6 +144,16 @@ class ShellClock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
+
+    def resume_from(self, latest: datetime | None) -> bool:
+        """Never behind what the store recorded: an earlier session may have moved its clock ahead.
+
+        Starting before that would put logged touchpoints in the future ("last touch: in 2 days").
+        """
+        if latest is None or latest <= self():
+            return False
+        self.offset += latest - self()
+        return True
 
 
 _UNITS = {
@@ -239,6 +256,7 @@ class Surface:
     view: dict[str, Any] | None = None
     version: int = 0
     deleted: bool = False
+    number: int = 0  # in the order messages were first shown: `:messages` lists them, `:press 3.2` reaches one
 
     def set_content(self, text: str, blocks: list[dict[str, Any]] | None) -> None:
         self.text = text or ""
@@ -411,6 +429,7 @@ class Shell:
         self.homes: dict[str, Surface] = {}
         self._surfaces: list[Surface] = []
         self._keys = itertools.count(1)
+        self._message_numbers = itertools.count(1)
         self._triggers = itertools.count(1)
         self._url_targets: dict[str, Surface | None] = {}
         self._target: Surface | None = None
@@ -422,12 +441,16 @@ class Shell:
         self.engine: Any = None
         self.listeners: _ListenerTracker | None = None
         self._start_problem = ""
+        self._resumed = False
+        self._demo_asked = False
 
     # --- lifecycle ---
 
     def start(self) -> None:
         self.engine = engine = open_store(self.settings)
         try:
+            with Session(engine) as session:
+                self._resumed = self.clock.resume_from(latest_instant_recorded(session))
             self.standin = SlackStandIn(team_id=self.team).start()
             for person in self.people.values():
                 self.standin.add_user(person.id, name=person.name, real_name=person.real_name, tz=person.tz)
@@ -454,7 +477,7 @@ class Shell:
                 dispatch_client(BOT_TOKEN, self.standin.api_url, timeout=5),
                 options=DispatchOptions(conversation_interval=0.0, admin_channel=settings.admin_channel),
             )
-            self.clock_hooks.append(dispatcher.run_pass)
+            self.clock_hooks.append(self._dispatcher_follows(dispatcher))
         except BaseException:
             self.close()
             raise
@@ -462,6 +485,16 @@ class Shell:
         self.user = person.id if person else PEOPLE[0].id
         if person is None:
             self._start_problem = f"--user {self._initial_user}: no such person or user id, so you are @alice."
+
+    def _dispatcher_follows(self, dispatcher: Dispatcher) -> Callable[[datetime], None]:
+        """The clock hook of the dispatcher: each move is one pass that stops wherever something was scheduled."""
+        passed = [self.clock()]
+
+        def follow(now: datetime) -> None:
+            dispatcher.run_pass(now, since=passed[0])
+            passed[0] = now
+
+        return follow
 
     def close(self) -> None:
         if self.standin is not None:
@@ -491,6 +524,11 @@ class Shell:
         self.say(self.style.yellow("⚠ " + strip_controls(text)))
 
     @property
+    def shown(self) -> list[Surface]:
+        """Every message and Home tab the app showed, in the order they appeared (for `touchpoint preview`)."""
+        return list(self._surfaces)
+
+    @property
     def names(self) -> dict[str, str]:
         return {p.id: p.name for p in self.people.values()}
 
@@ -506,11 +544,19 @@ class Shell:
         person = self.people.get(user_id)
         return ZoneInfo(person.tz) if person else self.settings.default_tz
 
-    def welcome(self) -> None:
+    def welcome(self, *, offer_demo: bool = True) -> None:
         you = f"@{self.person.name} ({self.person.real_name}, {self.person.tz})"
         self.note(WELCOME.format(you=you, store=store_label(self.settings.database_url)))
         if self._start_problem:
             self.problem(self._start_problem)
+        if offer_demo and self._store_is_empty():
+            self.note("The store is empty: `:demo` fills it with sample customers, touchpoints and follow-ups.")
+        if self._resumed:
+            tz = self.tz_of(self.user)
+            self.say(
+                f"The clock resumes where this store left off: {format_moment(self.clock(), tz)} ({tz.key}), "
+                f"{human_duration(self.clock.offset)} ahead of real time."
+            )
         self.say()
 
     def prompt(self) -> str:
@@ -544,6 +590,10 @@ class Shell:
         if line.startswith(":"):
             name, _, rest = line[1:].partition(" ")
             return self.shell_command(name.strip().casefold(), rest.strip())
+        in_message = re.match(r"^#?(\d+)\.(\d+)\b\s*(.*)$", line)
+        if in_message and not self.modal:
+            self.press_in_message(int(in_message.group(1)), int(in_message.group(2)), in_message.group(3))
+            return True
         number = re.match(r"^(\d+)\b\s*(.*)$", line)
         if number:
             self.press(int(number.group(1)), number.group(2))
@@ -574,8 +624,18 @@ class Shell:
             "now": lambda _: self.show_now(),
             "home": lambda _: self.open_home(),
             "shortcut": self.shortcut,
+            "messages": lambda _: self.list_messages(),
+            "demo": lambda _: self.fill_demo(),
         }
-        aliases = {"h": "help", "?": "help", "p": "press", "s": "set", "close": "cancel", "modal": "form"}
+        aliases = {
+            "h": "help",
+            "?": "help",
+            "p": "press",
+            "s": "set",
+            "close": "cancel",
+            "modal": "form",
+            "msgs": "messages",
+        }
         aliases |= {"as": "user", "who": "users", "adv": "advance", "time": "now", "sc": "shortcut"}
         if name in ("quit", "q", "exit"):
             return False
@@ -617,6 +677,10 @@ class Shell:
         self._flush()
 
     def press_command(self, rest: str) -> None:
+        in_message = re.match(r"^#?(\d+)\.(\d+)\b\s*(.*)$", rest)
+        if in_message:
+            self.press_in_message(int(in_message.group(1)), int(in_message.group(2)), in_message.group(3))
+            return
         match = re.match(r"^\[?(\d+)\]?\s*(.*)$", rest)
         if not match:
             self.note("Say which number to press, e.g. `:press 1` or `:press 3 sales`.")
@@ -634,13 +698,70 @@ class Shell:
         if pressable.surface.deleted or pressable.surface.version != pressable.version:
             self.note("That message has changed since: use the numbers shown on its latest version.")
             return
+        if self._refused_to(pressable.surface):
+            return
         self._act(pressable.element, value, surface=pressable.surface)
+
+    def press_in_message(self, message: int, number: int, value: str) -> None:
+        """`3.2`: element [2] of message #3 (as `:messages` lists it), however many messages came since."""
+        if self._modal_blocks("pressing a message's buttons"):
+            return
+        surface = next((s for s in self._surfaces if s.number == message), None)
+        if surface is None or surface.deleted:
+            gone = "was deleted" if surface is not None else "does not exist"
+            self.note(f"Message #{message} {gone}. `:messages` lists the ones with buttons.")
+            return
+        if self._refused_to(surface):
+            return
+        elements = self._render_surface(surface, "", start=1).elements
+        element = next((e for e in elements if e.number == number), None)
+        if element is None:
+            has = f"[1]–[{len(elements)}]" if elements else "no buttons"
+            self.note(f"Message #{message} has {has}. `:messages` lists them.")
+            return
+        self._act(element, value, surface=surface)
+
+    def _refused_to(self, surface: Surface) -> bool:
+        """Slack shows a direct message, an ephemeral reply or a Home tab to one person: nobody else can press it."""
+        owner = surface.recipient
+        private = surface.ephemeral or surface.kind == "home" or _is_dm(surface)
+        if owner is None or owner == self.user or not private:
+            return False
+        name = self.names.get(owner, owner)
+        what = "Home tab" if surface.kind == "home" else "direct message" if _is_dm(surface) else "reply"
+        self.note(
+            f"That is @{name}'s {what}: in Slack only @{name} sees it, so nobody else can press its buttons. "
+            f"`:user {name}` to act as them."
+        )
+        return True
+
+    def list_messages(self) -> None:
+        """The latest messages with something to press, each under its number: `:press 3.2` presses one."""
+        shown = [s for s in self._surfaces if s.number and not s.deleted]
+        listed = 0
+        for surface in reversed(shown):
+            rendered = self._render_surface(surface, "", start=1)
+            if not rendered.elements:
+                continue
+            header, *body = rendered.lines
+            first = next((line.strip() for line in body if line.strip()), "")
+            self.say(f"#{surface.number} {header} — {first}")
+            for line in body:
+                if re.search(r"\[\d+\]", line):
+                    self.say(line)
+            listed += 1
+            if listed == MESSAGES_LISTED:
+                break
+        if not listed:
+            self.note("No message has buttons yet.")
+            return
+        self.note("Press one with `:press <message>.<button>`, e.g. `:press 3.2`, or just `3.2`.")
 
     def _no_such_number(self, number: int) -> str:
         if not self.pressables:
             return f"There is nothing to press yet: [{number}] would be a button on a message from the app."
         first, last = self.pressables[0].element.number, self.pressables[-1].element.number
-        return f"There is no [{number}]: the latest message has [{first}]–[{last}]."
+        return f"There is no [{number}]: the latest message has [{first}]–[{last}]. `:messages` lists older ones."
 
     def _act(
         self, element: Element, value: str, *, surface: Surface | None = None, view: OpenView | None = None
@@ -832,10 +953,10 @@ class Shell:
         rendered = self._fields(modal)
         item = next((f for f in rendered.fields if f.number == number), None)
         if item is not None and not value:
-            example = _example_field([item]).replace(f":set {item.block_id} ", f"{number} ")
+            example = f"{number} {_example_value(item)}"
             self.note(
                 f"[{number}] is the field “{item.label}”: type its value after the number, e.g. `{example}`. "
-                f"`:clear {item.block_id}` empties it."
+                f"`:clear {field_name(rendered.fields, item)}` empties it."
             )
             return
         if item is not None:
@@ -856,18 +977,20 @@ class Shell:
         item, value = _split_field(fields, rest)
         if item is None:
             _, candidates = find_field(fields, rest.partition("=")[0])
-            listing = ", ".join(f"`{f.block_id}` ({f.label})" for f in candidates or fields)
+            listing = ", ".join(f"[{f.number}] `{field_name(fields, f)}`" for f in candidates or fields)
             self.note(f"Which field? {'It could be' if candidates else 'This form has'}: {listing}.")
             return
         if not value and not clear:
-            self.note(f"Give a value too, e.g. `:set {item.block_id} …`; `:clear {item.block_id}` empties it.")
+            name = field_name(fields, item)
+            self.note(f"Give a value too, e.g. `:set {name} {_example_value(item)}`; `:clear {name}` empties it.")
             return
         self._set_field(modal, item, "" if clear else value)
 
     def _set_field(self, modal: OpenView, item: Field, typed: str) -> None:
         hint = None
         if item.type in ("external_select", "multi_external_select") and typed.strip():
-            entry, hint = self._search_options(item.block_id, item.element, typed, f":set {item.block_id}")
+            retry = f":set {field_name(self._fields(modal).fields, item)}"
+            entry, hint = self._search_options(item.block_id, item.element, typed, retry)
         else:
             entry = parse_value(
                 item.element, typed, now=self.clock(), tz=self.tz_of(modal.owner), find_user=self._user_id_for
@@ -884,8 +1007,9 @@ class Shell:
         if modal is None:
             self.note("No form is open to submit.")
             return
-        if not modal.view.get("submit") and any(b.get("type") == "input" for b in modal.view["blocks"]):
-            self.note("This form has no submit button in Slack either; `:cancel` closes it.")
+        if not modal.view.get("submit"):
+            close = render_text(modal.view.get("close"), PLAIN) or "Close"
+            self.note(f"“{modal.title}” has nothing to submit, in Slack either: `:cancel` closes it ({close}).")
             return
         rendered = self._fields(modal)
         values = {f.block_id: {f.action_id: modal.entry(f)} for f in rendered.fields}
@@ -944,13 +1068,7 @@ class Shell:
         )
         lines = rendered.lines
         if hint:
-            example = _example_field(rendered.fields)
-            text = (
-                "  Fill a field with `:set <field> <value>` or `<number> <value>`"
-                + (f", e.g. `{example}`" if example else "")
-                + ". Then `:submit`, or `:cancel`."
-            )
-            lines.append(render_mrkdwn(text, self.style, self.names))
+            lines.append(render_mrkdwn(_form_hint(modal.view, rendered), self.style, self.names))
         return lines
 
     def _modal_blocks(self, doing: str) -> bool:
@@ -1003,6 +1121,30 @@ class Shell:
             return
         self.user = person.id
         self.note(f"You are now *@{person.name}* ({person.real_name}, {person.tz}).")
+
+    def _store_is_empty(self) -> bool:
+        with self.runtime.sessions.begin() as session:
+            return not workspace_has_data(session, workspace_for_team(session, self.team).id)
+
+    def fill_demo(self) -> None:
+        """`:demo`: the sample customers, touchpoints and follow-ups; into a store with data only when asked twice."""
+        if self._modal_blocks("filling the store"):
+            return
+        with self.runtime.sessions.begin() as session:
+            workspace_id = workspace_for_team(session, self.team).id
+            if workspace_has_data(session, workspace_id) and not self._demo_asked:
+                self._demo_asked = True
+                self.note(
+                    "This store already has customers or touchpoints; the sample would mix with them. "
+                    "Type `:demo` again to add it anyway."
+                )
+                return
+            report = demo.fill_demo(session, workspace_id, now=self.clock())
+        self._demo_asked = False
+        self.note(
+            f"Added the demo: {report.summary()}. Try `/customer mueller`, `/customer acme.com`, "
+            "`/log Globx: demo went well, follow up friday`, `:home` or `:advance 1d`."
+        )
 
     def list_users(self) -> None:
         for person in self.people.values():
@@ -1115,6 +1257,9 @@ class Shell:
             for line in rendered.lines:
                 self.say(line)
             pressables.extend(Pressable(surface, surface.version, e) for e in rendered.elements)
+        for entry in batch:
+            if not isinstance(entry, list) and not entry[0].number:
+                entry[0].number = next(self._message_numbers)
         if pressables:
             self.pressables = pressables
         self._print_logs()
@@ -1222,7 +1367,7 @@ class Shell:
             surface = self._new_surface(
                 channel=target.channel if target else CHANNEL,
                 ephemeral=not in_channel,
-                recipient=(target.recipient if target else None) or self.user,
+                recipient=None if in_channel else (target.recipient if target else None) or self.user,
             )
             surface.set_content(params.get("text", ""), params.get("blocks"))
             self._show(surface)
@@ -1271,6 +1416,10 @@ def _json_or_text(body: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"text": str(parsed)}
 
 
+def _is_dm(surface: Surface) -> bool:
+    return surface.channel.startswith("D")
+
+
 def _truthy(value: Any) -> bool:
     return value is True or str(value).strip().lower() == "true"
 
@@ -1284,6 +1433,20 @@ def _channel_name(channel: str) -> str:
     return CHANNEL_NAME if channel == CHANNEL else channel
 
 
+def _form_hint(view: dict[str, Any], rendered: Rendered) -> str:
+    """How to use the form just opened, offering only what it has: a read-only view has no `:submit`."""
+    if not view.get("submit"):
+        close = render_text(view.get("close"), PLAIN) or "Close"
+        buttons = "press its buttons by number; " if rendered.elements else ""
+        return f"  Nothing to submit here: {buttons}`:cancel` closes it ({close})."
+    example = _example_field(rendered.fields)
+    fill = ""
+    if rendered.fields:
+        fill = "Fill a field with `:set <field> <value>` or `<number> <value>`"
+        fill += (f", e.g. `{example}`" if example else "") + ". "
+    return f"  {fill}{'Then `:submit`' if fill else '`:submit`'}, or `:cancel`."
+
+
 def _example_choice(element: dict[str, Any]) -> str:
     options = flat_options(element)
     if options:
@@ -1292,12 +1455,31 @@ def _example_choice(element: dict[str, Any]) -> str:
     return examples.get(str(element.get("type")), "…")
 
 
+_EXAMPLE_VALUES = {"external_select": "Acme", "datepicker": "tomorrow", "timepicker": "15:00", "users_select": "@bob"}
+
+
+def _example_value(item: Field) -> str:
+    if item.type in OPTION_ELEMENTS:
+        return _example_choice(item.element)
+    return _EXAMPLE_VALUES.get(item.type, "…")
+
+
 def _example_field(fields: list[Field]) -> str:
-    examples = {"external_select": "Acme", "datepicker": "tomorrow", "timepicker": "15:00", "users_select": "@bob"}
     for item in fields:
-        if item.type in examples:
-            return f":set {item.block_id} {examples[item.type]}"
-    return f":set {fields[0].block_id} …" if fields else ""
+        if item.type in _EXAMPLE_VALUES:
+            return f":set {field_name(fields, item)} {_EXAMPLE_VALUES[item.type]}"
+    return f":set {field_name(fields, fields[0])} …" if fields else ""
+
+
+def field_name(fields: list[Field], item: Field) -> str:
+    """What a person types to name a field: its label when that finds it alone, else its number.
+
+    Block ids such as `contact:new:name` are the app's own names; nobody should have to type them.
+    """
+    label = " ".join(item.label.casefold().split())
+    if fold_words(label) and not label[:1].isdigit() and find_field(fields, label)[0] == item:
+        return label
+    return str(item.number)
 
 
 def _field_keys(item: Field) -> list[str]:
@@ -1388,7 +1570,10 @@ def run_shell(args: argparse.Namespace, settings: Settings) -> int:
         )
         shell.start()
         try:
-            shell.welcome()
+            shell.welcome(offer_demo=not getattr(args, "demo", False))
+            if getattr(args, "demo", False):
+                shell.fill_demo()
+                shell.say()
             for line in _lines(stdin, shell, interactive):
                 if not shell.handle(line):
                     break

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks.emoji import EMOJI, emojize
+
 # --------------------------------------------------------------------------------------------------------
 # Styles
 # --------------------------------------------------------------------------------------------------------
@@ -66,74 +68,6 @@ UTC_ZONE = ZoneInfo("UTC")
 # mrkdwn
 # --------------------------------------------------------------------------------------------------------
 
-# Shortcodes Touchpoint (and Slack's usual vocabulary) uses; any other `:name:` is left as typed.
-EMOJI = {
-    "warning": "⚠",
-    "mag": "🔍",
-    "mag_right": "🔎",
-    "white_check_mark": "✅",
-    "heavy_check_mark": "✔",
-    "ballot_box_with_check": "☑",
-    "x": "✖",
-    "heavy_multiplication_x": "✖",
-    "no_entry": "⛔",
-    "bell": "🔔",
-    "alarm_clock": "⏰",
-    "hourglass": "⌛",
-    "hourglass_flowing_sand": "⏳",
-    "calendar": "📅",
-    "date": "📅",
-    "spiral_calendar_pad": "🗓",
-    "memo": "📝",
-    "pencil": "📝",
-    "pencil2": "✏",
-    "pushpin": "📌",
-    "round_pushpin": "📍",
-    "link": "🔗",
-    "tada": "🎉",
-    "wave": "👋",
-    "eyes": "👀",
-    "+1": "👍",
-    "thumbsup": "👍",
-    "-1": "👎",
-    "thumbsdown": "👎",
-    "zzz": "💤",
-    "sleeping": "😴",
-    "heavy_plus_sign": "+",
-    "heavy_minus_sign": "-",
-    "information_source": "ℹ",
-    "bulb": "💡",
-    "arrows_counterclockwise": "🔄",
-    "repeat": "🔁",
-    "leftwards_arrow_with_hook": "↩",
-    "wastebasket": "🗑",
-    "bust_in_silhouette": "👤",
-    "busts_in_silhouette": "👥",
-    "office": "🏢",
-    "telephone_receiver": "📞",
-    "phone": "📞",
-    "email": "✉",
-    "envelope": "✉",
-    "handshake": "🤝",
-    "package": "📦",
-    "truck": "🚚",
-    "moneybag": "💰",
-    "dollar": "💵",
-    "ticket": "🎫",
-    "speech_balloon": "💬",
-    "star": "⭐",
-    "fire": "🔥",
-    "rotating_light": "🚨",
-    "sparkles": "✨",
-    "inbox_tray": "📥",
-    "outbox_tray": "📤",
-    "clipboard": "📋",
-    "bar_chart": "📊",
-    "chart_with_upwards_trend": "📈",
-    "question": "?",
-    "grey_question": "?",
-    "exclamation": "!",
-}
 
 # ESC and the other C0/C1 controls would let text typed by anyone repaint the terminal; tab and newline stay.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -145,7 +79,6 @@ _TOKEN = re.compile(r"<([^<>\n]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
-_EMOJI = re.compile(r":([a-z0-9_+'-]*[a-z][a-z0-9_+'-]*):(?::skin-tone-\d:)?")
 
 
 def strip_controls(text: str) -> str:
@@ -155,10 +88,6 @@ def strip_controls(text: str) -> str:
 def unescape(text: str) -> str:
     """Slack escapes exactly these three in mrkdwn; `&amp;` goes last so `&amp;lt;` stays `&lt;`."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def emojize(text: str) -> str:
-    return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
 
 
 def render_token(inner: str, names: Mapping[str, str]) -> str:

@@ -118,8 +118,8 @@ def test_an_unreadable_follow_up_is_quoted_escaped_once_and_never_cut_inside_an_
 
     [short_warning] = [line for line in texts(short).splitlines() if line.startswith(":warning:")]
     [long_warning] = [line for line in texts(long).splitlines() if line.startswith(":warning:")]
-    assert 'I couldn\'t read "Q&amp;A &lt;b&gt;" as a date or time.' in short_warning
-    assert f'I couldn\'t read "{"a" * 56} &amp;…" as a date or time.' in long_warning
+    assert "I couldn't read “Q&amp;A &lt;b&gt;” as a date or time." in short_warning
+    assert f"I couldn't read “{'a' * 56} &amp;…” as a date or time." in long_warning
     assert len(touchpoints(runtime)) == 2  # both lines are saved, without a follow-up
 
 

@@ -204,7 +204,7 @@ def test_bad_follow_up_phrase_warns_and_offers_the_follow_up_form(run_shell: Run
     out = run_shell("/log Acme: call, follow up blorp", "2", ":set date 2026-11-30", ":set time 2pm", ":submit")
 
     reply = after(out, "/log Acme: call, follow up blorp")
-    assert '  ⚠ I couldn\'t read "blorp" as a date or time.' in reply
+    assert "  ⚠ I couldn't read “blorp” as a date or time." in reply
     assert "  [2] Set follow-up" in reply
     assert after(out, "2").startswith("Form: Set follow-up")
     assert "Logged call with “Acme” (customer not set yet) · follow-up Mon 30 Nov, 14:00" in after(out, ":submit")
