@@ -37,6 +37,7 @@ class DueRow:
     assignee_user_id: str
     customer_id: int | None
     due_at: datetime
+    due_text: str | None  # the words it was set with: whether they named a time decides if the digest covers it
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,14 @@ def lock_due_follow_ups_of(
     if not people:
         return []
     rows = session.execute(
-        select(FollowUp.id, FollowUp.workspace_id, FollowUp.assignee_user_id, FollowUp.customer_id, FollowUp.due_at)
+        select(
+            FollowUp.id,
+            FollowUp.workspace_id,
+            FollowUp.assignee_user_id,
+            FollowUp.customer_id,
+            FollowUp.due_at,
+            FollowUp.due_text,
+        )
         .where(_claimable(due_by, now), tuple_(FollowUp.workspace_id, FollowUp.assignee_user_id).in_(people))
         .order_by(FollowUp.due_at, FollowUp.id)
         .with_for_update(skip_locked=True)

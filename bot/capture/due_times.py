@@ -97,6 +97,26 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     return due
 
 
+def asks_for_a_time(follow_up_text: str | None) -> bool:
+    """Whether the words a follow-up was set with name its own time ("in 30 minutes", "at 7am", "tomorrow
+    6:30") rather than only a day ("friday", "dec 10", which mean that day's 09:00).
+
+    Read from the words kept with the follow-up, the clause with its marker ("follow up friday 10am") or
+    the phrase alone; no words at all (an import, an old row) count as a day without a time.
+    """
+    if not follow_up_text:
+        return False
+    clause = find_follow_up(follow_up_text)
+    phrase = _strip_fillers(_normalize(clause.when_text if clause else follow_up_text))
+    try:
+        reading = _read_rules(phrase)
+    except (DueTimeError, OverflowError):
+        reading = None
+    if reading is not None:
+        return reading.timed
+    return bool(_CLOCK_RE.search(phrase) or _EXTRA_CLOCK_RE.search(phrase))
+
+
 def warm_up() -> None:
     """Pay dateparser's import and first-parse cost at boot rather than on a user's first request."""
     _read_with_dateparser("10 december 2030 2pm", _PROBE_NOW, _PROBE_ZONE)
@@ -262,6 +282,7 @@ class _Reading:
 
     resolve: Resolver
     clock_text: str | None = None  # the explicit time of day, if any
+    timed: bool = False  # a time of its own (a clock time, an elapsed time), not only a day
 
 
 _NINE_AM = _Clock(9 * 60, "9am")
@@ -340,7 +361,7 @@ def _read_elapsed(phrase: str) -> _Reading | None:
     amount = _number(match["number"])
     delta = timedelta(minutes=amount) if match["unit"].startswith("m") else timedelta(hours=amount)
     # Elapsed time, not wall time: "in 2 hours" across a DST change is still 2 real hours.
-    return _Reading(lambda now, tz: (now.astimezone(UTC) + delta).astimezone(tz))
+    return _Reading(lambda now, tz: (now.astimezone(UTC) + delta).astimezone(tz), timed=True)
 
 
 def _read_period_end(phrase: str) -> _Reading | None:
@@ -388,7 +409,7 @@ def _read_day_and_clock(phrase: str) -> _Reading | None:
         dues = [_at(day, candidate, tz) for candidate in candidates]
         return next((due for due in dues if due > now), dues[-1])
 
-    return _Reading(resolve, clock.text if clock else None)
+    return _Reading(resolve, clock.text if clock else None, timed=clock is not None)
 
 
 def _clock(match: re.Match[str]) -> _Clock:

@@ -11,8 +11,9 @@ in one conversation, and a workspace-wide rate. A 429 pauses the whole process f
 a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
 While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
 
-The morning digest is claimed per member per local day. Follow-ups falling due earlier that day are left
-to it (deferred), so nobody gets a nudge at 09:00:00 and a digest at 09:00:05 about the same thing.
+The morning digest is claimed per member per local day. Follow-ups falling due just before it, and those set
+for a day without a time of their own, are left to it (deferred), so nobody gets a nudge at 09:00:00 and a
+digest at 09:00:05 about the same thing; one asked for at 02:00 is nudged at 02:00.
 
 Time is a parameter: a pass is given `now` (what is due, what the local day is), and leases are read
 from the runtime's clock, so tests move a clock instead of sleeping. What is due when is decided by the
@@ -46,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks import Message, mrkdwn
 from bot.blocks.followups import catch_up_message, digest_message, nudge_message
+from bot.capture.due_times import asks_for_a_time
 from bot.followups.operations import FollowUpView
 from bot.followups.pacing import Job, Outbox, Paced, Pacer
 from bot.followups.rules import (
@@ -304,7 +306,7 @@ class Dispatcher:
         later: dict[datetime, list[int]] = {}
         now_rows = []
         for row in rows:
-            until = deferred_until(row.due_at, member, run.now, self.default_tz)
+            until = deferred_until(row.due_at, asks_for_a_time(row.due_text), member, run.now, self.default_tz)
             if until is None:
                 now_rows.append(row)
             else:
