@@ -213,6 +213,22 @@ def release(session: Session, ids: Sequence[int], worker: str) -> int:
     return result.rowcount or 0
 
 
+def undelivered(session: Session, ids: Iterable[int], *, due_by: datetime) -> dict[int, datetime | None]:
+    """Which of these follow-ups are still open, due by `due_by` and not nudged, with when each may be tried again."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.next_attempt_at).where(
+            FollowUp.id.in_(ids),
+            FollowUp.status == "open",
+            FollowUp.nudged_at.is_(None),
+            FollowUp.due_at <= due_by,
+        )
+    )
+    return {row_id: next_attempt_at for row_id, next_attempt_at in rows}
+
+
 def attempts_of(session: Session, ids: Sequence[int], worker: str) -> dict[int, int]:
     if not ids:
         return {}

@@ -65,8 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler.set_defaults(run=_lazy("bot.cli.scheduling", "scheduler"))
 
     nudge = commands.add_parser("nudge", help="send what is due (nudges and digests) once, print what was sent")
-    nudge.add_argument("--once", action="store_true", help="one pass, then exit (required)")
+    nudge.add_argument("--once", action="store_true", help="send what is due, retrying failures, then exit (required)")
     nudge.add_argument("--at", help="ISO 8601 instant to send what is due by (default: now); no offset: DEFAULT_TZ")
+    nudge.add_argument(
+        "--max-seconds",
+        type=float,
+        default=60.0,
+        help="retry what failed (5xx, network, 429) until this many seconds have passed (default: 60); "
+        "exit 1 if anything due is still undelivered",
+    )
     _dispatch_arguments(nudge)
     nudge.set_defaults(run=_lazy("bot.cli.scheduling", "nudge"))
 

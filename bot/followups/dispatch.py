@@ -130,9 +130,16 @@ class PassReport:
     to_admin_channel: int = 0
     parked: int = 0
     deferred: int = 0
+    # Follow-ups sent after an attempt of the same run had failed (`Dispatcher.deliver_due`).
+    retried: int = 0
+    # Which follow-ups a send failed for, for a reason a later attempt may mend (a 5xx, the network, 429s), and
+    # which for one it will not (Slack refused the message, nowhere to send it); members whose digest failed.
+    retrying: frozenset[int] = frozenset()
+    stuck: frozenset[int] = frozenset()
+    digests_retrying: frozenset[int] = frozenset()
 
     def __add__(self, other: PassReport) -> PassReport:
-        return PassReport(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return PassReport(**{f.name: _combined(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
 
     @property
     def messages(self) -> int:
@@ -144,6 +151,7 @@ class PassReport:
             f"{_count(self.digests, 'digest')}; {self.failed} failed"
         )
         extras = [
+            f"{self.retried} sent on a retry" if self.retried else "",
             f"{self.reassigned} reassigned" if self.reassigned else "",
             f"{self.to_admin_channel} to the admin channel" if self.to_admin_channel else "",
             f"{self.parked} with nowhere to go" if self.parked else "",
@@ -151,6 +159,10 @@ class PassReport:
         ]
         extras = [e for e in extras if e]
         return text + (f"; {', '.join(extras)}" if extras else "")
+
+
+def _combined(mine: Any, theirs: Any) -> Any:
+    return mine | theirs if isinstance(mine, frozenset) else mine + theirs
 
 
 def _count(n: int, noun: str) -> str:
@@ -170,6 +182,11 @@ class _Pass:
     def count(self, name: str, n: int = 1) -> None:
         with self.lock:
             setattr(self.report, name, getattr(self.report, name) + n)
+
+    def note(self, name: str, ids: Iterable[int]) -> None:
+        """Remember ids in one of the report's sets: `retrying`, `stuck` or `digests_retrying`."""
+        with self.lock:
+            setattr(self.report, name, getattr(self.report, name) | frozenset(ids))
 
     def hold(self, ids: Iterable[int]) -> None:
         with self.lock:
@@ -221,6 +238,43 @@ class Dispatcher:
     def run_pass(self, now: datetime) -> PassReport:
         """Everything due at `now`: the digests first, so what they cover is not nudged separately."""
         return self.send_digests(now) + self.send_nudges(now)
+
+    def deliver_due(self, now: datetime, *, give_up_at: datetime) -> PassReport:
+        """Passes at `now` until what is due is delivered: what failed for a reason a retry may mend is tried
+        again as its backoff ends, as a scheduler's later ticks would, until the next try would start after
+        `give_up_at` (a clock instant).
+
+        The report counts what every pass sent; its `failed` is what is still undelivered at the end (follow-ups
+        and digests), `retrying` and `stuck` which follow-ups those are.
+        """
+        total, retrying, stuck, failed_once = PassReport(), frozenset[int](), frozenset[int](), frozenset[int]()
+        while True:
+            report = self.run_pass(now)
+            total += report
+            failed_once |= report.retrying | report.stuck
+            with self.rt.readers.begin() as session:
+                waits = store.undelivered(session, retrying | report.retrying, due_by=now)
+                stuck = frozenset(store.undelivered(session, stuck | report.stuck, due_by=now))
+            retrying = frozenset(waits) - stuck
+            wake = min((waits[i] or self.clock() for i in retrying), default=None)
+            if report.digests_retrying:
+                # A digest given back is claimable again at once; waiting a first backoff spares a struggling Slack.
+                digest_wake = self.clock() + self.options.backoff
+                wake = digest_wake if wake is None else min(wake, digest_wake)
+            if wake is None or wake > give_up_at or self.stopping:
+                break
+            self._stopping.wait(max(0.0, (wake - self.clock()).total_seconds()))
+        undelivered = retrying | stuck
+        return PassReport(
+            **{
+                **{f.name: getattr(total, f.name) for f in fields(total)},
+                "failed": len(undelivered) + len(report.digests_retrying),
+                "retried": len(failed_once - undelivered),
+                "retrying": retrying,
+                "stuck": stuck,
+                "digests_retrying": report.digests_retrying,
+            }
+        )
 
     # --- nudges ---
 
@@ -352,6 +406,7 @@ class Dispatcher:
         store.park(session, ids, self.worker_id, until=now + PARKED_FOR, error=problem)
         run.let_go(ids)
         run.count("parked", len(ids))
+        run.note("stuck", ids)
         logger.warning("follow-ups %s of %s wait: %s", ids, user_id, problem)
         return None
 
@@ -476,7 +531,7 @@ class _Nudge:
             return self._send(self.groups[0])
         except Exception as error:
             logger.exception("nudging %s failed", self.groups[0])
-            self._failed(self.groups[0], f"{type(error).__name__}: {error}")
+            self._failed(self.groups[0], f"{type(error).__name__}: {error}", transient=False)
             return self._next()
 
     def _send(self, ids: list[int]) -> float | None:
@@ -576,10 +631,13 @@ class _Nudge:
         if code in DEPARTED_ERRORS and self.admin_channel is None:
             self._left(code)
             return None
-        self._failed(ids, f"HTTP {status} {code}".strip())
+        transient = status == 429 or code == "ratelimited" or status >= 500
+        self._failed(ids, f"HTTP {status} {code}".strip(), transient=transient)
         return self._next()
 
-    def _failed(self, ids: list[int], error: str) -> None:
+    def _failed(self, ids: list[int], error: str, *, transient: bool = True) -> None:
+        """Backed off, to be tried again later; `transient` says whether a retry may mend it (a 5xx, the
+        network, Slack rate-limiting) rather than meet the same refusal."""
         d = self.d
 
         def back_off(session: Session) -> None:
@@ -592,6 +650,7 @@ class _Nudge:
         _write(d.rt, back_off)
         self.run.let_go(ids)
         self.run.count("failed")
+        self.run.note("retrying" if transient else "stuck", ids)
         logger.warning("could not send follow-ups %s to %s (%s); retrying later", ids, self.channel, error)
 
     def _left(self, code: str) -> None:
@@ -705,3 +764,5 @@ class _Digest:
         m = self.member
         _write(self.d.rt, lambda s: store.unclaim_digest(s, m.id, self.day, m.digest_sent_on))
         self.run.count("failed")
+        if not self.d.stopping:
+            self.run.note("digests_retrying", [m.id])
