@@ -572,7 +572,7 @@ class _Nudge:
 
     def _message(self, views: list[FollowUpView]) -> Message:
         if len(views) == 1:
-            message = nudge_message(views[0], self.tz)
+            message = nudge_message(views[0], self.tz, now=self.d.clock())
         else:
             message = catch_up_message(views, self.tz, self.run.now)
         if self.admin_channel is None:
