@@ -34,6 +34,8 @@ class FollowUpClause:
     marker: str  # the marker as typed, e.g. "f/u"
     assignee: str | None  # Slack user id from a mention right after the marker
     when_text: str  # the time phrase after marker (and assignee), without surrounding punctuation
+    # A name typed as "@dave" right after the marker that is not a Slack mention: who is meant is unknown.
+    unknown_name: str | None = None
 
 
 class DueTimeError(ValueError):
@@ -139,6 +141,11 @@ _SLACK_TOKEN_RE = re.compile(r"<[^<>]*>")
 # The label stops at "<" as in _SLACK_TOKEN_RE (Slack escapes it in labels): a label scan never runs
 # past the next mention, so the scans after a line full of "ping <@U1|" markers do not overlap.
 _MENTION_RE = re.compile(r"[\s:,-]*<@(?P<user>[A-Z0-9]+)(?:\|[^<>]*)?>")
+# "@dave" typed without picking Dave from Slack's list arrives as plain text. A clock ("@3pm", "@noon") is not
+# a name; a name starts with a letter and runs to a space, as Slack's display names do.
+_PLAIN_NAME_RE = re.compile(
+    r"[\s:,-]*@(?P<name>(?!(?:noon|midnight|morning|afternoon|evening|eod)\b)[^\W\d_][\w.'-]*)", re.IGNORECASE
+)
 _CLAUSE_FILLER_RE = re.compile(r"(?:(?:me|again)\b[\s:,-]*)+", re.IGNORECASE)  # used with match()
 _PUNCTUATION = " \t\r\n.,;:!?-–—()[]\"'“”‘’"
 
@@ -157,13 +164,14 @@ def _markers(text: str) -> list[re.Match[str]]:
 
 
 def _when_span(text: str, marker: re.Match[str], end: int) -> tuple[int, re.Match[str] | None]:
-    """Where the time phrase after `marker` starts, and the mention of an assignee before it, if any.
+    """Where the time phrase after `marker` starts, and the mention of an assignee before it, if any: a
+    Slack mention, or a plain "@name" (its match has a "name" group).
 
     `end` is where the line's trailing punctuation starts. Positions are found in place instead of on
     slices of the rest of the line, so each marker costs work for the characters up to its phrase only.
     """
     start = marker.end()
-    mention = _MENTION_RE.match(text, start)
+    mention = _MENTION_RE.match(text, start) or _PLAIN_NAME_RE.match(text, start, end)
     if mention:
         start = mention.end()
     start = _skip_punctuation(text, start, end)
@@ -179,11 +187,13 @@ def _skip_punctuation(text: str, start: int, end: int) -> int:
 
 
 def _clause(text: str, marker: re.Match[str], mention: re.Match[str] | None, start: int, end: int) -> FollowUpClause:
+    named = mention is not None and "name" in mention.re.groupindex
     return FollowUpClause(
         start=marker.start(),
         marker=marker.group(),
-        assignee=mention["user"] if mention else None,
+        assignee=mention["user"] if mention and not named else None,
         when_text=text[start:end],
+        unknown_name=mention["name"] if mention and named else None,
     )
 
 
