@@ -14,7 +14,7 @@ from bot.capture import touchpoints
 from bot.followups import operations as followups
 from bot.members import Author
 from bot.runtime import Runtime
-from handlers.common import acting, known_acting, logged_reply, profile_fetcher, runtime
+from handlers.common import acting, assignee_zone, known_acting, logged_reply, profile_fetcher, runtime
 from handlers.views import open_log_modal
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -51,7 +51,8 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     workspace_id, author = found
     with rt.sessions.begin() as session:
         outcome = touchpoints.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
-    return logged_reply(replace(outcome, loop=offer), author)
+    assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
+    return logged_reply(replace(outcome, loop=offer), author, assignee_tz=assignee_tz)
 
 
 def _understand(

@@ -19,7 +19,7 @@ from bot.capture.forms import FormContext, FormErrors, read_log_form, require_fo
 from bot.customers import curation
 from bot.followups import operations as followups
 from handlers import home
-from handlers.common import acting_in, logged_reply, runtime
+from handlers.common import acting_in, assignee_zone, logged_reply, runtime
 from storage.customers import customer as find_customer
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
             outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=form.now)
             outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
-    _confirm(client, metadata, user_id, logged_reply(outcome, author))
+    assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
+    _confirm(client, metadata, user_id, logged_reply(outcome, author, assignee_tz=assignee_tz))
     if metadata.get("home"):
         home.publish(client, rt, workspace_id, author)
 
@@ -98,7 +99,8 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
             return
         outcome = touchpoints.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
     ack()
-    _confirm(client, metadata, user_id, logged_reply(outcome, author))
+    assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
+    _confirm(client, metadata, user_id, logged_reply(outcome, author, assignee_tz=assignee_tz))
 
 
 def _with_permalink(client: WebClient, entry: touchpoints.Entry, channel: str, ts: str) -> touchpoints.Entry:
