@@ -11,6 +11,7 @@ from bot.capture.due_times import asks_for_a_time
 from bot.followups.dispatch import Dispatcher
 from tests.conftest import TEAM
 from tests.followups.test_dispatch import follow_up, ids_in, make_dispatcher, posts
+from tests.followups.test_followups_ui import click, follow_ups, post_nudge, snooze_option
 from tests.helpers import seed_customers
 
 THURSDAY_DIGEST = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday 09:00 in Berlin
@@ -70,6 +71,21 @@ def test_a_day_without_a_time_and_a_time_close_to_the_digest_wait_for_it(slack, 
 
 def test_whether_the_words_name_a_time_of_their_own():
     timed = ["follow up in 30 minutes", "f/u at 7am", "ping <@U0BOB> tomorrow 6:30", "2026-12-04 14:00", "in 2h"]
+    timed.append("snoozed until 2026-12-04 09:00 UTC")
     dated = ["follow up friday", "f/u in 2 weeks", "remind me dec 10", "2026-12-04", "follow up end of week", None]
     assert [asks_for_a_time(words) for words in timed] == [True] * len(timed)
     assert [asks_for_a_time(words) for words in dated] == [False] * len(dated)
+
+
+def test_a_day_only_follow_up_snoozed_for_an_hour_at_night_is_nudged_in_an_hour(slack, standin, runtime, clock):
+    seed_customers(runtime, TEAM, {"name": "Acme Corp"})
+    log(slack, standin, "Acme: call with Dana, follow up friday")
+    [fu_id] = [row.id for row in follow_ups(runtime)]
+    dm = post_nudge(runtime, standin, fu_id)
+    clock.instant = datetime(2026, 11, 25, 22, 30, tzinfo=UTC)  # Wednesday 23:30 in Berlin
+
+    click(slack, standin, "U0ALICE", dm, "fu_snooze", selected=snooze_option(dm, "1h"))
+
+    clock.advance(hours=1)
+    report = make_dispatcher(runtime, standin).run_pass(clock())
+    assert (report.nudges, report.deferred) == (1, 0)
