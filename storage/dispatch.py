@@ -214,19 +214,20 @@ def release(session: Session, ids: Sequence[int], worker: str) -> int:
 
 
 def undelivered(session: Session, ids: Iterable[int], *, due_by: datetime) -> dict[int, datetime | None]:
-    """Which of these follow-ups are still open, due by `due_by` and not nudged, with when each may be tried again."""
+    """Which of these follow-ups are still open, due by `due_by` and not nudged, with when each may be claimed
+    again: the end of its backoff, or of the lease another process holds on it; None when it may be at once."""
     ids = list(ids)
     if not ids:
         return {}
     rows = session.execute(
-        select(FollowUp.id, FollowUp.next_attempt_at).where(
+        select(FollowUp.id, FollowUp.next_attempt_at, FollowUp.lease_until).where(
             FollowUp.id.in_(ids),
             FollowUp.status == "open",
             FollowUp.nudged_at.is_(None),
             FollowUp.due_at <= due_by,
         )
     )
-    return {row_id: next_attempt_at for row_id, next_attempt_at in rows}
+    return {row_id: max((t for t in times if t is not None), default=None) for row_id, *times in rows}
 
 
 def attempts_of(session: Session, ids: Sequence[int], worker: str) -> dict[int, int]:

@@ -34,7 +34,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -70,6 +70,8 @@ PARKED_FOR = timedelta(hours=1)
 MAX_RATE_LIMITED = 10
 # What a DM to someone who left the workspace (or never was in it) is answered with.
 DEPARTED_ERRORS = frozenset({"user_not_found", "account_inactive", "channel_not_found", "user_disabled"})
+# `deliver_due` looks again for what it waits on no sooner than this after a pass.
+RETRY_LOOK_AGAIN = timedelta(seconds=0.1)
 # Message metadata names the follow-ups a message is about, so they can be counted wherever it is read.
 METADATA_EVENT = "touchpoint_follow_ups"
 
@@ -245,7 +247,8 @@ class Dispatcher:
         `give_up_at` (a clock instant).
 
         The report counts what every pass sent; its `failed` is what is still undelivered at the end (follow-ups
-        and digests), `retrying` and `stuck` which follow-ups those are.
+        and digests), `retrying` and `stuck` which follow-ups those are. It waits in real time, so it is for a
+        dispatcher on the wall clock (`touchpoint nudge --once`), not one whose clock a test moves.
         """
         total, retrying, stuck, failed_once = PassReport(), frozenset[int](), frozenset[int](), frozenset[int]()
         while True:
@@ -256,7 +259,9 @@ class Dispatcher:
                 waits = store.undelivered(session, retrying | report.retrying, due_by=now)
                 stuck = frozenset(store.undelivered(session, stuck | report.stuck, due_by=now))
             retrying = frozenset(waits) - stuck
-            wake = min((waits[i] or self.clock() for i in retrying), default=None)
+            # Never sooner than a moment from now: a row another process holds is looked at when its lease ends.
+            soonest = self.clock() + RETRY_LOOK_AGAIN
+            wake = min((max(waits[i] or soonest, soonest) for i in retrying), default=None)
             if report.digests_retrying:
                 # A digest given back is claimable again at once; waiting a first backoff spares a struggling Slack.
                 digest_wake = self.clock() + self.options.backoff
@@ -265,15 +270,13 @@ class Dispatcher:
                 break
             self._stopping.wait(max(0.0, (wake - self.clock()).total_seconds()))
         undelivered = retrying | stuck
-        return PassReport(
-            **{
-                **{f.name: getattr(total, f.name) for f in fields(total)},
-                "failed": len(undelivered) + len(report.digests_retrying),
-                "retried": len(failed_once - undelivered),
-                "retrying": retrying,
-                "stuck": stuck,
-                "digests_retrying": report.digests_retrying,
-            }
+        return replace(
+            total,
+            failed=len(undelivered) + len(report.digests_retrying),
+            retried=len(failed_once - undelivered),
+            retrying=retrying,
+            stuck=stuck,
+            digests_retrying=report.digests_retrying,
         )
 
     # --- nudges ---
