@@ -61,7 +61,7 @@ def follow_up_from_words(words: str, *, now: datetime, tz: ZoneInfo, author: str
     """
     text = words.strip()
     clause = find_follow_up(text)
-    if clause is None or text[: clause.start].strip(_CLAUSE_LEAD_CHARS + " \t\n"):
+    if clause is None or _without_clause_lead(text[: clause.start]):
         # No marker, or one inside the phrase ("in 2 weeks, ping" is not a clause): the words are the time.
         clause = FollowUpClause(start=0, marker="", assignee=None, when_text=text)
     return _plan(clause, slack_to_plain(text), now=now, tz=tz, author=author)
