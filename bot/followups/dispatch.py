@@ -10,6 +10,8 @@ Slack's limits are kept by a pacer (`pacing`) shared by the process's senders: a
 in one conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
 a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
 While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
+`deliver_due` (what `touchpoint nudge --once` runs) repeats passes for what failed for a reason a retry may
+mend, each as its backoff ends, until it is delivered or a deadline passes, and says what is left undelivered.
 
 The morning digest is claimed per member per local day. Follow-ups falling due just before it, and those set
 for a day without a time of their own, are left to it (deferred), so nobody gets a nudge at 09:00:00 and a
