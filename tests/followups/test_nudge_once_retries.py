@@ -41,6 +41,7 @@ def test_with_15_percent_of_calls_failing_every_nudge_is_delivered_once_within_t
 ):
     ids = forty_people_with_one_due(runtime, standin)
     standin.fail_next("chat.postMessage", retry_after=1)  # and a 429 on the way
+    standin.fail_next("chat.postMessage", disconnect=True, times=2)  # and the network failing twice
     standin.set_failure_rate("chat.postMessage", 0.15, status=503, seed=3)
 
     assert nudge_once("--max-seconds", "60") == 0
@@ -48,7 +49,8 @@ def test_with_15_percent_of_calls_failing_every_nudge_is_delivered_once_within_t
     out = capsys.readouterr().out
     assert out.startswith("sent 40 nudges, 0 catch-ups, 0 digests; 0 failed; ") and "sent on a retry" in out
     assert Counter(call.params["channel"] for call in posts(standin)) == Counter({user: 1 for user in PEOPLE})
-    assert len(posts(standin, ok=False)) > 1  # the failures did happen
+    failures = Counter(call.status for call in posts(standin, ok=False))
+    assert failures[429] == 1 and failures[0] == 2 and failures[503] > 0  # the failures did happen
     assert all(follow_up(runtime, i).nudged_at is not None for i in ids)
 
 
