@@ -44,7 +44,7 @@ def test_with_15_percent_of_calls_failing_every_nudge_is_delivered_once_within_t
     standin.fail_next("chat.postMessage", disconnect=True, times=2)  # and the network failing twice
     standin.set_failure_rate("chat.postMessage", 0.15, status=503, seed=3)
 
-    assert nudge_once("--max-seconds", "60") == 0
+    assert nudge_once() == 0  # the default deadline, 60 s
 
     out = capsys.readouterr().out
     assert out.startswith("sent 40 nudges, 0 catch-ups, 0 digests; 0 failed; ") and "sent on a retry" in out
