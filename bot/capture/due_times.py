@@ -1,4 +1,5 @@
-"""Find the follow-up clause at the end of a /log line and turn its time phrase into an instant.
+"""Find the follow-up clause at the end of a /log line and turn its time phrase into an instant; say whether
+the words named a time of their own or only a day (`asks_for_a_time`: the morning digest covers the latter).
 
 Pure domain code: no Slack client, no database, and no clock. Callers pass `now`, so every rule can be
 tested against a fixed instant.

@@ -1,5 +1,8 @@
 """Understanding one `/log` line: customer, kind, summary, tags and follow-up.
 
+The follow-up clause is read by the same code wherever words name one: the line's end, or a form's
+"follow-up in words" field (`follow_up_from_words`, marker or not).
+
 Input is the text as Slack sends it (mentions as `<@U1>`, `&amp;` escaped); the summary that comes
 out is plain text, escaped again only when rendered. Nothing here touches Slack or the store: the
 customer names come in through a `NameLookup`.
