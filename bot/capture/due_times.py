@@ -104,13 +104,16 @@ def asks_for_a_time(follow_up_text: str | None) -> bool:
     """Whether the words a follow-up was set with name its own time ("in 30 minutes", "at 7am", "tomorrow
     6:30") rather than only a day ("friday", "dec 10", which mean that day's 09:00).
 
-    Read from the words kept with the follow-up, the clause with its marker ("follow up friday 10am") or
-    the phrase alone; no words at all (an import, an old row) count as a day without a time.
+    Read from the words kept with the follow-up, the clause from its marker on ("follow up friday 10am") or
+    the phrase alone; no words at all (an import, an old row) count as a day without a time. The dispatcher
+    asks this of every row it claims, so it reads with the grammar and patterns only, never with dateparser.
     """
     if not follow_up_text:
         return False
-    clause = find_follow_up(follow_up_text)
-    phrase = _strip_fillers(_normalize(clause.when_text if clause else follow_up_text))
+    text = follow_up_text[: MAX_WHEN_CHARS * 2]
+    marker = _MARKER_RE.match(text)
+    end = len(text.rstrip(_PUNCTUATION))
+    phrase = _strip_fillers(_normalize(text[_when_span(text, marker, end)[0] : end] if marker else text))
     try:
         reading = _read_rules(phrase)
     except (DueTimeError, OverflowError):

@@ -71,7 +71,7 @@ def test_a_day_without_a_time_and_a_time_close_to_the_digest_wait_for_it(slack, 
 
 def test_whether_the_words_name_a_time_of_their_own():
     timed = ["follow up in 30 minutes", "f/u at 7am", "ping <@U0BOB> tomorrow 6:30", "2026-12-04 14:00", "in 2h"]
-    timed.append("snoozed until 2026-12-04 09:00 UTC")
+    timed += ["ping @carol dec 10 at 2pm", "snoozed until 2026-12-04 09:00 UTC"]
     dated = ["follow up friday", "f/u in 2 weeks", "remind me dec 10", "2026-12-04", "follow up end of week", None]
     assert [asks_for_a_time(words) for words in timed] == [True] * len(timed)
     assert [asks_for_a_time(words) for words in dated] == [False] * len(dated)
