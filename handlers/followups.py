@@ -46,15 +46,10 @@ def followups_command(ack: Ack, command: dict, context: BoltContext, client: Web
         return
     rt = runtime(context)
     user_id = command["user_id"]
+    if request.kind == "digest":
+        ack(**digest_setting(context, client, user_id, request.text))
+        return
     with acting_in(context, client, user_id) as (session, workspace_id, viewer):
-        if request.kind == "digest":
-            try:
-                settings = followups.change_digest(session, workspace_id, user_id, request.text)
-            except followups.DigestSettingError as problem:
-                ack(**fu_blocks.problem_reply(str(problem)))
-                return
-            ack(**fu_blocks.digest_reply(settings, viewer.tz))
-            return
         if request.kind == "customer":
             found = followups.customer_listing(session, rt.indexes, workspace_id, user_id, request.text)
         else:
@@ -63,6 +58,17 @@ def followups_command(ack: Ack, command: dict, context: BoltContext, client: Web
         ack(**fu_blocks.customer_problem_reply(found))
         return
     ack(**fu_blocks.list_message(found, viewer.tz, rt.now()))
+
+
+def digest_setting(context: BoltContext, client: WebClient, user_id: str, text: str) -> dict:
+    """`/followups digest …`: the reply is built once the change is committed, so it never claims one that was
+    not made (acknowledged inside the unit of work, Slack had the answer before the store had the change)."""
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
+        try:
+            settings = followups.change_digest(session, workspace_id, user_id, text)
+        except followups.DigestSettingError as problem:
+            return fu_blocks.problem_reply(str(problem))
+    return fu_blocks.digest_reply(settings, viewer.tz)
 
 
 # ---------------------------------------------------------------------------------------------------------
