@@ -15,7 +15,7 @@ from bot.capture.forms import NEW_CUSTOMER_PREFIX
 from bot.followups import operations as followups
 from bot.members import Author
 from bot.runtime import Runtime
-from handlers.common import acting, known_acting, logged_reply, profile_fetcher, runtime
+from handlers.common import acting, assignee_zone, known_acting, logged_reply, profile_fetcher, runtime
 from handlers.views import open_log_modal
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -54,8 +54,11 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
     workspace_id, author = found
     with rt.sessions.begin() as session:
         outcome = touchpoints.save_line(session, workspace_id, author, text, plan, now=now, channel_id=channel_id)
+    assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
     # A line logged already has its own follow-up among the open ones: offering to close that would be wrong.
-    return logged_reply(replace(outcome, loop=None if outcome.already_logged else offer), author)
+    return logged_reply(
+        replace(outcome, loop=None if outcome.already_logged else offer), author, assignee_tz=assignee_tz
+    )
 
 
 def _what_happened(plan: touchpoints.LinePlan) -> dict:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -19,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.capture.touchpoints import LogOutcome
-from bot.members import Author, Profile, ProfileFetcher, author_for, fresh_author
+from bot.members import Author, Profile, ProfileFetcher, author_for, fresh_author, zone
 from bot.runtime import Runtime
 from storage.workspaces import find_workspace, workspace_for_team
+from storage.workspaces import member as member_row
 
 logger = logging.getLogger(__name__)
 PROFILE_TIMEOUT_S = 2
@@ -102,7 +104,29 @@ def acting_in(context: BoltContext, client: WebClient, user_id: str) -> Iterator
         yield session, workspace_id, author
 
 
-def logged_reply(outcome: LogOutcome, author: Author, note: str | None = None) -> dict[str, Any]:
+def logged_reply(
+    outcome: LogOutcome, author: Author, note: str | None = None, *, assignee_tz: ZoneInfo | None = None
+) -> dict[str, Any]:
     """The reply about a touchpoint, still asking the department while the author has none."""
     outcome = replace(outcome, ask_department=author.department is None)
-    return blocks.logged_reply(outcome, author.tz, note=note)
+    return blocks.logged_reply(outcome, author.tz, note=note, assignee_tz=assignee_tz)
+
+
+def assignee_zone(
+    context: BoltContext, client: WebClient, workspace_id: int, outcome: LogOutcome, author: Author
+) -> ZoneInfo | None:
+    """The time zone of the colleague a touchpoint's follow-up is for, None when it is the author's own.
+
+    From the store when they have used the bot, else from their Slack profile; called after the write, so
+    no network call holds the store's write lock. Nothing is stored: they become a member when they act.
+    """
+    assignee = outcome.touchpoint.follow_up_assignee
+    if assignee is None or assignee == author.user_id:
+        return None
+    rt = runtime(context)
+    with rt.readers.begin() as session:
+        known = member_row(session, workspace_id, assignee)
+        if known is not None and known.tz:
+            return zone(known.tz, rt.settings.default_tz)
+    profile = profile_fetcher(client)(assignee)
+    return zone(profile.tz, rt.settings.default_tz) if profile and profile.tz else None

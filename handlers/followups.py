@@ -46,28 +46,29 @@ def followups_command(ack: Ack, command: dict, context: BoltContext, client: Web
         return
     rt = runtime(context)
     user_id = command["user_id"]
-    digest: followups.DigestSettings | str | None = None
+    if request.kind == "digest":
+        ack(**digest_setting(context, client, user_id, request.text))
+        return
     with acting_in(context, client, user_id) as (session, workspace_id, viewer):
-        if request.kind == "digest":
-            try:
-                digest = followups.change_digest(session, workspace_id, user_id, request.text)
-            except followups.DigestSettingError as problem:
-                digest = str(problem)
-        elif request.kind == "customer":
+        if request.kind == "customer":
             found = followups.customer_listing(session, rt.indexes, workspace_id, user_id, request.text)
         else:
             found = followups.listing(session, workspace_id, user_id, request.scope or Scope("mine"))
-    # Acknowledged once the unit of work is committed: a reply never confirms a change the store then refused.
-    if isinstance(digest, str):
-        ack(**fu_blocks.problem_reply(digest))
-        return
-    if digest is not None:
-        ack(**fu_blocks.digest_reply(digest, viewer.tz))
-        return
     if isinstance(found, followups.CustomerProblem):
         ack(**fu_blocks.customer_problem_reply(found))
         return
     ack(**fu_blocks.list_message(found, viewer.tz, rt.now()))
+
+
+def digest_setting(context: BoltContext, client: WebClient, user_id: str, text: str) -> dict:
+    """`/followups digest …`: the reply is built once the change is committed, so it never claims one that was
+    not made (acknowledged inside the unit of work, Slack had the answer before the store had the change)."""
+    with acting_in(context, client, user_id) as (session, workspace_id, viewer):
+        try:
+            settings = followups.change_digest(session, workspace_id, user_id, text)
+        except followups.DigestSettingError as problem:
+            return fu_blocks.problem_reply(str(problem))
+    return fu_blocks.digest_reply(settings, viewer.tz)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from bot.capture.forms import FormContext, FormErrors, read_log_form, require_fo
 from bot.customers import curation
 from bot.followups import operations as followups
 from handlers import home
-from handlers.common import acting_in, logged_reply, runtime
+from handlers.common import acting_in, assignee_zone, logged_reply, runtime
 from storage.customers import customer as find_customer
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,8 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
             outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=form.now)
             outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     ack()
-    _confirm(context, client, metadata, user_id, logged_reply(outcome, author))
+    assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
+    _confirm(context, client, metadata, user_id, logged_reply(outcome, author, assignee_tz=assignee_tz))
     if metadata.get("home"):
         home.publish(client, rt, workspace_id, author)
 
@@ -102,7 +103,8 @@ def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltCon
             return
         outcome = touchpoints.set_follow_up(session, workspace_id, user_id, int(metadata["tp"]), plan, now=form.now)
     ack()
-    _confirm(context, client, metadata, user_id, logged_reply(outcome, author))
+    assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
+    _confirm(context, client, metadata, user_id, logged_reply(outcome, author, assignee_tz=assignee_tz))
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:

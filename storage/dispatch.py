@@ -37,6 +37,7 @@ class DueRow:
     assignee_user_id: str
     customer_id: int | None
     due_at: datetime
+    due_text: str | None  # the words it was set with: whether they named a time decides if the digest covers it
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,14 @@ def lock_due_follow_ups_of(
     if not people:
         return []
     rows = session.execute(
-        select(FollowUp.id, FollowUp.workspace_id, FollowUp.assignee_user_id, FollowUp.customer_id, FollowUp.due_at)
+        select(
+            FollowUp.id,
+            FollowUp.workspace_id,
+            FollowUp.assignee_user_id,
+            FollowUp.customer_id,
+            FollowUp.due_at,
+            FollowUp.due_text,
+        )
         .where(_claimable(due_by, now), tuple_(FollowUp.workspace_id, FollowUp.assignee_user_id).in_(people))
         .order_by(FollowUp.due_at, FollowUp.id)
         .with_for_update(skip_locked=True)
@@ -203,6 +211,23 @@ def release(session: Session, ids: Sequence[int], worker: str) -> int:
         execution_options=_NO_SYNC,
     )
     return result.rowcount or 0
+
+
+def undelivered(session: Session, ids: Iterable[int], *, due_by: datetime) -> dict[int, datetime | None]:
+    """Which of these follow-ups are still open, due by `due_by` and not nudged, with when each may be claimed
+    again: the end of its backoff, or of the lease another process holds on it; None when it may be at once."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.next_attempt_at, FollowUp.lease_until).where(
+            FollowUp.id.in_(ids),
+            FollowUp.status == "open",
+            FollowUp.nudged_at.is_(None),
+            FollowUp.due_at <= due_by,
+        )
+    )
+    return {row_id: max((t for t in times if t is not None), default=None) for row_id, *times in rows}
 
 
 def attempts_of(session: Session, ids: Sequence[int], worker: str) -> dict[int, int]:

@@ -142,8 +142,11 @@ def mark_open(session: Session, workspace_id: int, follow_up_id: int) -> bool:
     )
 
 
-def reschedule(session: Session, workspace_id: int, follow_up_id: int, due_at: datetime) -> bool:
+def reschedule(session: Session, workspace_id: int, follow_up_id: int, due_at: datetime, due_text: str) -> bool:
     """A new due time, nudged afresh then: the nudge mark, any retry backoff and any claim are cleared.
+
+    `due_text` says how it was set, replacing the words it was first set with: whether those named a time of
+    their own decides whether the morning digest covers it (bot.capture.due_times.asks_for_a_time).
 
     Clearing the claim means a dispatcher sending the old nudge at this very moment cannot mark the row as
     nudged afterwards (its mark is conditional on its claim), so the new time is never skipped.
@@ -154,6 +157,7 @@ def reschedule(session: Session, workspace_id: int, follow_up_id: int, due_at: d
         follow_up_id,
         FollowUp.status == "open",
         due_at=due_at,
+        due_text=due_text[:200],
         nudged_at=None,
         next_attempt_at=None,
         claimed_by=None,

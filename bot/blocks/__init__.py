@@ -118,16 +118,29 @@ def _customer_label(tp: TouchpointView) -> str:
     return f"“{escape(tp.customer_text or '?')}” _(customer not set yet)_"
 
 
-def _follow_up_label(tp: TouchpointView, tz: ZoneInfo) -> str:
+def _follow_up_label(tp: TouchpointView, tz: ZoneInfo, assignee_tz: ZoneInfo | None) -> str:
     if tp.follow_up_due is None:
         return ""
-    who = "" if tp.follow_up_assignee == tp.author_user_id else f" for {mention(tp.follow_up_assignee)}"
-    return f" · follow-up {when(tp.follow_up_due, tz)}{who}"
+    due = tp.follow_up_due
+    if tp.follow_up_assignee == tp.author_user_id:
+        return f" · follow-up {when(due, tz)}"
+    who = mention(tp.follow_up_assignee)
+    if assignee_tz is None or due.astimezone(assignee_tz).utcoffset() == due.astimezone(tz).utcoffset():
+        return f" · follow-up {when(due, tz)} for {who}"
+    # Read in the author's zone: say what that is for the colleague, so nobody is surprised at 04:00.
+    theirs = due.astimezone(assignee_tz)
+    same_day = theirs.date() == due.astimezone(tz).date()
+    their_time = f"{theirs:%H:%M}" if same_day else when(due, assignee_tz)
+    return f" · follow-up {when(due, tz)} your time, {their_time} for {who}"
 
 
-def logged_reply(outcome: LogOutcome, tz: ZoneInfo, note: str | None = None) -> Message:
+def logged_reply(
+    outcome: LogOutcome, tz: ZoneInfo, note: str | None = None, *, assignee_tz: ZoneInfo | None = None
+) -> Message:
+    """The reply about a touchpoint, in the author's zone `tz`; `assignee_tz` is the zone of a colleague the
+    follow-up is for, when known."""
     tp = outcome.touchpoint
-    headline = f"Logged *{tp.kind}* with {_customer_label(tp)}{_follow_up_label(tp, tz)}"
+    headline = f"Logged *{tp.kind}* with {_customer_label(tp)}{_follow_up_label(tp, tz, assignee_tz)}"
     blocks: list[Block] = [mrkdwn(headline)]
     details = [note] if note else []
     if outcome.already_logged:

@@ -41,6 +41,8 @@ SNOOZE_MODAL = "fu_snooze_modal"
 CATCH_UP_LISTED = 12
 DIGEST_LISTED = 20
 SUMMARY_SHOWN = 600
+# A nudge sent this long after its due time says how late it is; a retry or a busy Slack costs less than this.
+LATE_NOTICE_AFTER = timedelta(minutes=30)
 PRIVATE_METADATA_LIMIT = 3000
 
 _BLOCK_ID = re.compile(r"^fu:(\d+):[a-z](?::([\w.]+))?$")
@@ -146,12 +148,22 @@ def _more(total: int, listed: int, hint: str) -> list[Block]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def nudge_message(fu: FollowUpView, tz: ZoneInfo, *, handed_by: str | None = None) -> Message:
-    """The direct message at the due instant, or when someone hands the follow-up over (`handed_by`)."""
+def nudge_message(
+    fu: FollowUpView, tz: ZoneInfo, *, now: datetime | None = None, handed_by: str | None = None
+) -> Message:
+    """The direct message at the due instant, or when someone hands the follow-up over (`handed_by`).
+
+    Sent at `now` more than LATE_NOTICE_AFTER after it fell due (downtime, Slack refusing for a while), it says
+    how late it is, so nobody takes a promise made for the morning as one for the evening.
+    """
     due = when(fu.due_at, tz)
+    late = now - fu.due_at if now is not None and not handed_by else timedelta(0)
     if handed_by:
         headline = f"➡️ {mention(handed_by)} handed you a follow-up with {_customer(fu)} — due {due}"
         notification = f"A follow-up with {_plain_customer(fu)} was handed to you"
+    elif late >= LATE_NOTICE_AFTER:
+        headline = f":bell: Follow up with {_customer(fu)} — due {due}, *{_late(late)} ago*"
+        notification = f"Follow up with {_plain_customer(fu)} (due {_late(late)} ago)"
     else:
         headline = f":bell: Follow up with {_customer(fu)} — due {due}"
         notification = f"Follow up with {_plain_customer(fu)}"

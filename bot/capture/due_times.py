@@ -1,4 +1,5 @@
-"""Find the follow-up clause at the end of a /log line and turn its time phrase into an instant.
+"""Find the follow-up clause at the end of a /log line and turn its time phrase into an instant; say whether
+the words named a time of their own or only a day (`asks_for_a_time`: the morning digest covers the latter).
 
 Pure domain code: no Slack client, no database, and no clock. Callers pass `now`, so every rule can be
 tested against a fixed instant.
@@ -38,6 +39,8 @@ class FollowUpClause:
     # The time phrase after marker (and assignee), without surrounding punctuation, as plain text: `Q&A`,
     # not Slack's `Q&amp;A`, so an error quoting it is escaped once when shown, like any user text.
     when_text: str
+    # A name typed as "@dave" right after the marker that is not a Slack mention: who is meant is unknown.
+    unknown_name: str | None = None
 
 
 class DueTimeError(ValueError):
@@ -101,6 +104,29 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     return due
 
 
+def asks_for_a_time(follow_up_text: str | None) -> bool:
+    """Whether the words a follow-up was set with name its own time ("in 30 minutes", "at 7am", "tomorrow
+    6:30") rather than only a day ("friday", "dec 10", which mean that day's 09:00).
+
+    Read from the words kept with the follow-up, the clause from its marker on ("follow up friday 10am") or
+    the phrase alone; no words at all (an import, an old row) count as a day without a time. The dispatcher
+    asks this of every row it claims, so it reads with the grammar and patterns only, never with dateparser.
+    """
+    if not follow_up_text:
+        return False
+    text = follow_up_text[: MAX_WHEN_CHARS * 2]
+    marker = _MARKER_RE.match(text)
+    end = len(text.rstrip(_PUNCTUATION))
+    phrase = _strip_fillers(_normalize(text[_when_span(text, marker, end)[0] : end] if marker else text))
+    try:
+        reading = _read_rules(phrase)
+    except (DueTimeError, OverflowError):
+        reading = None
+    if reading is not None:
+        return reading.timed
+    return bool(_CLOCK_RE.search(phrase) or _EXTRA_CLOCK_RE.search(phrase))
+
+
 def warm_up() -> None:
     """Pay dateparser's import and first-parse cost at boot rather than on a user's first request."""
     _read_with_dateparser("10 december 2030 2pm", _PROBE_NOW, _PROBE_ZONE)
@@ -123,6 +149,11 @@ _SLACK_TOKEN_RE = re.compile(r"<[^<>]*>")
 # The label stops at "<" as in _SLACK_TOKEN_RE (Slack escapes it in labels): a label scan never runs
 # past the next mention, so the scans after a line full of "ping <@U1|" markers do not overlap.
 _MENTION_RE = re.compile(r"[\s:,-]*<@(?P<user>[A-Z0-9]+)(?:\|[^<>]*)?>")
+# "@dave" typed without picking Dave from Slack's list arrives as plain text. A clock ("@3pm", "@noon") is not
+# a name; a name starts with a letter and runs to a space, as Slack's display names do.
+_PLAIN_NAME_RE = re.compile(
+    r"[\s:,-]*@(?P<name>(?!(?:noon|midnight|morning|afternoon|evening|eod)\b)[^\W\d_][\w.'-]*)", re.IGNORECASE
+)
 _CLAUSE_FILLER_RE = re.compile(r"(?:(?:me|again)\b[\s:,-]*)+", re.IGNORECASE)  # used with match()
 _PUNCTUATION = " \t\r\n.,;:!?-–—()[]\"'“”‘’"
 
@@ -141,13 +172,14 @@ def _markers(text: str) -> list[re.Match[str]]:
 
 
 def _when_span(text: str, marker: re.Match[str], end: int) -> tuple[int, re.Match[str] | None]:
-    """Where the time phrase after `marker` starts, and the mention of an assignee before it, if any.
+    """Where the time phrase after `marker` starts, and the mention of an assignee before it, if any: a
+    Slack mention, or a plain "@name" (its match has a "name" group).
 
     `end` is where the line's trailing punctuation starts. Positions are found in place instead of on
     slices of the rest of the line, so each marker costs work for the characters up to its phrase only.
     """
     start = marker.end()
-    mention = _MENTION_RE.match(text, start)
+    mention = _MENTION_RE.match(text, start) or _PLAIN_NAME_RE.match(text, start, end)
     if mention:
         start = mention.end()
     start = _skip_punctuation(text, start, end)
@@ -163,11 +195,13 @@ def _skip_punctuation(text: str, start: int, end: int) -> int:
 
 
 def _clause(text: str, marker: re.Match[str], mention: re.Match[str] | None, start: int, end: int) -> FollowUpClause:
+    named = mention is not None and "name" in mention.re.groupindex
     return FollowUpClause(
         start=marker.start(),
         marker=marker.group(),
-        assignee=mention["user"] if mention else None,
+        assignee=mention["user"] if mention and not named else None,
         when_text=slack_to_plain(text[start:end]),
+        unknown_name=mention["name"] if mention and named else None,
     )
 
 
@@ -266,6 +300,7 @@ class _Reading:
 
     resolve: Resolver
     clock_text: str | None = None  # the explicit time of day, if any
+    timed: bool = False  # a time of its own (a clock time, an elapsed time), not only a day
 
 
 _NINE_AM = _Clock(9 * 60, "9am")
@@ -344,7 +379,7 @@ def _read_elapsed(phrase: str) -> _Reading | None:
     amount = _number(match["number"])
     delta = timedelta(minutes=amount) if match["unit"].startswith("m") else timedelta(hours=amount)
     # Elapsed time, not wall time: "in 2 hours" across a DST change is still 2 real hours.
-    return _Reading(lambda now, tz: (now.astimezone(UTC) + delta).astimezone(tz))
+    return _Reading(lambda now, tz: (now.astimezone(UTC) + delta).astimezone(tz), timed=True)
 
 
 def _read_period_end(phrase: str) -> _Reading | None:
@@ -392,7 +427,7 @@ def _read_day_and_clock(phrase: str) -> _Reading | None:
         dues = [_at(day, candidate, tz) for candidate in candidates]
         return next((due for due in dues if due > now), dues[-1])
 
-    return _Reading(resolve, clock.text if clock else None)
+    return _Reading(resolve, clock.text if clock else None, timed=clock is not None)
 
 
 def _clock(match: re.Match[str]) -> _Clock:

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.capture.due_times import DueTimeError, parse_due
+from bot.capture.due_times import DueTimeError
 from bot.capture.kinds import KINDS
-from bot.capture.parsing import FollowUpPlan
+from bot.capture.parsing import FollowUpPlan, UnknownAssignee, follow_up_from_words
 from bot.capture.touchpoints import Entry, customer_name_problem
 from bot.text import slack_to_plain
 
@@ -90,15 +90,18 @@ def read_follow_up(values: dict[str, Any], form: FormContext, assignee: str) -> 
         due_at = local.replace(tzinfo=form.tz)
         if due_at <= form.now:
             raise FormErrors({"follow_up_date": "That follow-up time is in the past."})
-        return FollowUpPlan(due_at, assignee, f"{day} {clock or '09:00'}")
+        # Kept as picked: a day alone is a day without a time of its own, which the morning digest covers.
+        return FollowUpPlan(due_at, assignee, f"{day} {clock}" if clock else day)
     if clock and not words:
         raise FormErrors({"follow_up_date": "Pick a date for the follow-up too."})
     if words:
         try:
-            due_at = parse_due(words, form.now, form.tz)
+            return follow_up_from_words(words, now=form.now, tz=form.tz, author=assignee)
+        except UnknownAssignee as error:
+            # A form's text field cannot hold a Slack mention: whom it is for is the form's to pick.
+            raise FormErrors({"follow_up_text": f"{error} Write only when here, e.g. “friday 10am”."}) from None
         except DueTimeError as error:
             raise FormErrors({"follow_up_text": str(error)}) from None
-        return FollowUpPlan(due_at, assignee, words)
     return None
 
 

@@ -1,5 +1,8 @@
 """Understanding one `/log` line: customer, kind, summary, tags and follow-up.
 
+The follow-up clause is read by the same code wherever words name one: the line's end, or a form's
+"follow-up in words" field (`follow_up_from_words`, marker or not).
+
 Input is the text as Slack sends it (mentions as `<@U1>`, `&amp;` escaped); the summary that comes
 out is plain text, escaped again only when rendered. Nothing here touches Slack or the store: the
 customer names come in through a `NameLookup`.
@@ -13,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.capture.due_times import DueTimeError, find_follow_up, parse_due
+from bot.capture.due_times import DueTimeError, FollowUpClause, find_follow_up, parse_due
 from bot.capture.kinds import detect_kind
 from bot.customers.matching import Scored
 from bot.text import fold, name_keys, slack_to_plain
@@ -43,6 +46,34 @@ class FollowUpPlan:
     due_at: datetime
     assignee: str
     text: str
+
+
+class UnknownAssignee(DueTimeError):
+    """The follow-up names someone as "@dave" in plain text, not as a Slack mention: who is meant is unknown."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"I couldn't tell who @{name} is.")
+        self.name = name
+
+
+def follow_up_from_words(words: str, *, now: datetime, tz: ZoneInfo, author: str) -> FollowUpPlan:
+    """The follow-up that words name, as a form's field holds them: anything the `/log` line's follow-up clause
+    accepts, with its marker ("follow up friday 10am", "ping <@U1> dec 10") or without ("friday 10am").
+
+    Raises DueTimeError (UnknownAssignee for a plain "@dave") with a sentence for the person.
+    """
+    text = words.strip()
+    clause = find_follow_up(text)
+    if clause is None or _without_clause_lead(text[: clause.start]):
+        # No marker, or one inside the phrase ("in 2 weeks, ping" is not a clause): the words are the time.
+        clause = FollowUpClause(start=0, marker="", assignee=None, when_text=text)
+    return _plan(clause, slack_to_plain(text), now=now, tz=tz, author=author)
+
+
+def _plan(clause: FollowUpClause, text: str, *, now: datetime, tz: ZoneInfo, author: str) -> FollowUpPlan:
+    if clause.unknown_name:
+        raise UnknownAssignee(clause.unknown_name)
+    return FollowUpPlan(parse_due(clause.when_text, now, tz), clause.assignee or author, text)
 
 
 @dataclass(frozen=True)
@@ -96,11 +127,14 @@ def _split_follow_up(
     body = _without_clause_lead(wire[: clause.start])
     clause_text = slack_to_plain(wire[clause.start :]).strip()
     try:
-        due_at = parse_due(clause.when_text, now, tz)
+        plan = _plan(clause, clause_text, now=now, tz=tz, author=author)
+    except UnknownAssignee as error:
+        mention = "to give someone the follow-up, type @ and pick the person from the list Slack shows"
+        return None, clause_text, [f"{error} The touchpoint is saved without a follow-up; {mention}."], body
     except DueTimeError as error:
         hint = " or ".join(f"“{example}”" for example in FOLLOW_UP_EXAMPLES)
         return None, clause_text, [f"{error} The touchpoint is saved without a follow-up; try {hint}."], body
-    return FollowUpPlan(due_at, clause.assignee or author, clause_text), clause_text, [], body
+    return plan, clause_text, [], body
 
 
 def _without_clause_lead(body: str) -> str:

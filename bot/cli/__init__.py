@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="one pass, then exit: what nudge always does (kept for scripts)"
     )
     nudge.add_argument("--at", help="ISO 8601 instant to send what is due by (default: now); no offset: DEFAULT_TZ")
+    nudge.add_argument(
+        "--max-seconds",
+        type=_above_zero,
+        default=60.0,
+        help="retry what failed (5xx, network, 429) until this many seconds have passed (default: 60); "
+        "exit 1 if anything due is still undelivered",
+    )
     _dispatch_arguments(nudge)
     nudge.set_defaults(run=_lazy("bot.cli.scheduling", "nudge"))
 

@@ -26,6 +26,8 @@ from storage.db import BACKGROUND_TIMEOUTS, create_store_engine
 logger = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
+# Something due is still undelivered when `nudge` gives up.
+EXIT_UNDELIVERED = 1
 
 
 def dispatch_options(args: argparse.Namespace, settings: Settings) -> DispatchOptions:
@@ -84,11 +86,12 @@ def nudge(args: argparse.Namespace, settings: Settings) -> int:
     # Nothing can be due in a store that is not there: a missing one is a wrong DATABASE_URL, not an empty pass.
     rt = Runtime(settings=settings, engine=open_store(settings, BACKGROUND_TIMEOUTS, create=False))
     dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
-    report = dispatcher.run_pass(at or rt.now())
+    give_up_at = rt.now() + timedelta(seconds=max(0.0, args.max_seconds))
+    report = dispatcher.deliver_due(at or rt.now(), give_up_at=give_up_at)
     rt.engine.dispose()
     print(report.summary())
-    # Failures are not lost (they are retried later, by this command or a scheduler), so the pass itself succeeded.
-    return 0
+    # Nothing undelivered is lost (a scheduler or the next run tries again), but cron must notice it.
+    return EXIT_UNDELIVERED if report.failed else 0
 
 
 def read_instant(text: str, settings: Settings) -> datetime:

@@ -10,9 +10,12 @@ Slack's limits are kept by a pacer (`pacing`) shared by the process's senders: a
 in one conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
 a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
 While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
+`deliver_due` (what `touchpoint nudge --once` runs) repeats passes for what failed for a reason a retry may
+mend, each as its backoff ends, until it is delivered or a deadline passes, and says what is left undelivered.
 
-The morning digest is claimed per member per local day. Follow-ups falling due earlier that day are left
-to it (deferred), so nobody gets a nudge at 09:00:00 and a digest at 09:00:05 about the same thing.
+The morning digest is claimed per member per local day. Follow-ups falling due just before it, and those set
+for a day without a time of their own, are left to it (deferred), so nobody gets a nudge at 09:00:00 and a
+digest at 09:00:05 about the same thing; one asked for at 02:00 is nudged at 02:00.
 
 Time is a parameter: a pass is given `now` (what is due, what the local day is), and leases are read
 from the runtime's clock, so tests move a clock instead of sleeping. What is due when is decided by the
@@ -33,7 +36,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -46,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks import Message, mrkdwn
 from bot.blocks.followups import catch_up_message, digest_message, nudge_message
+from bot.capture.due_times import asks_for_a_time
 from bot.followups import crossing
 from bot.followups.operations import FollowUpView
 from bot.followups.pacing import Job, Outbox, Paced, Pacer
@@ -70,6 +74,8 @@ PARKED_FOR = timedelta(hours=1)
 MAX_RATE_LIMITED = 10
 # What a DM to someone who left the workspace (or never was in it) is answered with.
 DEPARTED_ERRORS = frozenset({"user_not_found", "account_inactive", "channel_not_found", "user_disabled"})
+# `deliver_due` looks again for what it waits on no sooner than this after a pass.
+RETRY_LOOK_AGAIN = timedelta(seconds=0.1)
 # Message metadata names the follow-ups a message is about, so they can be counted wherever it is read.
 METADATA_EVENT = "touchpoint_follow_ups"
 
@@ -130,9 +136,16 @@ class PassReport:
     to_admin_channel: int = 0
     parked: int = 0
     deferred: int = 0
+    # Follow-ups sent after an attempt of the same run had failed (`Dispatcher.deliver_due`).
+    retried: int = 0
+    # Which follow-ups a send failed for, for a reason a later attempt may mend (a 5xx, the network, 429s), and
+    # which for one it will not (Slack refused the message, nowhere to send it); members whose digest failed.
+    retrying: frozenset[int] = frozenset()
+    stuck: frozenset[int] = frozenset()
+    digests_retrying: frozenset[int] = frozenset()
 
     def __add__(self, other: PassReport) -> PassReport:
-        return PassReport(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return PassReport(**{f.name: _combined(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
 
     @property
     def messages(self) -> int:
@@ -144,6 +157,7 @@ class PassReport:
             f"{plural(self.digests, 'digest')}; {self.failed} failed"
         )
         extras = [
+            f"{self.retried} sent on a retry" if self.retried else "",
             f"{self.reassigned} reassigned" if self.reassigned else "",
             f"{self.to_admin_channel} to the admin channel" if self.to_admin_channel else "",
             f"{self.parked} with nowhere to go" if self.parked else "",
@@ -151,6 +165,10 @@ class PassReport:
         ]
         extras = [e for e in extras if e]
         return text + (f"; {', '.join(extras)}" if extras else "")
+
+
+def _combined(mine: Any, theirs: Any) -> Any:
+    return mine | theirs if isinstance(mine, frozenset) else mine + theirs
 
 
 @dataclass
@@ -166,6 +184,11 @@ class _Pass:
     def count(self, name: str, n: int = 1) -> None:
         with self.lock:
             setattr(self.report, name, getattr(self.report, name) + n)
+
+    def note(self, name: str, ids: Iterable[int]) -> None:
+        """Remember ids in one of the report's sets: `retrying`, `stuck` or `digests_retrying`."""
+        with self.lock:
+            setattr(self.report, name, getattr(self.report, name) | frozenset(ids))
 
     def hold(self, ids: Iterable[int]) -> None:
         with self.lock:
@@ -239,6 +262,44 @@ class Dispatcher:
             due = store.open_due_instants_between(session, after, before, limit=crossing.MAX_CROSSED)
             people = store.members_with_digest_on(session)
         return crossing.crossed_instants(after, before, due, people, self.default_tz)
+
+    def deliver_due(self, now: datetime, *, give_up_at: datetime) -> PassReport:
+        """Passes at `now` until what is due is delivered: what failed for a reason a retry may mend is tried
+        again as its backoff ends, as a scheduler's later ticks would, until the next try would start after
+        `give_up_at` (a clock instant).
+
+        The report counts what every pass sent; its `failed` is what is still undelivered at the end (follow-ups
+        and digests), `retrying` and `stuck` which follow-ups those are. It waits in real time, so it is for a
+        dispatcher on the wall clock (`touchpoint nudge --once`), not one whose clock a test moves.
+        """
+        total, retrying, stuck, failed_once = PassReport(), frozenset[int](), frozenset[int](), frozenset[int]()
+        while True:
+            report = self.run_pass(now)
+            total += report
+            failed_once |= report.retrying | report.stuck
+            with self.rt.readers.begin() as session:
+                waits = store.undelivered(session, retrying | report.retrying, due_by=now)
+                stuck = frozenset(store.undelivered(session, stuck | report.stuck, due_by=now))
+            retrying = frozenset(waits) - stuck
+            # Never sooner than a moment from now: a row another process holds is looked at when its lease ends.
+            soonest = self.clock() + RETRY_LOOK_AGAIN
+            wake = min((max(waits[i] or soonest, soonest) for i in retrying), default=None)
+            if report.digests_retrying:
+                # A digest given back is claimable again at once; waiting a first backoff spares a struggling Slack.
+                digest_wake = self.clock() + self.options.backoff
+                wake = digest_wake if wake is None else min(wake, digest_wake)
+            if wake is None or wake > give_up_at or self.stopping:
+                break
+            self._stopping.wait(max(0.0, (wake - self.clock()).total_seconds()))
+        undelivered = retrying | stuck
+        return replace(
+            total,
+            failed=len(undelivered) + len(report.digests_retrying),
+            retried=len(failed_once - undelivered),
+            retrying=retrying,
+            stuck=stuck,
+            digests_retrying=report.digests_retrying,
+        )
 
     # --- nudges ---
 
@@ -324,7 +385,7 @@ class Dispatcher:
         later: dict[datetime, list[int]] = {}
         now_rows = []
         for row in rows:
-            until = deferred_until(row.due_at, member, run.now, self.default_tz)
+            until = deferred_until(row.due_at, asks_for_a_time(row.due_text), member, run.now, self.default_tz)
             if until is None:
                 now_rows.append(row)
             else:
@@ -370,6 +431,7 @@ class Dispatcher:
         store.park(session, ids, self.worker_id, until=now + PARKED_FOR, error=problem)
         run.let_go(ids)
         run.count("parked", len(ids))
+        run.note("stuck", ids)
         logger.warning("follow-ups %s of %s wait: %s", ids, user_id, problem)
         return None
 
@@ -494,7 +556,7 @@ class _Nudge:
             return self._send(self.groups[0])
         except Exception as error:
             logger.exception("nudging %s failed", self.groups[0])
-            self._failed(self.groups[0], f"{type(error).__name__}: {error}")
+            self._failed(self.groups[0], f"{type(error).__name__}: {error}", transient=False)
             return self._next()
 
     def _send(self, ids: list[int]) -> float | None:
@@ -535,7 +597,7 @@ class _Nudge:
 
     def _message(self, views: list[FollowUpView]) -> Message:
         if len(views) == 1:
-            message = nudge_message(views[0], self.tz)
+            message = nudge_message(views[0], self.tz, now=self.d.clock())
         else:
             message = catch_up_message(views, self.tz, self.run.now)
         if self.admin_channel is None:
@@ -594,10 +656,13 @@ class _Nudge:
         if code in DEPARTED_ERRORS and self.admin_channel is None:
             self._left(code)
             return None
-        self._failed(ids, f"HTTP {status} {code}".strip())
+        transient = status == 429 or code == "ratelimited" or status >= 500
+        self._failed(ids, f"HTTP {status} {code}".strip(), transient=transient)
         return self._next()
 
-    def _failed(self, ids: list[int], error: str) -> None:
+    def _failed(self, ids: list[int], error: str, *, transient: bool = True) -> None:
+        """Backed off, to be tried again later; `transient` says whether a retry may mend it (a 5xx, the
+        network, Slack rate-limiting) rather than meet the same refusal."""
         d = self.d
 
         def back_off(session: Session) -> None:
@@ -610,6 +675,7 @@ class _Nudge:
         _write(d.rt, back_off)
         self.run.let_go(ids)
         self.run.count("failed")
+        self.run.note("retrying" if transient else "stuck", ids)
         logger.warning("could not send follow-ups %s to %s (%s); retrying later", ids, self.channel, error)
 
     def _left(self, code: str) -> None:
@@ -723,3 +789,5 @@ class _Digest:
         m = self.member
         _write(self.d.rt, lambda s: store.unclaim_digest(s, m.id, self.day, m.digest_sent_on))
         self.run.count("failed")
+        if not self.d.stopping:
+            self.run.note("digests_retrying", [m.id])

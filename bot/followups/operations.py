@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -98,7 +98,9 @@ def snooze(
     session: Session, workspace_id: int, user_id: str, follow_up_id: int, until: datetime, *, now: datetime
 ) -> Outcome:
     before = follow_up(session, workspace_id, follow_up_id)
-    changed = followup_store.reschedule(session, workspace_id, follow_up_id, until)
+    # Snoozed to an instant the person chose: a time of its own, nudged then even at night.
+    due_text = f"snoozed until {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    changed = followup_store.reschedule(session, workspace_id, follow_up_id, until, due_text)
     if changed:
         _record(
             session,

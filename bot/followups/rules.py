@@ -54,20 +54,24 @@ def digest_due(person: store.Recipient, now: datetime, default_tz: ZoneInfo) -> 
 
 
 def deferred_until(
-    due_at: datetime, person: store.Recipient | None, now: datetime, default_tz: ZoneInfo
+    due_at: datetime, timed: bool, person: store.Recipient | None, now: datetime, default_tz: ZoneInfo
 ) -> datetime | None:
     """When a follow-up the person's digest will cover should be looked at again, or None to nudge it now.
 
-    The digest covers what falls due earlier that day (the night, the early morning), and anything due at all
-    once it is close. Something late from an earlier day (the scheduler was down) is not held for hours.
+    A follow-up with a time of its own (`timed`: "in 30 minutes", "at 7am") is nudged at that instant, night
+    or day: Slack already holds notifications through a person's own quiet hours. The digest covers what
+    falls due close to it, and follow-ups set for a day without a time that fall due earlier that day.
+    Something late from an earlier day (the scheduler was down) is not held for hours.
     """
     moment = pending_digest(person, now, default_tz)
     if moment is None or person is None or due_at > moment:
         return None
-    tz = zone(person.tz, default_tz)
-    earlier_day = due_at.astimezone(tz).date() != moment.astimezone(tz).date()
-    if earlier_day and moment - now > DIGEST_SOON:
-        return None
+    if moment - now > DIGEST_SOON:
+        if timed:
+            return None
+        tz = zone(person.tz, default_tz)
+        if due_at.astimezone(tz).date() != moment.astimezone(tz).date():
+            return None
     return moment if now < moment else min(now + DIGEST_RECHECK, moment + DIGEST_LATEST)
 
 

@@ -77,6 +77,10 @@ def _ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
 
 
+# The status of a reply never sent: the connection is closed unanswered, as a network failure would.
+DISCONNECT = 0
+
+
 def _failure_reply(status: int, error: str | None, retry_after: int | None) -> _Reply:
     if retry_after is not None:
         return _Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
@@ -502,7 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
             authorization=self.headers.get("Authorization"),
             peer_closed=lambda: _peer_closed(self.connection),
         )
-        if reply is None:  # held, and its client gave up meanwhile: never processed, as if lost on the way
+        if reply is None:  # held and given up on by its client, or a disconnect: no answer, as if lost on the way
             self.close_connection = True
             return
         payload = json.dumps(reply.body).encode("utf-8")
@@ -681,13 +685,17 @@ class SlackStandIn:
         error: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        disconnect: bool = False,
     ) -> None:
         """Make the next `times` calls to `method` fail.
 
         retry_after -> 429 ratelimited with a Retry-After header. error alone -> a Slack-level error
         (HTTP 200, ok false), e.g. "user_not_found". status alone -> that HTTP status (default 500).
+        disconnect -> the connection is closed with no answer at all (recorded with status 0), a network error.
         """
-        if status is None:
+        if disconnect:
+            status = DISCONNECT
+        elif status is None:
             status = 200 if error is not None and retry_after is None else 500
         self._faults.queue(method, _failure_reply(status, error, retry_after), times)
 
@@ -787,7 +795,7 @@ class SlackStandIn:
             response=reply.body,
         )
         self._record(call)
-        return reply
+        return None if reply.status == DISCONNECT else reply
 
     def _limited(self, method: str, params: dict[str, Any]) -> _Reply | None:
         channel = params.get("channel")

@@ -141,7 +141,7 @@ def test_log_alone_opens_the_form_which_is_filled_and_submitted(
     assert after(out, "8 @bob") == "  [8] Follow-up for: @bob\n"
     confirmation = after(out, ":submit")
     assert "“Log a touchpoint” sent." in confirmation
-    assert "  Logged meeting with Acme · follow-up Fri 27 Nov, 09:00 for @bob" in confirmation
+    assert "  Logged meeting with Acme · follow-up Fri 27 Nov, 09:00 your time, 03:00 for @bob" in confirmation
 
     # The view_submission carried Slack's state.values for every element type of the form.
     [values] = submitted

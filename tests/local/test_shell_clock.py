@@ -14,7 +14,9 @@ def test_advancing_past_the_digest_hour_brings_the_digest(run_shell: Run) -> Non
     assert arrived.startswith("Clock moved 2 days ahead: it is Fri 27 Nov 2026, 10:30 (Europe/Berlin).\n")
     # Thursday's and Friday's 09:00 digests, as a scheduler ticking all along would have sent them.
     assert arrived.count("Touchpoint · direct message\n  ☀️ Good morning! 1 overdue and 0 due today.") == 2
-    assert "🔔 Follow up with" not in arrived  # no separate nudge about what the digest covered
+    # 8am is a time asked for: nudged at that instant, an hour before the first of those digests.
+    assert arrived.count("🔔 Follow up with Acme — due Thu 26 Nov, 08:00") == 1
+    assert arrived.index("🔔 Follow up with") < arrived.index("☀️ Good morning!")
 
 
 def test_a_restarted_shell_resumes_its_clock_where_the_store_left_off(run_shell: Run) -> None:
