@@ -145,6 +145,11 @@ def slack_to_plain(text: str) -> str:
     return html.unescape(_SLACK_TOKEN.sub(token, text))
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """`1 new customer`, `2 new customers`, `0 bad rows`: a count with its noun in the right number."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
 def escape(text: str) -> str:
     """Escape user text for Slack mrkdwn so `<!channel>` or `<@U1>` can never ping anyone."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

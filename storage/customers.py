@@ -255,6 +255,24 @@ def customer_name_keys_since(session: Session, workspace_id: int, after_row_id: 
     return [(row_id, customer_id, key) for row_id, customer_id, key in rows]
 
 
+def company_names_since(session: Session, workspace_id: int, after_row_id: int) -> list[tuple[int, int, str, str, str]]:
+    """(row id, customer id, kind, key, value) of the active names, aliases and domains added since a caller looked.
+
+    What an import resolves its rows by: a row names a customer by its name, an alias of it, or a domain of it.
+    """
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.kind, CustomerName.key, CustomerName.value)
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.id > after_row_id,
+            CustomerName.kind.in_(("name", "alias", "domain")),
+            CustomerName.active.is_(True),
+        )
+        .order_by(CustomerName.id)
+    )
+    return [(row_id, customer_id, kind, key, value) for row_id, customer_id, kind, key, value in rows]
+
+
 def name_pairs_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
     """The (key, value) pairs each customer is already known by, so a batch adds only what is missing."""
     pairs: dict[int, set[tuple[str, str]]] = {}

@@ -27,9 +27,12 @@ from bot.capture.records import as_slack_sends, parse_result, write_export
 from bot.cli.common import CommandError, one_line_errors, required_workspace, resolve_workspace, with_store
 from bot.config import Settings
 from bot.customers import imports
+from bot.customers.curation import stages_for
 from bot.customers.matching import NameIndex
 from bot.customers.name_index import CustomerIndexes
 from bot.runtime import system_clock
+from bot.text import counted
+from storage import curation as curation_store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage.db import make_reader_factory, make_session_factory
@@ -39,31 +42,53 @@ from storage.db import make_reader_factory, make_session_factory
 def import_customers(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = imports.read_text(Path(args.file))
-        columns = imports.columns_of(text, args.file)
+        layout = imports.columns_of(text, args.file)
     except imports.CustomerFileError as error:
         raise CommandError(str(error)) from None
-    return with_store(settings, lambda engine: _import(engine, args, text, columns))
+    return with_store(settings, lambda engine: _import(engine, args, text, layout))
 
 
-def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[str, int]) -> int:
+def _import(engine: Engine, args: argparse.Namespace, text: str, layout: imports.Layout) -> int:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         workspace_id = required_workspace(session, args.team, create=True).id
-    importer = imports.CustomerImport(workspace_id, source=os.path.basename(args.file), now=system_clock())
+        stages = stages_for(session, workspace_id)
+        members = curation_store.member_ids_by_name(session, workspace_id)
+
+    # Rows skipped while reading and fields left out while importing, told in line order after each chunk.
+    problems: list[tuple[int, str]] = []
 
     def bad_row(line: int, problem: str) -> None:
-        print(f"{args.file}:{line}: {problem}; row skipped", file=sys.stderr)
+        problems.append((line, f"{problem}; row skipped"))
 
-    rows = imports.customer_lines(text, columns, bad_row)
+    def note(line: int, problem: str) -> None:
+        problems.append((line, problem))
+
+    importer = imports.CustomerImport(
+        workspace_id, source=os.path.basename(args.file), now=system_clock(), stages=stages, members=members, note=note
+    )
+    rows = imports.customer_lines(text, layout, bad_row)
     for chunk in imports.chunks(rows, imports.CHUNK_ROWS):
         with sessions.begin() as session:
             importer.import_chunk(session, chunk)
-    counts = importer.counts
-    print(
-        f"imported {counts['new']} new customers, updated {counts['updated']}, "
-        f"unchanged {counts['unchanged']}, skipped {counts['skipped']} bad rows"
-    )
+        for line, problem in sorted(problems, key=lambda item: item[0]):
+            print(f"{args.file}:{line}: {problem}", file=sys.stderr)
+        problems.clear()
+    print(import_summary(importer.counts))
     return 0
+
+
+def import_summary(counts: dict[str, int]) -> str:
+    """What an import did, in one line; a re-import of the same file says it changed nothing."""
+    skipped = f"skipped {counted(counts['skipped'], 'bad row')}"
+    if not counts["new"] and not counts["updated"]:
+        already = counted(counts["unchanged"] + counts["merged"], "row")
+        return f"nothing changed: {already} already in the store as the file has them, {skipped}"
+    merged = f" ({counted(counts['merged'], 'row')} about a customer an earlier row named)" if counts["merged"] else ""
+    return (
+        f"imported {counted(counts['new'], 'new customer')}{merged}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']}, {skipped}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

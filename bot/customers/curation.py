@@ -70,6 +70,11 @@ def new_name_problem(name: str) -> str | None:
     return None
 
 
+def is_user_id(value: str) -> bool:
+    """A Slack user id (`U012AB3CD`, `W…` on Enterprise Grid): what the card's owner picker gives."""
+    return bool(_USER_ID.match(value))
+
+
 def live_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
     fate = customer_fate(session, workspace_id, customer_id)
     if fate is None or fate.merged or fate.deleted or fate.current is None:
@@ -533,7 +538,7 @@ def set_owner(
     session: Session, workspace_id: int, actor: str, customer_id: int, owner: str | None, *, now: datetime
 ) -> Change:
     customer = live_customer(session, workspace_id, customer_id)
-    if owner is not None and not _USER_ID.match(owner):
+    if owner is not None and not is_user_id(owner):
         raise FormErrors({"owner": "Pick a person from the list."})
     before = customer.owner_user_id
     if before == owner:
