@@ -23,29 +23,45 @@ EXPORT_FIELDS = (
     "summary",
     "tags",
     "author",
+    "author_name",
     "department",
     "source",
     "permalink",
     "follow_up_due_at",
+    "follow_up_status",
 )
 
+# A touchpoint as `storage.touchpoints.touchpoints_for_export` reads it: with its customer's name, its latest
+# follow-up's due instant and status, and its author's name.
+ExportRow = tuple[Touchpoint, str | None, datetime | None, str | None, str | None]
 
-def write_export(out: TextIO, fmt: str, rows: Iterable[tuple[Touchpoint, str | None, datetime | None]]) -> int:
+
+def write_export(out: TextIO, fmt: str, rows: Iterable[ExportRow]) -> int:
+    return write_records(out, fmt, EXPORT_FIELDS, (export_record(*row) for row in rows))
+
+
+def write_records(out: TextIO, fmt: str, fields: tuple[str, ...], records: Iterable[dict[str, Any]]) -> int:
+    """Records as CSV (a header, then cells defused by `csv_cell`) or as JSON lines; how many were written."""
     count = 0
     writer = csv.writer(out) if fmt == "csv" else None
     if writer is not None:
-        writer.writerow(EXPORT_FIELDS)
-    for touchpoint, customer_name, due_at in rows:
-        record = export_record(touchpoint, customer_name, due_at)
+        writer.writerow(fields)
+    for record in records:
         if writer is not None:
-            writer.writerow(csv_cell(record[name]) for name in EXPORT_FIELDS)
+            writer.writerow(csv_cell(record[name]) for name in fields)
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def export_record(touchpoint: Touchpoint, customer_name: str | None, due_at: datetime | None) -> dict[str, Any]:
+def export_record(
+    touchpoint: Touchpoint,
+    customer_name: str | None,
+    due_at: datetime | None,
+    follow_up_status: str | None = None,
+    author_name: str | None = None,
+) -> dict[str, Any]:
     known = touchpoint.customer_id is not None
     return {
         "id": touchpoint.id,
@@ -58,10 +74,12 @@ def export_record(touchpoint: Touchpoint, customer_name: str | None, due_at: dat
         "summary": touchpoint.summary,
         "tags": list(touchpoint.tags or []),
         "author": touchpoint.author_user_id,
+        "author_name": author_name,
         "department": touchpoint.author_department,
         "source": touchpoint.source,
         "permalink": touchpoint.permalink,
         "follow_up_due_at": _iso_utc(due_at) if due_at else None,
+        "follow_up_status": follow_up_status,
     }
 
 

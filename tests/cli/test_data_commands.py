@@ -20,7 +20,7 @@ from bot.members import Author
 from storage.curation import stage_changes
 from storage.customers import customer_by_exact_name, customer_name_keys_since
 from storage.models import AuditEvent, Customer, CustomerName, FollowUp, Touchpoint, Workspace
-from storage.workspaces import workspace_for_team
+from storage.workspaces import member_row, workspace_for_team
 from tests.conftest import BERLIN, START, TEAM
 
 CUSTOMERS_CSV = (
@@ -239,6 +239,7 @@ def logged(capsys, store, sessions, tmp_path) -> dict[str, int]:
     bob = Author("U0BOB", BERLIN, None)
     with sessions.begin() as session:
         workspace_id = workspace_for_team(session, TEAM).id
+        member_row(session, workspace_id, "U0ALICE").real_name = "Alice Archer"
         first = log_line(
             session, indexes, workspace_id, alice, "Globx: call with Dana #renewal, follow up friday", now=START
         )
@@ -263,10 +264,12 @@ def expected_rows(sessions: sessionmaker[Session], ids: dict[str, int]) -> list[
             "summary": "call with Dana #renewal",
             "tags": ["renewal"],
             "author": "U0ALICE",
+            "author_name": "Alice Archer",
             "department": "sales",
             "source": "command",
             "permalink": None,
             "follow_up_due_at": "2026-11-27T08:00:00+00:00",
+            "follow_up_status": "open",
         },
         {
             "id": ids["unknown"],
@@ -278,10 +281,12 @@ def expected_rows(sessions: sessionmaker[Session], ids: dict[str, int]) -> list[
             "summary": "demo & pricing @U0ALICE",
             "tags": [],
             "author": "U0BOB",
+            "author_name": None,  # never seen by Touchpoint: only the Slack id is known
             "department": None,
             "source": "command",
             "permalink": None,
             "follow_up_due_at": None,
+            "follow_up_status": None,
         },
     ]
 
@@ -293,7 +298,7 @@ def test_export_jsonl_writes_one_object_per_live_touchpoint(capsys, logged, sess
     assert [json.loads(line) for line in out.splitlines()] == expected_rows(sessions, logged)
     assert list(json.loads(out.splitlines()[0])) == [
         "id", "occurred_at", "customer_id", "customer", "customer_text", "kind", "summary", "tags",
-        "author", "department", "source", "permalink", "follow_up_due_at",
+        "author", "author_name", "department", "source", "permalink", "follow_up_due_at", "follow_up_status",
     ]  # fmt: skip
 
 
@@ -333,7 +338,19 @@ def test_export_to_a_file_keeps_one_row_per_touchpoint_after_follow_up_changes(c
     assert err == f"exported 2 touchpoints to {target}\n"
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
     assert [row["follow_up_due_at"] for row in rows] == ["2026-12-02T09:30:00+00:00", ""]
+    assert [row["follow_up_status"] for row in rows] == ["open", ""]
     assert list(target.parent.iterdir()) == [target]
+
+
+def test_export_keeps_a_done_follow_ups_due_instant_and_says_it_is_done(capsys, logged, sessions):
+    with sessions.begin() as session:
+        session.execute(update(FollowUp).values(status="done", completed_at=START + timedelta(days=1)))
+
+    status, out, _ = run(capsys, "export", "touchpoints", "--format", "jsonl")
+
+    assert status == 0
+    first = json.loads(out.splitlines()[0])
+    assert (first["follow_up_due_at"], first["follow_up_status"]) == ("2026-11-27T08:00:00+00:00", "done")
 
 
 def test_export_of_an_unknown_team_stops_with_the_known_ones(capsys, logged):
