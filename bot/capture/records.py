@@ -100,6 +100,11 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def plain_cell(text: str) -> str:
+    """A cell as it was before `csv_cell` defused it: `'=SUM(A1)` is read back as `=SUM(A1)`."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def parse_result(parsed: ParsedLine, live: dict[int, Customer], tz: ZoneInfo) -> dict[str, Any]:
     customer = live.get(parsed.customer_id) if parsed.customer_id else None
     candidates: dict[int, dict[str, Any]] = {}

@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     touchpoints.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
     touchpoints.set_defaults(run=_lazy("bot.cli.data", "export_touchpoints"))
+    customers_out = export_what.add_parser(
+        "customers", help="one row per customer: names, domains, stage, owner, contacts, counts (re-importable)"
+    )
+    customers_out.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    customers_out.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    customers_out.add_argument("--output", "-o", help="file to write (default: standard output)")
+    customers_out.set_defaults(run=_lazy("bot.cli.data", "export_customers"))
 
     stages = commands.add_parser("stages", help="show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")

@@ -1,7 +1,8 @@
-"""`touchpoint import customers`, `touchpoint export touchpoints` and `touchpoint parse`: the command lines.
+"""`touchpoint import customers`, `touchpoint export touchpoints|customers` and `touchpoint parse`: the command lines.
 
-What they do lives beside its capability: reading customer files in `bot.customers.imports`, export and
-parse records in `bot.capture.records`. Here are the arguments, the store and what is printed.
+What they do lives beside its capability: reading customer files in `bot.customers.imports`, customer records
+in `bot.customers.exports`, touchpoint export and parse records in `bot.capture.records`. Here are the
+arguments, the store and what is printed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
@@ -28,6 +29,7 @@ from bot.cli.common import CommandError, one_line_errors, required_workspace, re
 from bot.config import Settings
 from bot.customers import imports
 from bot.customers.curation import stages_for
+from bot.customers.exports import write_customers
 from bot.customers.matching import NameIndex
 from bot.customers.name_index import CustomerIndexes
 from bot.runtime import system_clock
@@ -98,29 +100,43 @@ def import_summary(counts: dict[str, int]) -> str:
 
 @one_line_errors
 def export_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
-    return with_store(settings, lambda engine: _export(engine, args))
+    def write(out: TextIO, session: Session, workspace_id: int) -> int:
+        return write_export(out, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
+
+    return with_store(settings, lambda engine: _export(engine, args, write, "touchpoint"))
 
 
-def _export(engine: Engine, args: argparse.Namespace) -> int:
+@one_line_errors
+def export_customers(args: argparse.Namespace, settings: Settings) -> int:
+    def write(out: TextIO, session: Session, workspace_id: int) -> int:
+        return write_customers(out, args.format, session, workspace_id)
+
+    return with_store(settings, lambda engine: _export(engine, args, write, "customer"))
+
+
+Writer = Callable[[TextIO, Session, int], int]
+
+
+def _export(engine: Engine, args: argparse.Namespace, write: Writer, noun: str) -> int:
     readers = make_reader_factory(engine)
     with readers.begin() as session:
         workspace_id = required_workspace(session, args.team).id
     if not args.output:
         with readers.begin() as session:
-            write_export(sys.stdout, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
+            write(sys.stdout, session, workspace_id)
         return 0
     # Written beside the target and moved into place, so a failed export never leaves half a file behind.
     partial = f"{args.output}.partial"
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out, readers.begin() as session:
-            count = write_export(out, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
+            count = write(out, session, workspace_id)
         os.replace(partial, args.output)
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
-    print(f"exported {count} touchpoints to {args.output}", file=sys.stderr)
+    print(f"exported {counted(count, noun)} to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Customers from a CSV file: rows read and checked, then created or completed in chunks, never overwritten.
 
-A row names a customer (`name`, with optional `domain` (several separated by `;`), `aliases`, `stage`, `owner`).
+A row names a customer (`name`, with optional `domain` (several separated by `;`), `aliases`, `stage`, `owner`,
+`contacts` as `touchpoint export customers` writes them).
 A row resolves to a customer by its name, an alias, or a domain, whether that customer is in the store or was
 made by an earlier row of the file: two rows about one customer become one customer with every field of both
 (the other name kept as an alias). Fields are checked as the card checks them: an owner must be a Slack user id
@@ -23,6 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.capture.records import plain_cell
 from bot.customers.curation import is_user_id, parse_stages
 from bot.text import clean_domain, domain_keys, fold, name_keys
 from storage import curation as curation_store
@@ -48,6 +50,7 @@ class CustomerLine:
     aliases: tuple[str, ...]
     stage: str | None  # as typed: checked against the workspace's stages on import
     owner: str | None  # a Slack user id when it was one, else as typed
+    contacts: tuple[tuple[str, str | None], ...] = ()  # (name, e-mail) each, from `Dana Scully <dana@acme.com>`
 
 
 class BadRow(ValueError):
@@ -132,7 +135,8 @@ def customer_lines(text: str, layout: Layout, bad_row: Callable[[int, str], None
 def _customer_line(line: int, cells: list[str], columns: dict[str, int]) -> CustomerLine:
     def cell(title: str) -> str:
         position = columns.get(title)
-        return cells[position].strip() if position is not None and position < len(cells) else ""
+        # A cell `touchpoint export customers` defused against formulas (`'=…`) is read back as it was.
+        return plain_cell(cells[position].strip()) if position is not None and position < len(cells) else ""
 
     name = cell("name")
     if not name:
@@ -147,11 +151,31 @@ def _customer_line(line: int, cells: list[str], columns: dict[str, int]) -> Cust
     return CustomerLine(
         line=line,
         name=name,
-        domains=tuple(dict.fromkeys(_domain(raw) for raw in _DOMAIN_SEPARATORS.split(cell("domain")) if raw)),
+        domains=tuple(
+            dict.fromkeys(_domain(raw) for raw in _DOMAIN_SEPARATORS.split(cell("domain") or cell("domains")) if raw)
+        ),
         aliases=aliases,
         stage=_limited(cell("stage"), "stage", MAX_STAGE),
         owner=_owner(cell("owner")),
+        contacts=_contacts(cell("contacts")),
     )
+
+
+_CONTACT = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>$")
+
+
+def _contacts(raw: str) -> tuple[tuple[str, str | None], ...]:
+    """`Dana Scully <dana@acme.com>; Lucius Fox`: each contact's name and e-mail, as the export writes them."""
+    found: dict[tuple[str, str | None], None] = {}
+    for entry in (part.strip() for part in raw.split(";")):
+        if not entry:
+            continue
+        match = _CONTACT.match(entry)
+        name, email = (match.group(1).strip(), match.group(2).lower()) if match else (entry, None)
+        if len(name) > MAX_NAME:
+            raise BadRow(f"a contact's name is longer than {MAX_NAME} characters")
+        found[(name or email or entry, email)] = None
+    return tuple(found)
 
 
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})")
@@ -195,11 +219,15 @@ def chunks(items: Iterable[CustomerLine | None], size: int) -> Iterator[list[Cus
         yield chunk
 
 
-_PLURAL = {"name": "names", "alias": "aliases", "domain": "domains"}
+_PLURAL = {"name": "names", "alias": "aliases", "domain": "domains", "contact": "contacts"}
 
 
 def _name_keys(kind: str, value: str) -> set[str]:
-    return domain_keys(value) if kind == "domain" else name_keys(value)
+    if kind == "domain":
+        return domain_keys(value)
+    if kind == "email":
+        return {fold(value)} - {""}
+    return name_keys(value)
 
 
 Handle = tuple[str, str]  # ("name" or "alias", folded key) or ("domain", the domain): what a row may resolve by
@@ -223,10 +251,13 @@ class _Draft:
     row: Customer | None = None  # the stored customer; None while a new one has no row yet
     names: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, value, key) to add
     changes: dict[str, Any] = field(default_factory=dict)
+    # (folded name, e-mail) of the contacts it has, and the (name, e-mail) ones to add.
+    known_contacts: set[tuple[str, str | None]] = field(default_factory=set)
+    contacts: list[tuple[str, str | None]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, row: Customer, known: set[tuple[str, str]]) -> _Draft:
-        return cls(row.name, row.domain, row.stage, row.owner_user_id, set(known), row=row)
+    def of(cls, row: Customer, known: set[tuple[str, str]], contacts: set[tuple[str, str | None]]) -> _Draft:
+        return cls(row.name, row.domain, row.stage, row.owner_user_id, set(known), row=row, known_contacts=contacts)
 
     @classmethod
     def new(cls, line: CustomerLine) -> _Draft:
@@ -234,6 +265,7 @@ class _Draft:
         draft.add_names("name", [line.name])
         draft.add_names("domain", line.domains)
         draft.add_names("alias", line.aliases)
+        draft.add_contacts(line.contacts)
         draft.changes.clear()
         return draft
 
@@ -263,6 +295,7 @@ class _Draft:
         if fold(line.name) != fold(self.name):
             names_added = self.add_names("alias", [line.name]) or names_added
         names_added = self.add_names("alias", line.aliases) or names_added
+        names_added = self.add_contacts(line.contacts) or names_added
         return names_added or bool(self.changes)
 
     def write_back(self, now: datetime) -> None:
@@ -270,16 +303,29 @@ class _Draft:
             self.row.domain, self.row.stage, self.row.owner_user_id = self.domain, self.stage, self.owner
             self.row.updated_at = now
 
-    def add_names(self, kind: str, values: Iterable[str]) -> bool:
+    def add_contacts(self, contacts: Iterable[tuple[str, str | None]]) -> bool:
+        """Stage the contacts not known yet (by name and e-mail), with the names they are found by."""
+        added = False
+        for name, email in contacts:
+            if (fold(name), email) in self.known_contacts:
+                continue
+            self.known_contacts.add((fold(name), email))
+            self.contacts.append((name, email))
+            self.add_names("contact", [name])
+            self.add_names("email", [email] if email else [], told=False)
+            added = True
+        return added
+
+    def add_names(self, kind: str, values: Iterable[str], *, told: bool = True) -> bool:
         """Stage the names not known yet; True when there was any."""
         added = False
         for value in values:
             missing = [key for key in sorted(_name_keys(kind, value)) if (key, value) not in self.known]
             self.known.update((key, value) for key in missing)
             self.names.extend((kind, value, key) for key in missing)
-            if missing:
+            if missing and told:
                 self.changes.setdefault(_PLURAL[kind], []).append(value)
-                added = True
+            added = added or bool(missing)
         return added
 
 
@@ -319,11 +365,12 @@ class CustomerImport:
         wanted = {i for line in good for handle in line_handles(line) for i in self._ids.get(handle, ())}
         live = customer_store.live_customers_by_id(session, self.workspace_id, wanted)
         known = customer_store.name_pairs_by_customer(session, {row.id for row in live.values()})
+        contacts = customer_store.contact_pairs_by_customer(session, {row.id for row in live.values()})
         existing: dict[int, _Draft] = {}
         created: list[_Draft] = []
         in_chunk: dict[Handle, _Draft] = {}  # what rows of this chunk named, not in the store yet
         for line in good:
-            draft = self._resolved(line, live, known, existing, in_chunk)
+            draft = self._resolved(line, live, known, contacts, existing, in_chunk)
             if draft is None:
                 draft = _Draft.new(line)
                 created.append(draft)
@@ -375,6 +422,7 @@ class CustomerImport:
         line: CustomerLine,
         live: dict[int, Customer],
         known: dict[int, set[tuple[str, str]]],
+        contacts: dict[int, set[tuple[str, str | None]]],
         drafts: dict[int, _Draft],
         in_chunk: dict[Handle, _Draft],
     ) -> _Draft | None:
@@ -387,7 +435,7 @@ class CustomerImport:
                 # exactly so wins, then the oldest, so a re-run always picks the same one.
                 row = min(rows, key=lambda r: (fold(r.name) != key, r.id))
                 if row.id not in drafts:
-                    drafts[row.id] = _Draft.of(row, known.get(row.id, set()))
+                    drafts[row.id] = _Draft.of(row, known.get(row.id, set()), contacts.get(row.id, set()))
                 return drafts[row.id]
             if handle in in_chunk:
                 return in_chunk[handle]
@@ -411,6 +459,20 @@ class CustomerImport:
                 }
                 for customer_id, draft in saved
                 for kind, value, key in draft.names
+            ],
+        )
+        customer_store.insert_contacts(
+            session,
+            [
+                {
+                    "workspace_id": self.workspace_id,
+                    "customer_id": customer_id,
+                    "name": name,
+                    "email": email,
+                    "created_at": self.now,
+                }
+                for customer_id, draft in saved
+                for name, email in draft.contacts
             ],
         )
         # A stage set by the file is a stage change like any other, so reports see when each customer entered it.
