@@ -61,8 +61,10 @@ DEEP_TRIGRAM_BUDGET = 20_000
 FUZZY_CANDIDATES = 1000
 # Candidate keys kept per query; callers confirm each against the store in one indexed read.
 MAX_CANDIDATES = 40
-# Spellings of a query scored for typos beyond the query itself: each pass costs about a millisecond.
-MAX_FUZZY_SPELLINGS = 2
+# Spellings of a query scored for typos beyond the query itself (the barest first), and the keys scored for each:
+# every pass costs about a millisecond, and `/log` pays it on every line naming no known customer.
+MAX_FUZZY_SPELLINGS = 1
+SPELLING_CANDIDATES = 300
 
 Outcome = Literal["one", "several", "none"]
 
@@ -123,6 +125,7 @@ class NameIndex:
         self._lock = threading.Lock()
         # Parsing one line asks for the same query up to five times (typo_match, then closest).
         self._recent: dict[str, tuple[int, dict[int, str]]] = {}
+        self._ranked: dict[tuple[str, int], tuple[int, list[Scored]]] = {}
 
     def _key(self, position: int) -> str:
         return self._blob[self._starts[position] : self._starts[position + 1]].decode()
@@ -265,6 +268,10 @@ class NameIndex:
         self._recent[f"{budget}:{limit}:{query}"] = (len(self._owner), found)
         return found
 
+    def trigram_volume(self, text: str) -> int:
+        """Postings of all the query's trigrams: a budget above it counts them all, so a deeper look adds nothing."""
+        return sum(len(self._postings.get(gram, ())) for gram in trigrams(fold(text)))
+
     def closest(
         self,
         text: str,
@@ -309,6 +316,10 @@ class NameIndex:
         query = fold(text)
         if not query:
             return []
+        # Parsing one line asks about the same text more than once (is the head a name? which one?).
+        cached = self._ranked.get((text, limit))
+        if cached is not None and cached[0] == len(self._owner):
+            return cached[1]
         scores = rank_keys(self, text)
         if not scores:
             scores = {hit.key: min(hit.score, PLAUSIBLE_SCORE - 1) for hit in self.closest(query, limit=CLOSEST_SIZE)}
@@ -319,6 +330,9 @@ class NameIndex:
                 if known is None or (score, fuzz.ratio(query, key)) > (known.score, fuzz.ratio(query, known.key)):
                     best[customer_id] = Scored(customer_id, key, score)
         ranked = sorted(best.values(), key=lambda s: (-s.score, -fuzz.ratio(query, s.key), len(s.key), s.customer_id))
+        if len(self._ranked) >= 256:
+            self._ranked.clear()
+        self._ranked[(text, limit)] = (len(self._owner), ranked[:limit])
         return ranked[:limit]
 
     def match(self, text: str) -> Resolution:
@@ -376,11 +390,13 @@ def rank_keys(index: NameIndex, typed: str, *, known_is_enough: bool = True) -> 
     # Rarest trigrams first, within a budget; a deeper look only when that found nothing clear, so the
     # usual typo stays cheap; last, other spellings (`umbrela corp` for `Umbrella Inc`, `globx` for `Globx Inc`).
     query, *others = forms
-    passes = [(query, TRIGRAM_BUDGET, 0.0), (query, DEEP_TRIGRAM_BUDGET, 0.0)]
+    passes = [(query, TRIGRAM_BUDGET, FUZZY_CANDIDATES, 0.0)]
+    if index.trigram_volume(query) > TRIGRAM_BUDGET:  # else the first look already counted every posting
+        passes.append((query, DEEP_TRIGRAM_BUDGET, FUZZY_CANDIDATES, 0.0))
     others.sort(key=lambda form: (len(form), form))  # the shortest are the barest: legal forms and 's dropped
-    passes += [(form, TRIGRAM_BUDGET, VARIANT_PENALTY) for form in others[:MAX_FUZZY_SPELLINGS]]
-    for text, budget, penalty in passes:
-        for key, score in fuzzy_scores(text, index.candidate_keys(text, budget, FUZZY_CANDIDATES)).items():
+    passes += [(form, TRIGRAM_BUDGET, SPELLING_CANDIDATES, VARIANT_PENALTY) for form in others[:MAX_FUZZY_SPELLINGS]]
+    for text, budget, limit, penalty in passes:
+        for key, score in fuzzy_scores(text, index.candidate_keys(text, budget, limit)).items():
             offer(key, min(score, 98.0) - penalty)
         if max(scores.values(), default=0.0) >= CLEAR_SCORE:
             break
@@ -391,22 +407,32 @@ def _best(scores: dict[str, float]) -> dict[str, float]:
     return dict(sorted(scores.items(), key=lambda item: -item[1])[:MAX_CANDIDATES])
 
 
-def fuzzy_scores(query: str, candidates: dict[int, str]) -> dict[str, float]:
+def fuzzy_scores(query: str, candidates: dict[int, str], limit: int = MAX_CANDIDATES) -> dict[str, float]:
     """How well each key answers a query: typos in the whole name, a piece of a longer name, words in any order.
 
     Unlike rapidfuzz's WRatio, a key that is only a piece of the query (`me` for `acme`) scores low: the
-    partial score counts only for keys longer than the query.
+    partial score counts only for keys longer than the query. The `limit` best are kept. Scored with `cdist`:
+    `process.extract` builds a Python tuple per key, which cost most of a fuzzy look-up.
     """
-    scores: dict[str, float] = {}
-    longer = {n: key for n, key in candidates.items() if len(key) > len(query)} if len(query) >= 3 else {}
-    for scorer, weight, choices in (
-        (fuzz.ratio, 1.0, candidates),
-        (fuzz.partial_ratio, PARTIAL_WEIGHT, longer),
-        (fuzz.token_sort_ratio, TOKEN_SORT_WEIGHT, candidates),
-    ):
-        for key, score, _ in process.extract(query, choices, scorer=scorer, score_cutoff=CLOSEST_SCORE, limit=None):
-            scores[key] = max(scores.get(key, 0.0), weight * float(score))
-    return {key: score for key, score in scores.items() if score >= CLOSEST_SCORE}
+    keys = list(dict.fromkeys(candidates.values()))
+    if not keys:
+        return {}
+    best = process.cdist([query], keys, scorer=fuzz.ratio, score_cutoff=CLOSEST_SCORE, dtype=np.float32)[0]
+    words = (
+        TOKEN_SORT_WEIGHT
+        * process.cdist([query], keys, scorer=fuzz.token_sort_ratio, score_cutoff=CLOSEST_SCORE, dtype=np.float32)[0]
+    )
+    best = np.maximum(best, words)
+    size = len(query)
+    longer = [i for i, key in enumerate(keys) if len(key) > size] if size >= 3 else []
+    if longer:
+        shards = [keys[i] for i in longer]
+        pieces = process.cdist([query], shards, scorer=fuzz.partial_ratio, score_cutoff=CLOSEST_SCORE)
+        best[longer] = np.maximum(best[longer], PARTIAL_WEIGHT * pieces[0])
+    kept = np.flatnonzero(best >= CLOSEST_SCORE)
+    if len(kept) > limit:  # only the best few can be among a query's candidates
+        kept = kept[np.argpartition(-best[kept], limit)[:limit]]
+    return {keys[i]: float(best[i]) for i in kept.tolist()}
 
 
 class _HasScore(Protocol):
