@@ -20,7 +20,7 @@ from bot.capture.touchpoints import Entry
 from bot.customers.lookup import CustomerFate, customer_fate
 from bot.customers.matching import AUTO_MATCH_SCORE
 from bot.customers.name_index import CustomerIndexes
-from bot.text import clean_domain, domain_keys, fold, name_keys
+from bot.text import clean_domain, domain_keys, fold, spellings
 from storage import curation as store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
@@ -103,7 +103,7 @@ def look_alikes(session: Session, indexes: CustomerIndexes, workspace_id: int, t
     name = typed.strip()
     if not name or customer_store.customer_by_exact_name(session, workspace_id, name) is not None:
         return []
-    keys = name_keys(name)
+    keys = spellings(name)  # the matcher's notion of the same name: legal forms at either end, & and and, 's
     if " " not in name and "." in name:
         keys |= domain_keys(name)
     index = indexes.current(session, workspace_id)

@@ -41,6 +41,7 @@ def test_look_alikes_by_legal_form_alias_domain_and_typo_but_not_exact_or_unrela
     assert alike_names(runtime, "Roadrunner Supplies GmbH") == [("Acme Corp", "alias", "Roadrunner Supplies")]
     assert alike_names(runtime, "wayne-ent.com") == [("Wayne Enterprises", "domain", "wayne-ent.com")]
     assert alike_names(runtime, "Globexx") == [("Globex", "name", "Globex")]
+    assert alike_names(runtime, "AB Globex") == [("Globex", "name", "Globex")]  # a leading legal form
     assert alike_names(runtime, "Acme Corp") == []  # the same name: creating it simply uses that customer
     assert alike_names(runtime, "Umbrella Corp") == []
     assert alike_names(runtime, "   ") == []
