@@ -20,7 +20,7 @@ from bot.customers.curation import (
     look_alike_block,
 )
 from bot.customers.lookup import CustomerFate
-from bot.text import escape, truncate
+from bot.text import counted, escape, truncate
 from storage.models import Contact
 
 # The card's buttons this module answers are named in bot/blocks/card.py, beside the card that renders them.
@@ -258,7 +258,8 @@ def _whole_lines(values: list[str], limit: int = INPUT_LIMIT) -> tuple[str, int]
 
 def _not_shown(values: list[str], shown: int) -> str:
     hidden = len(values) - shown
-    return f" {hidden} more are not shown here and are kept as they are." if hidden else ""
+    verb = "is" if hidden == 1 else "are"
+    return f" {hidden} more {verb} not shown here and kept as they are." if hidden else ""
 
 
 def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any]) -> dict[str, Any]:
@@ -280,7 +281,8 @@ def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any])
             )
         )
     if len(contacts) > len(shown):
-        blocks.append(context(f"{len(contacts) - len(shown)} more contacts are not shown here."))
+        hidden = len(contacts) - len(shown)
+        blocks.append(context(f"{counted(hidden, 'more contact')} {'is' if hidden == 1 else 'are'} not shown here."))
     blocks.append({"type": "divider"})
     blocks.append(mrkdwn("*Add a contact*"))
     for field, label, _ in CONTACT_FIELDS:
@@ -323,7 +325,7 @@ def merge_options(choices: list[tuple[int, str]], exclude: int | None) -> list[d
 
 def _moved(counts: dict[str, int]) -> str:
     labels = {"touchpoints": "touchpoint", "follow_ups": "follow-up", "contacts": "contact"}
-    parts = [f"{n} {labels[k]}{'' if n == 1 else 's'}" for k, n in counts.items() if n]
+    parts = [counted(n, labels[k]) for k, n in counts.items() if n]
     return ", ".join(parts) if parts else "nothing else"
 
 
