@@ -130,6 +130,13 @@ class NameIndex:
     def _key(self, position: int) -> str:
         return self._blob[self._starts[position] : self._starts[position + 1]].decode()
 
+    def _keys_at(self, positions: list[int]) -> list[str]:
+        """Many keys at once: one join and one decode instead of a decode per key (a fuzzy look-up reads 1,000)."""
+        if not positions:
+            return []
+        blob, starts = self._blob, self._starts  # keys are appended, never moved: as safe to read as `_key`
+        return b"\n".join([blob[starts[p] : starts[p + 1]] for p in positions]).decode().split("\n")
+
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
             added: dict[str, int] = {}
@@ -262,7 +269,7 @@ class NameIndex:
             chosen.append(posting)
             volume += len(posting)
         best = _most_shared(self._lock, chosen, limit)
-        found = {position: self._key(position) for position in best}
+        found = dict(zip(best, self._keys_at(best), strict=True))
         if len(self._recent) >= 256:
             self._recent.clear()
         self._recent[f"{budget}:{limit}:{query}"] = (len(self._owner), found)
