@@ -52,10 +52,8 @@ def _legal_form_at_end(words: list[str]) -> int:
     letters = 0
     while letters < len(words) and len(words[-1 - letters]) == 1:
         letters += 1
-    for count in range(min(letters, 3), 1, -1):
-        if "".join(words[-count:]) in LEGAL_SUFFIXES:
-            return count
-    return 0
+    # The whole run of single letters must spell it: `a b c` (ABC) holds no `ab`.
+    return letters if 1 < letters <= 3 and "".join(words[-letters:]) in LEGAL_SUFFIXES else 0
 
 
 def _legal_form_at_start(words: list[str]) -> int:
@@ -64,10 +62,7 @@ def _legal_form_at_start(words: list[str]) -> int:
     letters = 0
     while letters < len(words) and len(words[letters]) == 1:
         letters += 1
-    for count in range(min(letters, 3), 1, -1):
-        if "".join(words[:count]) in LEGAL_SUFFIXES:
-            return count
-    return 0
+    return letters if 1 < letters <= 3 and "".join(words[:letters]) in LEGAL_SUFFIXES else 0
 
 
 def name_keys(name: str) -> set[str]:
