@@ -34,8 +34,11 @@ def restore_clicked(
     ack()
     rt = runtime(context)
     user_id = body["user"]["id"]
+    touchpoint_id = int(action["value"])
     with acting_in(context, client, user_id) as (session, workspace_id, author):
-        outcome = touchpoints.restore_touchpoint(session, workspace_id, user_id, int(action["value"]), now=rt.now())
+        touchpoints.restore_touchpoint(session, workspace_id, user_id, touchpoint_id, now=rt.now())
+        outcome = touchpoints.replayed_outcome(session, rt.indexes, workspace_id, author, touchpoint_id)
+        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     respond(replace_original=True, **logged_reply(outcome, author))
 
 
@@ -73,12 +76,14 @@ def department_chosen(
     user_id = body["user"]["id"]
     department = action["selected_option"]["value"]
     touchpoint_id = int(action["block_id"].split(":")[1])
+    rt = runtime(context)
     with acting_in(context, client, user_id) as (session, workspace_id, author):
         set_department(session, workspace_id, user_id, department)
         author = replace(author, department=department)
-        view = touchpoints.touchpoint_view(session, workspace_id, touchpoint_id)
+        outcome = touchpoints.replayed_outcome(session, rt.indexes, workspace_id, author, touchpoint_id)
+        outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
     note = blocks.department_saved_note(department)
-    respond(replace_original=True, **logged_reply(touchpoints.LogOutcome(touchpoint=view), author, note=note))
+    respond(replace_original=True, **logged_reply(outcome, author, note=note))
 
 
 def retry_clicked(

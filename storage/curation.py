@@ -9,7 +9,17 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEvent, Contact, Customer, CustomerName, FollowUp, StageChange, Touchpoint, Workspace
+from storage.models import (
+    AuditEvent,
+    Contact,
+    Customer,
+    CustomerName,
+    FollowUp,
+    Member,
+    StageChange,
+    Touchpoint,
+    Workspace,
+)
 
 # Rows a merge moves from the absorbed customer to the survivor, by the name its audit record uses.
 MOVABLE: dict[str, type[Touchpoint | FollowUp | Contact]] = {
@@ -209,6 +219,21 @@ def lock_customers(session: Session, workspace_id: int, customer_ids: Collection
 def customer_row(session: Session, workspace_id: int, customer_id: int) -> Customer | None:
     """The row itself, merged or deleted or not (merges and their undo work on both customers)."""
     return session.scalar(select(Customer).where(Customer.workspace_id == workspace_id, Customer.id == customer_id))
+
+
+def member_ids_by_name(session: Session, workspace_id: int) -> dict[str, set[str]]:
+    """Slack user ids of the members Touchpoint knows, by their Slack name and real name, lower-cased."""
+    found: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Member.slack_user_id, Member.name, Member.real_name).where(
+            Member.workspace_id == workspace_id, Member.deleted.is_(False)
+        )
+    )
+    for user_id, name, real_name in rows:
+        for label in (name, real_name):
+            if label:
+                found.setdefault(label.strip().lower(), set()).add(user_id)
+    return found
 
 
 def workspace_stages(session: Session, workspace_id: int) -> list[str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.customers.matching import NameRow
 from bot.text import clean_domain, domain_keys, fold, name_keys
-from storage.models import Contact, Customer, CustomerName, Touchpoint
+from storage.models import Contact, Customer, CustomerName, FollowUp, Touchpoint
 
 _names = CustomerName.__table__.c
 # Built once: every /log asks it, and building the statement costs more than running it.
@@ -255,6 +255,24 @@ def customer_name_keys_since(session: Session, workspace_id: int, after_row_id: 
     return [(row_id, customer_id, key) for row_id, customer_id, key in rows]
 
 
+def company_names_since(session: Session, workspace_id: int, after_row_id: int) -> list[tuple[int, int, str, str, str]]:
+    """(row id, customer id, kind, key, value) of the active names, aliases and domains added since a caller looked.
+
+    What an import resolves its rows by: a row names a customer by its name, an alias of it, or a domain of it.
+    """
+    rows = session.execute(
+        select(CustomerName.id, CustomerName.customer_id, CustomerName.kind, CustomerName.key, CustomerName.value)
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.id > after_row_id,
+            CustomerName.kind.in_(("name", "alias", "domain")),
+            CustomerName.active.is_(True),
+        )
+        .order_by(CustomerName.id)
+    )
+    return [(row_id, customer_id, kind, key, value) for row_id, customer_id, kind, key, value in rows]
+
+
 def name_pairs_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
     """The (key, value) pairs each customer is already known by, so a batch adds only what is missing."""
     pairs: dict[int, set[tuple[str, str]]] = {}
@@ -269,6 +287,31 @@ def name_pairs_by_customer(session: Session, customer_ids: Iterable[int]) -> dic
     for customer_id, key, value in rows:
         pairs.setdefault(customer_id, set()).add((key, value))
     return pairs
+
+
+def contact_pairs_by_customer(session: Session, customer_ids: Iterable[int]) -> dict[int, set[tuple[str, str | None]]]:
+    """(folded name, e-mail) of each customer's contacts not removed, so a batch adds only the missing ones."""
+    pairs: dict[int, set[tuple[str, str | None]]] = {}
+    wanted = set(customer_ids)
+    if not wanted:
+        return pairs
+    rows = session.execute(
+        select(Contact.customer_id, Contact.name, Contact.email).where(
+            Contact.customer_id.in_(wanted), Contact.deleted_at.is_(None)
+        )
+    )
+    for customer_id, name, email in rows:
+        pairs.setdefault(customer_id, set()).add((fold(name), email))
+    return pairs
+
+
+def insert_contacts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many (workspace_id, customer_id, name, email, created_at) contacts in one statement, for imports.
+
+    Their names are not added: pair with `insert_names`.
+    """
+    if rows:
+        session.execute(insert(Contact), rows)
 
 
 def insert_customers(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -344,3 +387,90 @@ def customers_touched_by(session: Session, workspace_id: int, user_id: str, limi
     )
     ids = list(dict.fromkeys(recent_ids))
     return customers_by_ids(session, workspace_id, ids)[:limit]
+
+
+def live_customers_in_batches(session: Session, workspace_id: int, batch_size: int) -> Iterator[list[Customer]]:
+    """Every live customer of the workspace (not merged away, not deleted), by id, `batch_size` at a time."""
+    after = 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(Customer)
+                .where(
+                    Customer.workspace_id == workspace_id,
+                    Customer.id > after,
+                    Customer.deleted_at.is_(None),
+                    Customer.merged_into_id.is_(None),
+                )
+                .order_by(Customer.id)
+                .limit(batch_size)
+            )
+        )
+        if batch:
+            yield batch
+        if len(batch) < batch_size:
+            return
+        after = batch[-1].id
+
+
+def active_names_by_customer(
+    session: Session, customer_ids: Sequence[int], kinds: Sequence[str]
+) -> dict[int, list[tuple[str, str]]]:
+    """(kind, value) of each customer's active names of these kinds, oldest first, each value once."""
+    found: dict[int, dict[tuple[str, str], None]] = {}
+    rows = session.execute(
+        select(CustomerName.customer_id, CustomerName.kind, CustomerName.value)
+        .where(
+            CustomerName.customer_id.in_(list(customer_ids)),
+            CustomerName.kind.in_(list(kinds)),
+            CustomerName.active.is_(True),
+        )
+        .order_by(CustomerName.id)
+    )
+    for customer_id, kind, value in rows:
+        found.setdefault(customer_id, {})[(kind, value)] = None
+    return {customer_id: list(pairs) for customer_id, pairs in found.items()}
+
+
+def live_contacts_by_customer(session: Session, customer_ids: Sequence[int]) -> dict[int, list[Contact]]:
+    """Each customer's contacts not removed, oldest first."""
+    found: dict[int, list[Contact]] = {}
+    rows = session.scalars(
+        select(Contact)
+        .where(Contact.customer_id.in_(list(customer_ids)), Contact.deleted_at.is_(None))
+        .order_by(Contact.id)
+    )
+    for contact in rows:
+        found.setdefault(contact.customer_id, []).append(contact)
+    return found
+
+
+def touch_counts(
+    session: Session, workspace_id: int, customer_ids: Sequence[int]
+) -> dict[int, tuple[int, datetime | None, int]]:
+    """(live touchpoints, the latest one's instant, open follow-ups) of each customer that has any."""
+    counts: dict[int, tuple[int, datetime | None, int]] = {}
+    touched = session.execute(
+        select(Touchpoint.customer_id, func.count(), func.max(Touchpoint.occurred_at))
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.customer_id.in_(list(customer_ids)),
+            Touchpoint.deleted_at.is_(None),
+        )
+        .group_by(Touchpoint.customer_id)
+    )
+    for customer_id, number, last in touched:
+        counts[customer_id] = (number, last, 0)
+    open_ones = session.execute(
+        select(FollowUp.customer_id, func.count())
+        .where(
+            FollowUp.workspace_id == workspace_id,
+            FollowUp.customer_id.in_(list(customer_ids)),
+            FollowUp.status == "open",
+        )
+        .group_by(FollowUp.customer_id)
+    )
+    for customer_id, number in open_ones:
+        touches, last, _ = counts.get(customer_id, (0, None, 0))
+        counts[customer_id] = (touches, last, number)
+    return counts

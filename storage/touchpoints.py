@@ -6,10 +6,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEvent, Customer, FollowUp, Touchpoint
+from storage.models import AuditEvent, Customer, FollowUp, Member, Touchpoint
 
 
 def record(
@@ -120,17 +120,25 @@ def audit_trail(session: Session, workspace_id: int, entity_type: str, entity_id
 
 def touchpoints_for_export(
     session: Session, workspace_id: int, batch_size: int = 1000
-) -> Iterator[tuple[Touchpoint, str | None, datetime | None]]:
-    """Every live touchpoint with its customer's name and its open follow-up's due time, oldest first."""
-    latest_follow_up = (
-        select(FollowUp.touchpoint_id, FollowUp.due_at)
-        .where(FollowUp.workspace_id == workspace_id, FollowUp.status == "open")
+) -> Iterator[tuple[Touchpoint, str | None, datetime | None, str | None, str | None]]:
+    """Every live touchpoint, oldest first, with its customer's name, its latest follow-up's due time and status
+    (open, done or cancelled: a done follow-up keeps the instant it was due), and its author's name."""
+    latest = (
+        select(FollowUp.touchpoint_id, func.max(FollowUp.id).label("id"))
+        .where(FollowUp.workspace_id == workspace_id)
+        .group_by(FollowUp.touchpoint_id)
         .subquery()
     )
+    author_name = func.coalesce(Member.real_name, Member.name)
     query = (
-        select(Touchpoint, Customer.name, latest_follow_up.c.due_at)
+        select(Touchpoint, Customer.name, FollowUp.due_at, FollowUp.status, author_name)
         .outerjoin(Customer, Customer.id == Touchpoint.customer_id)
-        .outerjoin(latest_follow_up, latest_follow_up.c.touchpoint_id == Touchpoint.id)
+        .outerjoin(latest, latest.c.touchpoint_id == Touchpoint.id)
+        .outerjoin(FollowUp, FollowUp.id == latest.c.id)
+        .outerjoin(
+            Member,
+            (Member.workspace_id == Touchpoint.workspace_id) & (Member.slack_user_id == Touchpoint.author_user_id),
+        )
         .where(Touchpoint.workspace_id == workspace_id, Touchpoint.deleted_at.is_(None))
         .order_by(Touchpoint.occurred_at, Touchpoint.id)
         .execution_options(yield_per=batch_size)

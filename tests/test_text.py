@@ -58,7 +58,7 @@ def test_every_touchpoint_kind_reads_right():
 
 
 @pytest.mark.parametrize(
-    ("extra", "said"), [(1, "1 more contact not shown here."), (2, "2 more contacts not shown here.")]
+    ("extra", "said"), [(1, "1 more contact is not shown here."), (2, "2 more contacts are not shown here.")]
 )
 def test_the_contacts_form_counts_what_it_leaves_out_in_english(extra, said):
     contacts = [Contact(id=n, name=f"Person {n}") for n in range(MAX_CONTACTS_SHOWN + extra)]

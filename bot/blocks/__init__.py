@@ -160,11 +160,12 @@ def logged_reply(
     if follow_up_problems:
         blocks.append(mrkdwn(":warning: " + escape(" ".join(follow_up_problems))))
         blocks.append(actions(button("Set follow-up", SET_FOLLOW_UP, str(tp.id))))
-    if outcome.ask_department:
-        blocks.append(department_question(tp.id))
     blocks.append(actions(button("Undo", UNDO, str(tp.id)), button("Edit", EDIT, str(tp.id))))
     if outcome.loop is not None:  # after the touchpoint's own buttons: a next step, not part of the log
         blocks.append(_loop_offer(tp, outcome.loop, tz))
+    # Last, so that once it is answered every other element keeps its place (and its number in the shell).
+    if outcome.ask_department:
+        blocks.append(department_question(tp.id))
     plain = headline.replace("*", "")
     return message(plain, blocks)
 

@@ -99,9 +99,8 @@ def _recent(card: Card) -> str:
         return "*Last 90 days:* no touchpoints."
     departments = ", ".join(f"{escape(name)} {count}" for name, count in card.by_department)
     kinds = ", ".join(f"{escape(name)} {count}" for name, count in card.by_kind)
-    return (
-        f"*Last 90 days:* {plural(card.recent_total, 'touchpoint')}\n• by department: {departments}\n• by kind: {kinds}"
-    )
+    total = plural(card.recent_total, "touchpoint")
+    return f"*Last 90 days:* {total}\n• by department: {departments}\n• by kind: {kinds}"
 
 
 def _follow_ups(card: Card, tz: ZoneInfo, now: datetime) -> str:
@@ -210,7 +209,8 @@ def chooser_message(result: SearchResult) -> Message:
     else:
         heading = f"Several customers match “{escape(truncate(result.typed, 200))}”. Which one?"
         if result.more:
-            heading += f" ({result.more} more match: type more of the name to narrow it down.)"
+            verb = "matches" if result.more == 1 else "match"
+            heading += f" ({result.more} more {verb}: type more of the name to narrow it down.)"
     lines = [f"• *{escape(m.name)}*" + (f" ({m.via[0]} {escape(m.via[1])})" if m.via else "") for m in result.matches]
     blocks = [*_truncation_note(result), mrkdwn(heading + "\n" + "\n".join(lines))]
     elements = [button(_match_label(m), CARD_CHOOSE, str(m.customer_id)) for m in result.matches]

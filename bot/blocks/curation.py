@@ -257,7 +257,8 @@ def _whole_lines(values: list[str], limit: int = INPUT_LIMIT) -> tuple[str, int]
 
 def _not_shown(values: list[str], shown: int) -> str:
     hidden = len(values) - shown
-    return f" {hidden} more are not shown here and are kept as they are." if hidden else ""
+    verb = "is" if hidden == 1 else "are"
+    return f" {hidden} more {verb} not shown here and kept as they are." if hidden else ""
 
 
 def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +280,8 @@ def contacts_modal(name: str, contacts: list[Contact], metadata: dict[str, Any])
             )
         )
     if len(contacts) > len(shown):
-        blocks.append(context(f"{plural(len(contacts) - len(shown), 'more contact')} not shown here."))
+        hidden = len(contacts) - len(shown)
+        blocks.append(context(f"{plural(hidden, 'more contact')} {'is' if hidden == 1 else 'are'} not shown here."))
     blocks.append({"type": "divider"})
     blocks.append(mrkdwn("*Add a contact*"))
     for field, label, _ in CONTACT_FIELDS:

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from bot.capture.due_times import DueTimeError, FollowUpClause, find_follow_up, parse_due
 from bot.capture.kinds import detect_kind
-from bot.customers.matching import Scored
-from bot.text import fold, name_keys, slack_to_plain
+from bot.customers.matching import Resolution, Scored
+from bot.text import fold, slack_to_plain
 
 MAX_CUSTOMER_WORDS = 6
 MAX_CUSTOMER_CHARS = 80
+SUGGESTIONS = 3
 FOLLOW_UP_EXAMPLES = ("follow up friday 10am", "f/u in 2 weeks")
 
 # A colon only separates when a space follows, so "3:30" and "https://" stay whole. The lookbehind lets a
@@ -36,9 +37,10 @@ _CLAUSE_LEAD_WORD = re.compile(r"\b(?:and|then)\Z", re.IGNORECASE)
 
 
 class NameLookup(Protocol):
-    def exact(self, text: str) -> set[int]: ...
-    def typo_match(self, text: str) -> Scored | None: ...
-    def closest(self, text: str, limit: int = 5) -> list[Scored]: ...
+    """The matcher `/customer` uses too (`bot.customers.matching.NameIndex`), so both find the same customers."""
+
+    def known(self, text: str) -> set[int]: ...
+    def match(self, text: str) -> Resolution: ...
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
         head = plain[: match.start()].strip()
         if len(head.split()) <= MAX_CUSTOMER_WORDS and fold(head):
             # A colon later in the line ("Acme GmbH site visit: ...") must not hide the known name it starts with.
-            known = None if _exact(names, head) or names.typo_match(head) else _known_prefix(plain, names)
+            known = None if _names_one(names, head) else _known_prefix(plain, names)
             if known is None:
                 return head, plain[match.end() :], True
             return known
@@ -184,7 +186,7 @@ def _split_customer(plain: str, names: NameLookup) -> tuple[str, str, bool]:
     for count in range(min(3, len(tokens)), 0, -1):
         end = tokens[count - 1].end()
         head = plain[:end].rstrip(",;.")
-        if len(fold(head)) >= 4 and names.typo_match(head):
+        if len(fold(head)) >= 4 and names.match(head).outcome == "one":
             return head, plain[end:], False
     if not tokens:
         return "", "", False
@@ -199,18 +201,14 @@ def _known_prefix(plain: str, names: NameLookup) -> tuple[str, str, bool] | None
     for count in range(min(MAX_CUSTOMER_WORDS, len(tokens)), 0, -1):
         end = tokens[count - 1].end()
         head = plain[:end].rstrip(",;.")
-        if names.exact(head):
+        if names.known(head):
             return head, plain[end:], False
     return None
 
 
-def _exact(names: NameLookup, text: str) -> set[int]:
-    """Customers known by exactly what was typed, else by it without its legal form ("Acme Inc" is Acme Corp)."""
-    for key in sorted(name_keys(text), key=lambda k: (-len(k), k)):
-        found = names.exact(key)
-        if found:
-            return found
-    return set()
+def _names_one(names: NameLookup, text: str) -> bool:
+    """True when the text is a known name, or names one customer as `/customer` would read it."""
+    return bool(names.known(text)) or names.match(text).outcome == "one"
 
 
 def _capitalised_lead(tokens: list[re.Match[str]]) -> int:
@@ -224,12 +222,13 @@ def _capitalised_lead(tokens: list[re.Match[str]]) -> int:
 def _resolve_customer(text: str, names: NameLookup, has_separator: bool) -> tuple[int | None, str, list[Scored]]:
     if not fold(text):
         return None, "missing", []
-    exact = _exact(names, text)
+    exact = names.known(text)
     if len(exact) == 1:
         return next(iter(exact)), "exact", []
     if len(exact) > 1:
         return None, "ambiguous", [Scored(cid, fold(text), 100.0) for cid in sorted(exact)]
-    typo = names.typo_match(text)
-    if typo is not None:
-        return typo.customer_id, "typo", []
-    return None, "unknown", names.closest(text, limit=3)
+    resolution = names.match(text)
+    if resolution.outcome == "one":
+        return resolution.matches[0].customer_id, "typo", []
+    # Several plausible customers, or none: the reply offers them (closest first) beside *Create*.
+    return None, "unknown", resolution.matches[:SUGGESTIONS]

@@ -23,29 +23,45 @@ EXPORT_FIELDS = (
     "summary",
     "tags",
     "author",
+    "author_name",
     "department",
     "source",
     "permalink",
     "follow_up_due_at",
+    "follow_up_status",
 )
 
+# A touchpoint as `storage.touchpoints.touchpoints_for_export` reads it: with its customer's name, its latest
+# follow-up's due instant and status, and its author's name.
+ExportRow = tuple[Touchpoint, str | None, datetime | None, str | None, str | None]
 
-def write_export(out: TextIO, fmt: str, rows: Iterable[tuple[Touchpoint, str | None, datetime | None]]) -> int:
+
+def write_export(out: TextIO, fmt: str, rows: Iterable[ExportRow]) -> int:
+    return write_records(out, fmt, EXPORT_FIELDS, (export_record(*row) for row in rows))
+
+
+def write_records(out: TextIO, fmt: str, fields: tuple[str, ...], records: Iterable[dict[str, Any]]) -> int:
+    """Records as CSV (a header, then cells defused by `csv_cell`) or as JSON lines; how many were written."""
     count = 0
     writer = csv.writer(out) if fmt == "csv" else None
     if writer is not None:
-        writer.writerow(EXPORT_FIELDS)
-    for touchpoint, customer_name, due_at in rows:
-        record = export_record(touchpoint, customer_name, due_at)
+        writer.writerow(fields)
+    for record in records:
         if writer is not None:
-            writer.writerow(csv_cell(record[name]) for name in EXPORT_FIELDS)
+            writer.writerow(csv_cell(record[name]) for name in fields)
         else:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def export_record(touchpoint: Touchpoint, customer_name: str | None, due_at: datetime | None) -> dict[str, Any]:
+def export_record(
+    touchpoint: Touchpoint,
+    customer_name: str | None,
+    due_at: datetime | None,
+    follow_up_status: str | None = None,
+    author_name: str | None = None,
+) -> dict[str, Any]:
     known = touchpoint.customer_id is not None
     return {
         "id": touchpoint.id,
@@ -58,10 +74,12 @@ def export_record(touchpoint: Touchpoint, customer_name: str | None, due_at: dat
         "summary": touchpoint.summary,
         "tags": list(touchpoint.tags or []),
         "author": touchpoint.author_user_id,
+        "author_name": author_name,
         "department": touchpoint.author_department,
         "source": touchpoint.source,
         "permalink": touchpoint.permalink,
         "follow_up_due_at": _iso_utc(due_at) if due_at else None,
+        "follow_up_status": follow_up_status,
     }
 
 
@@ -80,6 +98,11 @@ def csv_cell(value: Any) -> str:
         return ""
     text = ";".join(value) if isinstance(value, list) else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def plain_cell(text: str) -> str:
+    """A cell as it was before `csv_cell` defused it: `'=SUM(A1)` is read back as `=SUM(A1)`."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 def parse_result(parsed: ParsedLine, live: dict[int, Customer], tz: ZoneInfo) -> dict[str, Any]:

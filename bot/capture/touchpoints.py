@@ -252,6 +252,31 @@ def save_line(
     )
 
 
+def replayed_outcome(
+    session: Session, indexes: CustomerIndexes, workspace_id: int, author: Author, touchpoint_id: int
+) -> LogOutcome:
+    """The outcome a touchpoint's reply showed, for a reply updated in place (the department answered, an undo
+    restored): the line is planned again as it was logged, at the instant it was logged, so the reply keeps
+    every choice it offered (the customer suggestions, *Create*, *Set follow-up*) instead of being rebuilt
+    with less. What changed since wins: a customer attached meanwhile, a follow-up set meanwhile.
+    """
+    row = _touchpoint(session, workspace_id, touchpoint_id)
+    view = describe(session, row)
+    if row.source != "command" or not row.raw_text:
+        return LogOutcome(touchpoint=view)
+    plan = plan_line(session, indexes, workspace_id, author, row.raw_text, now=row.created_at)
+    parsed = plan.parsed
+    errors = [e for e in parsed.errors if view.follow_up_due is None or "follow-up" not in e]
+    if view.customer_id is not None:
+        same = plan.customer is not None and plan.customer.id == view.customer_id
+        return LogOutcome(view, parsed.matched_by if same else "exact", parsed.customer_text, [], errors)
+    candidates = plan.candidates
+    if plan.customer is not None:  # found now, though not when it was logged: offer it first
+        candidates = [(plan.customer.id, plan.customer.name), *(c for c in candidates if c[0] != plan.customer.id)]
+    matched_by = parsed.matched_by if parsed.matched_by in ("ambiguous", "missing") else "unknown"
+    return LogOutcome(view, matched_by, parsed.customer_text, candidates, errors)
+
+
 def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> LogOutcome:
     customer_id = entry.customer_id
     if customer_id is None and entry.new_customer_name:

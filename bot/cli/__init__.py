@@ -138,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     touchpoints.add_argument("--output", "-o", help="file to write (default: standard output)")
     touchpoints.set_defaults(run=_lazy("bot.cli.data", "export_touchpoints"))
+    customers_out = _command(
+        export_what, "customers", "write a workspace's customers with names, domains, stage, owner, contacts, counts"
+    )
+    customers_out.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    customers_out.add_argument(
+        "--format", choices=("csv", "jsonl"), default="csv", help="csv (re-importable) or jsonl (default: csv)"
+    )
+    customers_out.add_argument("--output", "-o", help="file to write (default: standard output)")
+    customers_out.set_defaults(run=_lazy("bot.cli.data", "export_customers"))
 
     stages = _command(commands, "stages", "show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")

@@ -1,7 +1,8 @@
-"""`touchpoint import customers`, `touchpoint export touchpoints` and `touchpoint parse`: the command lines.
+"""`touchpoint import customers`, `touchpoint export touchpoints|customers` and `touchpoint parse`: the command lines.
 
-What they do lives beside its capability: reading customer files in `bot.customers.imports`, export and
-parse records in `bot.capture.records`. Here are the arguments, the store and what is printed.
+What they do lives beside its capability: reading customer files in `bot.customers.imports`, customer records
+in `bot.customers.exports`, touchpoint export and parse records in `bot.capture.records`. Here are the
+arguments, the store and what is printed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
@@ -27,10 +28,13 @@ from bot.capture.records import as_slack_sends, parse_result, write_export
 from bot.cli.common import CommandError, one_line_errors, required_workspace, resolve_workspace, with_store
 from bot.config import Settings
 from bot.customers import imports
+from bot.customers.curation import stages_for
+from bot.customers.exports import write_customers
 from bot.customers.matching import NameIndex
 from bot.customers.name_index import CustomerIndexes
 from bot.runtime import system_clock
 from bot.text import plural
+from storage import curation as curation_store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage.db import make_reader_factory, make_session_factory
@@ -40,31 +44,53 @@ from storage.db import make_reader_factory, make_session_factory
 def import_customers(args: argparse.Namespace, settings: Settings) -> int:
     try:
         text = imports.read_text(Path(args.file))
-        columns = imports.columns_of(text, args.file)
+        layout = imports.columns_of(text, args.file)
     except imports.CustomerFileError as error:
         raise CommandError(str(error)) from None
-    return with_store(settings, lambda engine: _import(engine, args, text, columns))
+    return with_store(settings, lambda engine: _import(engine, args, text, layout))
 
 
-def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[str, int]) -> int:
+def _import(engine: Engine, args: argparse.Namespace, text: str, layout: imports.Layout) -> int:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         workspace_id = required_workspace(session, args.team, create=True).id
-    importer = imports.CustomerImport(workspace_id, source=os.path.basename(args.file), now=system_clock())
+        stages = stages_for(session, workspace_id)
+        members = curation_store.member_ids_by_name(session, workspace_id)
+
+    # Rows skipped while reading and fields left out while importing, told in line order after each chunk.
+    problems: list[tuple[int, str]] = []
 
     def bad_row(line: int, problem: str) -> None:
-        print(f"{args.file}:{line}: {problem}; row skipped", file=sys.stderr)
+        problems.append((line, f"{problem}; row skipped"))
 
-    rows = imports.customer_lines(text, columns, bad_row)
+    def note(line: int, problem: str) -> None:
+        problems.append((line, problem))
+
+    importer = imports.CustomerImport(
+        workspace_id, source=os.path.basename(args.file), now=system_clock(), stages=stages, members=members, note=note
+    )
+    rows = imports.customer_lines(text, layout, bad_row)
     for chunk in imports.chunks(rows, imports.CHUNK_ROWS):
         with sessions.begin() as session:
             importer.import_chunk(session, chunk)
-    counts = importer.counts
-    print(
-        f"imported {plural(counts['new'], 'new customer')}, updated {counts['updated']}, "
-        f"unchanged {counts['unchanged']}, skipped {plural(counts['skipped'], 'bad row')}"
-    )
+        for line, problem in sorted(problems, key=lambda item: item[0]):
+            print(f"{args.file}:{line}: {problem}", file=sys.stderr)
+        problems.clear()
+    print(import_summary(importer.counts))
     return 0
+
+
+def import_summary(counts: dict[str, int]) -> str:
+    """What an import did, in one line; a re-import of the same file says it changed nothing."""
+    skipped = f"skipped {plural(counts['skipped'], 'bad row')}"
+    if not counts["new"] and not counts["updated"]:
+        already = plural(counts["unchanged"] + counts["merged"], "row")
+        return f"nothing changed: {already} already in the store as the file has them, {skipped}"
+    merged = f" ({plural(counts['merged'], 'row')} about a customer an earlier row named)" if counts["merged"] else ""
+    return (
+        f"imported {plural(counts['new'], 'new customer')}{merged}, updated {counts['updated']}, "
+        f"unchanged {counts['unchanged']}, {skipped}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -74,29 +100,43 @@ def _import(engine: Engine, args: argparse.Namespace, text: str, columns: dict[s
 
 @one_line_errors
 def export_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
-    return with_store(settings, lambda engine: _export(engine, args), read_only=True)
+    def write(out: TextIO, session: Session, workspace_id: int) -> int:
+        return write_export(out, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
+
+    return with_store(settings, lambda engine: _export(engine, args, write, "touchpoint"), read_only=True)
 
 
-def _export(engine: Engine, args: argparse.Namespace) -> int:
+@one_line_errors
+def export_customers(args: argparse.Namespace, settings: Settings) -> int:
+    def write(out: TextIO, session: Session, workspace_id: int) -> int:
+        return write_customers(out, args.format, session, workspace_id)
+
+    return with_store(settings, lambda engine: _export(engine, args, write, "customer"), read_only=True)
+
+
+Writer = Callable[[TextIO, Session, int], int]
+
+
+def _export(engine: Engine, args: argparse.Namespace, write: Writer, noun: str) -> int:
     readers = make_reader_factory(engine)
     with readers.begin() as session:
         workspace_id = required_workspace(session, args.team).id
     if not args.output:
         with readers.begin() as session:
-            write_export(sys.stdout, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
+            write(sys.stdout, session, workspace_id)
         return 0
     # Written beside the target and moved into place, so a failed export never leaves half a file behind.
     partial = f"{args.output}.partial"
     try:
         with open(partial, "w", encoding="utf-8", newline="") as out, readers.begin() as session:
-            count = write_export(out, args.format, touchpoint_store.touchpoints_for_export(session, workspace_id))
+            count = write(out, session, workspace_id)
         os.replace(partial, args.output)
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
-    print(f"exported {plural(count, 'touchpoint')} to {args.output}", file=sys.stderr)
+    print(f"exported {plural(count, noun)} to {args.output}", file=sys.stderr)
     return 0
 
 

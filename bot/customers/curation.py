@@ -20,7 +20,7 @@ from bot.capture.touchpoints import MAX_NAME_LENGTH, Entry, customer_name_proble
 from bot.customers.lookup import CustomerFate, customer_fate
 from bot.customers.matching import AUTO_MATCH_SCORE
 from bot.customers.name_index import CustomerIndexes
-from bot.text import clean_domain, domain_keys, fold, name_keys
+from bot.text import clean_domain, domain_keys, fold, spellings
 from storage import curation as store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
@@ -60,6 +60,11 @@ class Refused(Exception):
         self.reason = reason
 
 
+def is_user_id(value: str) -> bool:
+    """A Slack user id (`U012AB3CD`, `W…` on Enterprise Grid): what the card's owner picker gives."""
+    return bool(_USER_ID.match(value))
+
+
 def live_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
     fate = customer_fate(session, workspace_id, customer_id)
     if fate is None or fate.merged or fate.deleted or fate.current is None:
@@ -88,7 +93,7 @@ def look_alikes(session: Session, indexes: CustomerIndexes, workspace_id: int, t
     name = typed.strip()
     if not name or customer_store.customer_by_exact_name(session, workspace_id, name) is not None:
         return []
-    keys = name_keys(name)
+    keys = spellings(name)  # the matcher's notion of the same name: legal forms at either end, & and and, 's
     if " " not in name and "." in name:
         keys |= domain_keys(name)
     index = indexes.current(session, workspace_id)
@@ -521,7 +526,7 @@ def set_owner(
     session: Session, workspace_id: int, actor: str, customer_id: int, owner: str | None, *, now: datetime
 ) -> Change:
     customer = live_customer(session, workspace_id, customer_id)
-    if owner is not None and not _USER_ID.match(owner):
+    if owner is not None and not is_user_id(owner):
         raise FormErrors({"owner": "Pick a person from the list."})
     before = customer.owner_user_id
     if before == owner:

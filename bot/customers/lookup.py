@@ -16,13 +16,14 @@ MAX_CHOICES = 20
 def customer_choices(
     session: Session, indexes: CustomerIndexes, workspace_id: int, typed: str
 ) -> list[tuple[int, str]]:
-    """Best matches for a typed fragment; with nothing typed, the most recently touched customers."""
+    """Best matches for a typed fragment, ranked as `/log` and `/customer` rank them (`NameIndex.ranked`);
+    with nothing typed, the most recently touched customers."""
     if not typed.strip():
         return [(c.id, c.name) for c in recent_customers(session, workspace_id, MAX_CHOICES)]
     index = indexes.current(session, workspace_id)
-    exact = sorted(index.exact(typed))
-    scored = [hit.customer_id for hit in index.closest(typed, limit=MAX_CHOICES)]
-    ids = list(dict.fromkeys([*exact, *scored]))
+    known = sorted(index.known(typed))
+    ranked = [hit.customer_id for hit in index.ranked(typed, limit=MAX_CHOICES)]
+    ids = list(dict.fromkeys([*known, *ranked]))
     return [(c.id, c.name) for c in customers_by_ids(session, workspace_id, ids)]
 
 

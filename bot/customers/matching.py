@@ -1,5 +1,9 @@
 """Finding the customer a person means, tolerating case, accents, typos and partial words.
 
+The one matcher of `/log`, `/customer` and the typeahead: `rank_keys` scores the index's keys against what
+was typed (exact, then prefixes, then typos and partial words, for the query and its `spellings`: legal forms,
+`&`/`and`, possessives), and `decide` says whether that names one customer, several, or none.
+
 The index lives in memory per workspace and is only a candidate generator: callers confirm
 candidates against the store, which stays the source of truth across processes. Fuzzy look-ups
 score only the keys that share trigrams with the query, so they stay fast with 100,000s of names.
@@ -14,13 +18,14 @@ from __future__ import annotations
 import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.text import fold
+from bot.text import clean_domain, domain_keys, fold, spellings
 
 # A typo is forgiven when the typed name is this close to exactly one customer's name.
 AUTO_MATCH_SCORE = 85.0
@@ -32,6 +37,36 @@ MAX_SCORED = 300
 MAX_POSTINGS = 20_000
 # Keys added at once beyond which the sorted order is rebuilt in one sort instead of key by key.
 RESORT_AFTER = 256
+
+# What is matched of a query: a name is never this long, and a pasted paragraph must not cost seconds.
+MAX_QUERY_CHARS = 100
+# A query matching one customer this well (and clearly better than the next) names it.
+CLEAR_SCORE = 88.0
+CLEAR_MARGIN = 5.0
+# Matches at least this good are offered as choices; weaker ones only as "closest names".
+PLAUSIBLE_SCORE = 75.0
+ALONE_SCORE = 80.0
+CLOSEST_SCORE = 55.0
+CHOOSER_SIZE = 5
+CLOSEST_SIZE = 3
+# How much less a match on another spelling of the query counts than a match on the query as typed.
+VARIANT_PENALTY = 2.0
+# A query that is a piece of a longer name, or its words in another order, counts a little less than a typo.
+PARTIAL_WEIGHT = 0.9
+TOKEN_SORT_WEIGHT = 0.95
+# Trigram postings counted per fuzzy look-up (see NameIndex.candidate_keys).
+TRIGRAM_BUDGET = 10_000
+DEEP_TRIGRAM_BUDGET = 20_000
+# Keys scored in full per fuzzy look-up: common words ("bakker", "logistics") tie many keys on trigrams.
+FUZZY_CANDIDATES = 1000
+# Candidate keys kept per query; callers confirm each against the store in one indexed read.
+MAX_CANDIDATES = 40
+# Spellings of a query scored for typos beyond the query itself (the barest first), and the keys scored for each:
+# every pass costs about a millisecond, and `/log` pays it on every line naming no known customer.
+MAX_FUZZY_SPELLINGS = 1
+SPELLING_CANDIDATES = 300
+
+Outcome = Literal["one", "several", "none"]
 
 
 @dataclass(frozen=True)
@@ -90,9 +125,17 @@ class NameIndex:
         self._lock = threading.Lock()
         # Parsing one line asks for the same query up to five times (typo_match, then closest).
         self._recent: dict[str, tuple[int, dict[int, str]]] = {}
+        self._ranked: dict[tuple[str, int], tuple[int, list[Scored]]] = {}
 
     def _key(self, position: int) -> str:
         return self._blob[self._starts[position] : self._starts[position + 1]].decode()
+
+    def _keys_at(self, positions: list[int]) -> list[str]:
+        """Many keys at once: one join and one decode instead of a decode per key (a fuzzy look-up reads 1,000)."""
+        if not positions:
+            return []
+        blob, starts = self._blob, self._starts  # keys are appended, never moved: as safe to read as `_key`
+        return b"\n".join([blob[starts[p] : starts[p + 1]] for p in positions]).decode().split("\n")
 
     def add(self, rows: Iterable[NameRow]) -> None:
         with self._lock:
@@ -226,11 +269,15 @@ class NameIndex:
             chosen.append(posting)
             volume += len(posting)
         best = _most_shared(self._lock, chosen, limit)
-        found = {position: self._key(position) for position in best}
+        found = dict(zip(best, self._keys_at(best), strict=True))
         if len(self._recent) >= 256:
             self._recent.clear()
         self._recent[f"{budget}:{limit}:{query}"] = (len(self._owner), found)
         return found
+
+    def trigram_volume(self, text: str) -> int:
+        """Postings of all the query's trigrams: a budget above it counts them all, so a deeper look adds nothing."""
+        return sum(len(self._postings.get(gram, ())) for gram in trigrams(fold(text)))
 
     def closest(
         self,
@@ -252,6 +299,54 @@ class NameIndex:
                     seen[customer_id] = Scored(customer_id, key, float(score))
         return sorted(seen.values(), key=lambda s: (-s.score, s.customer_id))[:limit]
 
+    def known(self, text: str) -> set[int]:
+        """Customers known by exactly what was typed, else by its longest other spelling that is known.
+
+        `Acme GmbH` is Acme GmbH when that is a name, else whoever is `acme` (Acme Corp: legal forms dropped).
+        """
+        query = fold(text[:MAX_QUERY_CHARS])
+        found = self.exact(query)
+        if found:
+            return found
+        for key in sorted(spellings(text[:MAX_QUERY_CHARS]) - {query}, key=lambda k: (-len(k), k)):
+            found = self.exact(key)
+            if found:
+                return found
+        return set()
+
+    def ranked(self, text: str, limit: int = CHOOSER_SIZE) -> list[Scored]:
+        """The customers `text` may name, best first, one entry each: `rank_keys` resolved to customers.
+
+        When nothing is close, the nearest names by any word they share, scored below PLAUSIBLE_SCORE.
+        """
+        text = text[:MAX_QUERY_CHARS]
+        query = fold(text)
+        if not query:
+            return []
+        # Parsing one line asks about the same text more than once (is the head a name? which one?).
+        cached = self._ranked.get((text, limit))
+        if cached is not None and cached[0] == len(self._owner):
+            return cached[1]
+        scores = rank_keys(self, text)
+        if not scores:
+            scores = {hit.key: min(hit.score, PLAUSIBLE_SCORE - 1) for hit in self.closest(query, limit=CLOSEST_SIZE)}
+        best: dict[int, Scored] = {}
+        for key, score in scores.items():
+            for customer_id in self._ids(key):
+                known = best.get(customer_id)
+                if known is None or (score, fuzz.ratio(query, key)) > (known.score, fuzz.ratio(query, known.key)):
+                    best[customer_id] = Scored(customer_id, key, score)
+        ranked = sorted(best.values(), key=lambda s: (-s.score, -fuzz.ratio(query, s.key), len(s.key), s.customer_id))
+        if len(self._ranked) >= 256:
+            self._ranked.clear()
+        self._ranked[(text, limit)] = (len(self._owner), ranked[:limit])
+        return ranked[:limit]
+
+    def match(self, text: str) -> Resolution:
+        """Which customer `text` names: one, several plausible ones, or none (then the closest names)."""
+        outcome, shown, more = decide(self.ranked(text, limit=MAX_CANDIDATES))
+        return Resolution(outcome, shown, more)
+
     def typo_match(self, text: str) -> Scored | None:
         """The one customer a slightly misspelt name must mean, or None when it is not clear."""
         hits = self.closest(text, limit=2, scorer=fuzz.ratio, cutoff=AUTO_MATCH_SCORE)
@@ -260,3 +355,130 @@ class NameIndex:
         if len(hits) > 1 and hits[1].score >= hits[0].score - 3:
             return None
         return hits[0]
+
+
+def query_spellings(typed: str) -> dict[str, float]:
+    """Each folded form of a query with how much less a match on it counts: the query as typed first.
+
+    Its `spellings` (legal forms, `&`/`and`, possessives, transliteration), and a pasted URL's bare domain.
+    """
+    query = fold(typed)
+    forms = dict.fromkeys(spellings(typed), VARIANT_PENALTY)
+    if "." in typed and " " not in typed.strip():
+        forms.update(dict.fromkeys(domain_keys(clean_domain(typed)), VARIANT_PENALTY))
+    forms.pop(query, None)
+    return {query: 0.0, **dict(sorted(forms.items()))} if query else {}
+
+
+def rank_keys(index: NameIndex, typed: str, *, known_is_enough: bool = True) -> dict[str, float]:
+    """Best score per key: exact 100, prefixes 90-99 (more typed, higher), then fuzzy scores below.
+
+    Other spellings of the query (without its legal form, a pasted URL's bare domain: `umbrela corp` → `umbrela`)
+    count a little less than the query as typed, so `Acme GmbH` typed whole still beats `Acme Corp`. With
+    `known_is_enough` a query found exactly or as the start of a name is not scored for typos: nothing fuzzy
+    would rank above that.
+    """
+    forms = query_spellings(typed[:MAX_QUERY_CHARS])
+    if not forms:
+        return {}
+    scores: dict[str, float] = {}
+
+    def offer(key: str, score: float) -> None:
+        if score > scores.get(key, 0.0):
+            scores[key] = score
+
+    for text, penalty in forms.items():
+        if index.exact(text):
+            offer(text, 100.0 - penalty)
+        for hit in index.prefixed(text, limit=MAX_CANDIDATES):
+            offer(hit.key, min(99.0, 90.0 + hit.score / 10) - penalty)
+    if scores and known_is_enough:
+        return _best(scores)
+    # Rarest trigrams first, within a budget; a deeper look only when that found nothing clear, so the
+    # usual typo stays cheap; last, other spellings (`umbrela corp` for `Umbrella Inc`, `globx` for `Globx Inc`).
+    query, *others = forms
+    passes = [(query, TRIGRAM_BUDGET, FUZZY_CANDIDATES, 0.0)]
+    if index.trigram_volume(query) > TRIGRAM_BUDGET:  # else the first look already counted every posting
+        passes.append((query, DEEP_TRIGRAM_BUDGET, FUZZY_CANDIDATES, 0.0))
+    others.sort(key=lambda form: (len(form), form))  # the shortest are the barest: legal forms and 's dropped
+    passes += [(form, TRIGRAM_BUDGET, SPELLING_CANDIDATES, VARIANT_PENALTY) for form in others[:MAX_FUZZY_SPELLINGS]]
+    for text, budget, limit, penalty in passes:
+        for key, score in fuzzy_scores(text, index.candidate_keys(text, budget, limit)).items():
+            offer(key, min(score, 98.0) - penalty)
+        if max(scores.values(), default=0.0) >= CLEAR_SCORE:
+            break
+    return _best(scores)
+
+
+def _best(scores: dict[str, float]) -> dict[str, float]:
+    return dict(sorted(scores.items(), key=lambda item: -item[1])[:MAX_CANDIDATES])
+
+
+def fuzzy_scores(query: str, candidates: dict[int, str], limit: int = MAX_CANDIDATES) -> dict[str, float]:
+    """How well each key answers a query: typos in the whole name, a piece of a longer name, words in any order.
+
+    Unlike rapidfuzz's WRatio, a key that is only a piece of the query (`me` for `acme`) scores low: the
+    partial score counts only for keys longer than the query. The `limit` best are kept. Scored with `cdist`:
+    `process.extract` builds a Python tuple per key, which cost most of a fuzzy look-up.
+    """
+    keys = list(dict.fromkeys(candidates.values()))
+    if not keys:
+        return {}
+    best = process.cdist([query], keys, scorer=fuzz.ratio, score_cutoff=CLOSEST_SCORE, dtype=np.float32)[0]
+    words = (
+        TOKEN_SORT_WEIGHT
+        * process.cdist([query], keys, scorer=fuzz.token_sort_ratio, score_cutoff=CLOSEST_SCORE, dtype=np.float32)[0]
+    )
+    best = np.maximum(best, words)
+    size = len(query)
+    longer = [i for i, key in enumerate(keys) if len(key) > size] if size >= 3 else []
+    if longer:
+        shards = [keys[i] for i in longer]
+        pieces = process.cdist([query], shards, scorer=fuzz.partial_ratio, score_cutoff=CLOSEST_SCORE)
+        best[longer] = np.maximum(best[longer], PARTIAL_WEIGHT * pieces[0])
+    kept = np.flatnonzero(best >= CLOSEST_SCORE)
+    if len(kept) > limit:  # only the best few can be among a query's candidates
+        kept = kept[np.argpartition(-best[kept], limit)[:limit]]
+    return {keys[i]: float(best[i]) for i in kept.tolist()}
+
+
+class _HasScore(Protocol):
+    @property
+    def score(self) -> float: ...
+
+
+_Match = TypeVar("_Match", bound=_HasScore)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a typed name names: `one` customer (the first match), `several` plausible ones, or `none`.
+
+    With `none`, `matches` are the closest names, to offer beside *Create*.
+    """
+
+    outcome: Outcome
+    matches: list[Scored] = field(default_factory=list)
+    more: int = 0  # plausible matches beyond the ones listed
+
+
+def decide(matches: Sequence[_Match]) -> tuple[Outcome, list[_Match], int]:
+    """The rule both `/log` and `/customer` apply to matches sorted best first: (outcome, what to show, more).
+
+    One exact match, or one clearly ahead, or a single plausible one (a typo in a short name scores lower,
+    but when nothing else comes near it is still the one meant) names that customer.
+    """
+    if not matches:
+        return "none", [], 0
+    top = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    exact_ones = [m for m in matches if m.score == 100.0]
+    plausible = [m for m in matches if m.score >= PLAUSIBLE_SCORE]
+    clear = top.score >= CLEAR_SCORE and top.score - runner_up >= CLEAR_MARGIN
+    alone = top.score >= ALONE_SCORE and len(plausible) == 1
+    if len(exact_ones) == 1 or clear or alone:
+        return "one", [top], 0
+    if plausible:
+        shown = list(plausible[:CHOOSER_SIZE])
+        return "several", shown, len(plausible) - len(shown)
+    return "none", list(matches[:CLOSEST_SIZE]), 0

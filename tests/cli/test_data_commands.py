@@ -19,16 +19,15 @@ from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from storage.curation import stage_changes
 from storage.customers import customer_by_exact_name, customer_name_keys_since
-from storage.db import make_session_factory
 from storage.models import AuditEvent, Customer, CustomerName, FollowUp, Touchpoint, Workspace
-from storage.workspaces import workspace_for_team
+from storage.workspaces import member_row, workspace_for_team
 from tests.conftest import BERLIN, START, TEAM
 
 CUSTOMERS_CSV = (
     "\ufeff Name ,Domain,ALIASES,stage,owner,notes\n"
-    "Müller GmbH,mueller.de,Mueller;MGH,customer,U0ALICE,met at the fair\n"
+    "Müller GmbH,mueller.de,Mueller;MGH,active,U0ALICE,met at the fair\n"
     "Acme Corp,https://www.acme.com/about,ACME;Road Runner Supply,prospect,dana@acme.com,\n"
-    "Globex Corporation,globex.com,,customer,,\n"
+    "Globex Corporation,globex.com,,active,,\n"
     ",nameless.com,,,,a row without a name\n"
     '"Initech, Inc.",initech.com,Initech,lead,U0BOB,"two\nlines of notes"\n'
     "Umbrella Ltd,not a domain,,,,\n"
@@ -37,20 +36,6 @@ CUSTOMERS_CSV = (
     f"{'X' * 201},long.com,,,,\n"
     "Ça Va SARL,çava.fr,,,<@U0CAROL>,\n"
 )
-
-
-@pytest.fixture
-def store(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
-    """The test store as DATABASE_URL, run from a directory without a .env file."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("DEFAULT_TZ", "UTC")
-    monkeypatch.chdir(tmp_path)
-    return engine
-
-
-@pytest.fixture
-def sessions(store: Engine) -> sessionmaker[Session]:
-    return make_session_factory(store)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -97,20 +82,25 @@ def test_import_reads_a_realistic_csv_and_reports_bad_rows_by_line(capsys, store
     status, out, err = run(capsys, "import", "customers", path, "--team", TEAM)
 
     assert status == 0
-    assert out == "imported 5 new customers, updated 1, unchanged 0, skipped 3 bad rows\n"
+    assert out == (
+        "imported 5 new customers (1 row about a customer an earlier row named), updated 0, unchanged 0, "
+        "skipped 3 bad rows\n"
+    )
     assert err.splitlines() == [
+        f"{path}:3: owner 'dana@acme.com' is not a Slack user id (such as U012AB3CD) nor one known member's name; "
+        "left out",
         f"{path}:5: no name; row skipped",
         f"{path}:8: malformed domain 'not a domain'; row skipped",
         f"{path}:11: name longer than 200 characters; row skipped",
     ]
     mueller = customer_named(sessions, "Müller GmbH")
-    assert (mueller.domain, mueller.stage, mueller.owner_user_id) == ("mueller.de", "customer", "U0ALICE")
+    assert (mueller.domain, mueller.stage, mueller.owner_user_id) == ("mueller.de", "active", "U0ALICE")
     acme = customer_named(sessions, "Acme Corp")
     assert (acme.name, acme.domain, acme.stage, acme.owner_user_id) == (
         "Acme Corp",
         "acme.com",
         "prospect",
-        "dana@acme.com",
+        None,
     )
     assert customer_named(sessions, "Initech, Inc.").name == "Initech, Inc."
     assert customer_named(sessions, "Ça Va SARL").owner_user_id == "U0CAROL"
@@ -135,20 +125,22 @@ def test_reimporting_the_same_file_changes_nothing(capsys, store, tmp_path):
     status, out, _ = run(capsys, "import", "customers", path)  # the only workspace needs no --team
 
     assert status == 0
-    assert out == "imported 0 new customers, updated 0, unchanged 6, skipped 3 bad rows\n"
+    assert out == "nothing changed: 6 rows already in the store as the file has them, skipped 3 bad rows\n"
     assert counts(store) == before
 
 
 def test_import_completes_existing_customers_without_overwriting(capsys, store, sessions, tmp_path):
     import_customers(capsys, tmp_path)
     update_csv = "name,domain,aliases,stage,owner\nglobex corporation,globex.net,Globex Corp,lead,U0DAN\n"
+    path = write_csv(tmp_path, update_csv, "more.csv")
 
-    status, out, _ = run(capsys, "import", "customers", write_csv(tmp_path, update_csv, "more.csv"))
+    status, out, err = run(capsys, "import", "customers", path)
 
     assert status == 0
     assert out == "imported 0 new customers, updated 1, unchanged 0, skipped 0 bad rows\n"
+    assert err == f"{path}:2: stage 'lead' differs from 'active', which 'Globex Corporation' keeps\n"
     globex = customer_named(sessions, "Globex Corporation")
-    assert (globex.domain, globex.stage, globex.owner_user_id) == ("globex.com", "customer", "U0DAN")
+    assert (globex.domain, globex.stage, globex.owner_user_id) == ("globex.com", "active", "U0DAN")
     with sessions() as session:
         values = set(session.scalars(select(CustomerName.value).where(CustomerName.customer_id == globex.id)))
         audit = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "updated")).one()
@@ -256,6 +248,7 @@ def logged(capsys, store, sessions, tmp_path) -> dict[str, int]:
     bob = Author("U0BOB", BERLIN, None)
     with sessions.begin() as session:
         workspace_id = workspace_for_team(session, TEAM).id
+        member_row(session, workspace_id, "U0ALICE").real_name = "Alice Archer"
         first = log_line(
             session, indexes, workspace_id, alice, "Globx: call with Dana #renewal, follow up friday", now=START
         )
@@ -280,10 +273,12 @@ def expected_rows(sessions: sessionmaker[Session], ids: dict[str, int]) -> list[
             "summary": "call with Dana #renewal",
             "tags": ["renewal"],
             "author": "U0ALICE",
+            "author_name": "Alice Archer",
             "department": "sales",
             "source": "command",
             "permalink": None,
             "follow_up_due_at": "2026-11-27T08:00:00+00:00",
+            "follow_up_status": "open",
         },
         {
             "id": ids["unknown"],
@@ -295,10 +290,12 @@ def expected_rows(sessions: sessionmaker[Session], ids: dict[str, int]) -> list[
             "summary": "demo & pricing @U0ALICE",
             "tags": [],
             "author": "U0BOB",
+            "author_name": None,  # never seen by Touchpoint: only the Slack id is known
             "department": None,
             "source": "command",
             "permalink": None,
             "follow_up_due_at": None,
+            "follow_up_status": None,
         },
     ]
 
@@ -310,7 +307,7 @@ def test_export_jsonl_writes_one_object_per_live_touchpoint(capsys, logged, sess
     assert [json.loads(line) for line in out.splitlines()] == expected_rows(sessions, logged)
     assert list(json.loads(out.splitlines()[0])) == [
         "id", "occurred_at", "customer_id", "customer", "customer_text", "kind", "summary", "tags",
-        "author", "department", "source", "permalink", "follow_up_due_at",
+        "author", "author_name", "department", "source", "permalink", "follow_up_due_at", "follow_up_status",
     ]  # fmt: skip
 
 
@@ -350,7 +347,19 @@ def test_export_to_a_file_keeps_one_row_per_touchpoint_after_follow_up_changes(c
     assert err == f"exported 2 touchpoints to {target}\n"
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
     assert [row["follow_up_due_at"] for row in rows] == ["2026-12-02T09:30:00+00:00", ""]
+    assert [row["follow_up_status"] for row in rows] == ["open", ""]
     assert list(target.parent.iterdir()) == [target]
+
+
+def test_export_keeps_a_done_follow_ups_due_instant_and_says_it_is_done(capsys, logged, sessions):
+    with sessions.begin() as session:
+        session.execute(update(FollowUp).values(status="done", completed_at=START + timedelta(days=1)))
+
+    status, out, _ = run(capsys, "export", "touchpoints", "--format", "jsonl")
+
+    assert status == 0
+    first = json.loads(out.splitlines()[0])
+    assert (first["follow_up_due_at"], first["follow_up_status"]) == ("2026-11-27T08:00:00+00:00", "done")
 
 
 def test_export_of_an_unknown_team_stops_with_the_known_ones(capsys, logged):

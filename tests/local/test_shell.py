@@ -56,8 +56,8 @@ def test_welcome_then_a_logged_line_is_rendered_as_text(run_shell: Run, engine: 
     ]
     assert "  🔍 I don't know “Acme” yet." in reply
     assert "  [1] Create “Acme”" in reply
-    assert "  [2] Department: Sales | Support | Finance |" in reply
-    assert "  [3] Undo  [4] Edit" in reply
+    assert "  [2] Undo  [3] Edit" in reply
+    assert "  [4] Department: Sales | Support | Finance |" in reply  # last: answering it renumbers nothing
     assert out.rstrip().endswith("Bye.")
     [tp] = touchpoints(engine)
     assert (tp.kind, tp.summary, tp.author_user_id, tp.customer_id) == ("call", "call with Dana", "U0ALICE", None)
@@ -76,34 +76,35 @@ def test_create_button_creates_the_customer_and_updates_the_reply(run_shell: Run
 
 
 def test_department_menu_takes_an_option_by_its_label(run_shell: Run, engine: Engine) -> None:
-    out = run_shell("/log Acme: call", "2 sal", "3")
+    out = run_shell("/log Acme: call", "4 sal", "3")
 
-    assert "Thanks! Saved sales as your department." in after(out, "2 sal")
-    # The reply was replaced without the menu, so the numbers moved: [3] is now Edit.
-    assert "  [1] Create “Acme”\n  [2] Undo  [3] Edit\n" in after(out, "2 sal")
+    assert "Thanks! Saved sales as your department." in after(out, "4 sal")
+    # The menu came last, so the reply replaced without it keeps every other number: [3] is still Edit.
+    assert "  [1] Create “Acme”\n  [2] Undo  [3] Edit\n" in after(out, "4 sal")
     assert after(out, "3").startswith("Form: Edit touchpoint")
     with Session(engine) as session:
         assert session.scalars(select(Member.department).where(Member.slack_user_id == "U0ALICE")).one() == "sales"
 
 
 def test_a_select_needs_a_choice_and_a_button_takes_none(run_shell: Run) -> None:
-    out = run_shell("/log Acme: call", "2", "2 nonsense", "3 now", ":press 9")
+    out = run_shell("/log Acme: call", "4", "4 nonsense", "3 now", ":press 9")
 
-    assert "[2] needs a choice: Sales | Support |" in after(out, "2")
-    assert "e.g. `2 sales`" in after(out, "2")
-    assert "“nonsense” is not an option" in after(out, "2 nonsense")
+    assert "[4] needs a choice: Sales | Support |" in after(out, "4")
+    assert "e.g. `4 sales`" in after(out, "4")
+    assert "“nonsense” is not an option" in after(out, "4 nonsense")
     assert "[3] is a button: type just `3` to press it." in after(out, "3 now")
     assert "There is no [9]: the latest message has [1]–[4]." in after(out, ":press 9")
 
 
 def test_undo_then_restore(run_shell: Run, engine: Engine) -> None:
-    out = run_shell("/log Acme: call", "3", "1")
+    out = run_shell("/log Acme: call", "2", "1")
 
-    undone = after(out, "3")
+    undone = after(out, "2")
     assert "Undone: the call with “Acme” (customer not set yet) is removed." in undone
     assert "  [1] Restore" in undone
     restored = after(out, "1")
-    assert "Logged call with “Acme”" in restored and "  [3] Undo  [4] Edit" in restored  # still asks the department
+    assert "Logged call with “Acme”" in restored and "  [2] Undo  [3] Edit" in restored
+    assert "[4] Department:" in restored  # still asks the department
     [tp] = touchpoints(engine)
     assert tp.deleted_at is None
 
@@ -522,14 +523,15 @@ def test_durations_and_what_slack_sends_for_typed_text() -> None:
 
 
 def test_output_is_the_same_on_every_run(run_shell: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    lines = ("/log Acme: call, follow up friday", "1", "2 support", "/log", ":set customer Acme", ":submit", "3")
+    lines = ("/log Acme: call, follow up friday", "1", "3 support", "/log", ":set customer Acme", ":submit", "2")
     outputs = []
     for name in ("first.db", "second.db"):
         path = tmp_path / name  # a new embedded store each time: the shell creates and migrates it
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
         outputs.append(run_shell(*lines).replace(name, "touchpoint.db"))
     assert outputs[0] == outputs[1]
-    assert "Form: Edit touchpoint" in after(outputs[0], "3")
+    assert "Thanks! Saved support as your department." in after(outputs[0], "3 support")
+    assert "Form: Edit touchpoint" in after(outputs[0], "2")
 
 
 def test_an_open_view_keeps_typed_input_across_updates_as_slack_does() -> None:

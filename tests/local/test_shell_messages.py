@@ -15,7 +15,7 @@ def test_an_older_message_is_pressed_by_its_number(run_shell: Run, engine: Engin
 
     listing = after(out, ":messages")
     assert listing.startswith("#1 Touchpoint · only visible to you — Logged call with “Acme” (customer not set yet)\n")
-    assert "  [1] Create “Acme”\n" in listing and "  [3] Undo  [4] Edit\n" in listing
+    assert "  [1] Create “Acme”\n" in listing and "  [2] Undo  [3] Edit\n" in listing
     assert "`:press 3.2`, or just `3.2`" in listing
     assert after(out, "1.1").startswith("Touchpoint · only visible to you · updated\n  Logged call with Acme\n")
     assert after(out, ":press 1.9") == "Message #1 has [1]–[3]. `:messages` lists them.\n"
