@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.customers.matching import NameRow
 from bot.text import clean_domain, domain_keys, fold, name_keys
-from storage.models import Contact, Customer, CustomerName, Touchpoint
+from storage.models import Contact, Customer, CustomerName, Touchpoint, customer_name_key
 
 _names = CustomerName.__table__.c
 # Built once: every /log asks it, and building the statement costs more than running it.
@@ -84,6 +85,39 @@ def add_customer(
         add_names(session, row, "domain", [row.domain])
     add_names(session, row, "alias", aliases)
     return row
+
+
+def customer_holding_name(session: Session, workspace_id: int, name: str) -> Customer | None:
+    """The live customer whose name folds like `name`: the one `uq_customers_live_name_key` lets hold it."""
+    key = customer_name_key(name)
+    if key is None:
+        return None
+    return session.scalar(
+        select(Customer).where(
+            Customer.workspace_id == workspace_id,
+            Customer.name_key == key,
+            Customer.deleted_at.is_(None),
+            Customer.merged_into_id.is_(None),
+        )
+    )
+
+
+def add_customer_once(
+    session: Session, workspace_id: int, name: str, *, created_by: str | None, now: datetime
+) -> tuple[Customer, bool]:
+    """A new customer, or the one someone else created under the same name a moment ago; and whether it is new.
+
+    Atomic across processes: the unique index makes the second of two racing inserts fail (on PostgreSQL it
+    waits for the first to commit), and the loser then reads the winner's customer.
+    """
+    try:
+        with session.begin_nested():
+            return add_customer(session, workspace_id, name, created_by=created_by, now=now), True
+    except IntegrityError:
+        winner = customer_holding_name(session, workspace_id, name)
+        if winner is None:  # the failure was not the name: nothing to fall back on
+            raise
+        return winner, False
 
 
 def add_names(session: Session, row: Customer, kind: str, values: Iterable[str]) -> None:
@@ -278,6 +312,7 @@ def insert_customers(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     """
     if not rows:
         return []
+    rows = [{**row, "name_key": customer_name_key(row["name"])} for row in rows]
     return list(session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows))
 
 

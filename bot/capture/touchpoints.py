@@ -304,8 +304,9 @@ def create_customer(session: Session, workspace_id: int, user_id: str, name: str
     existing = customer_store.customer_by_exact_name(session, workspace_id, name)
     if existing is not None:
         return existing.id
-    row = customer_store.add_customer(session, workspace_id, name, created_by=user_id, now=now)
-    touchpoint_store.record(session, workspace_id, user_id, "created", row, now, name=row.name)
+    row, created = customer_store.add_customer_once(session, workspace_id, name, created_by=user_id, now=now)
+    if created:
+        touchpoint_store.record(session, workspace_id, user_id, "created", row, now, name=row.name)
     return row.id
 
 

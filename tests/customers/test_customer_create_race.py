@@ -1,0 +1,89 @@
+"""Creating a customer is atomic: of people creating the same name at once, one creates it and the others get it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select, text
+
+from bot.capture import touchpoints
+from storage.models import AuditEvent, Customer
+from storage.workspaces import workspace_for_team
+from tests.conftest import TEAM
+from tests.helpers import count, element
+
+
+def _workspace_id(runtime) -> int:
+    with runtime.sessions.begin() as session:
+        return workspace_for_team(session, TEAM).id
+
+
+def _wait_until_blocked_or_done(runtime, done: threading.Event) -> None:
+    """On PostgreSQL, until the second creator waits on the first one's row (or finished without waiting)."""
+    if runtime.engine.dialect.name != "postgresql":
+        return  # SQLite writers take turns on the whole store: the second begins only after the first commits
+    deadline = time.monotonic() + 10
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with runtime.engine.connect() as connection:
+        while not done.is_set() and connection.execute(waiting).scalar() == 0:
+            assert time.monotonic() < deadline, "the second creator neither waited nor finished"
+            time.sleep(0.01)
+
+
+def test_the_second_of_two_simultaneous_creates_gets_the_first_ones_customer(runtime):
+    workspace_id = _workspace_id(runtime)
+    now = runtime.now()
+    second: dict[str, int] = {}
+    done = threading.Event()
+
+    def create_second() -> None:
+        with runtime.sessions.begin() as session:
+            second["id"] = touchpoints.create_customer(session, workspace_id, "U0BOB", "Initech", now=now)
+        done.set()
+
+    with runtime.sessions.begin() as session:
+        first = touchpoints.create_customer(session, workspace_id, "U0ALICE", "Initech", now=now)
+        racer = threading.Thread(target=create_second)
+        racer.start()
+        # The second has read that no Initech exists and is inserting it while the first is not yet committed.
+        _wait_until_blocked_or_done(runtime, done)
+    racer.join(timeout=10)
+
+    assert second == {"id": first}
+    with runtime.sessions.begin() as session:
+        assert count(session, Customer, Customer.name == "Initech") == 1
+        created = session.scalars(select(AuditEvent.actor_user_id).where(AuditEvent.action == "created")).all()
+    assert created == ["U0ALICE"]  # the one who lost the race created nothing, so nothing is recorded for them
+
+
+def test_forty_people_creating_five_names_at_once_make_five_customers(slack, standin, runtime):
+    names = ["Initech", "Hooli", "Pied Piper", "Vandelay Industries", "Soylent"]
+    clicks = [(f"U0P{i:02d}", names[i % len(names)]) for i in range(40)]
+    for user_id, _ in clicks:
+        standin.add_user(user_id, tz="Europe/Berlin")
+    start = threading.Barrier(len(clicks))
+
+    def click(user_and_name: tuple[str, str]) -> int:
+        user_id, name = user_and_name
+        start.wait()
+        return slack.click(user_id, {"action_id": "card_create_anyway", "value": name}).status
+
+    with ThreadPoolExecutor(max_workers=len(clicks)) as pool:
+        statuses = list(pool.map(click, clicks))
+
+    assert statuses == [200] * len(clicks)
+    replies = standin.wait_for("response_url", count=len(clicks), timeout=30)
+    opened = {}
+    for reply in replies:
+        _, button = element(reply.params, "card_open")
+        opened.setdefault(button["value"], set()).add(reply.params["text"])
+    assert sorted(len(v) for v in opened.values()) == [1] * len(names)  # everyone was shown the one customer
+    with runtime.sessions.begin() as session:
+        per_name = dict(session.execute(select(Customer.name, func.count()).group_by(Customer.name)).all())
+        ids = {str(i) for i in session.scalars(select(Customer.id))}
+    assert per_name == dict.fromkeys(names, 1)
+    assert set(opened) == ids
