@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -33,7 +34,8 @@ def web_client(token: str | None, base_url: str) -> WebClient:
     return client
 
 
-def build_app(rt: Runtime, client: WebClient | None = None) -> App:
+def build_app(rt: Runtime, client: WebClient | None = None, listener_executor: Executor | None = None) -> App:
+    """The app; `listener_executor` runs what listeners do after acknowledging (Bolt's own pool by default)."""
     settings = rt.settings
     client = client or web_client(settings.slack_bot_token, settings.slack_api_url)
     app = App(
@@ -41,6 +43,7 @@ def build_app(rt: Runtime, client: WebClient | None = None) -> App:
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
         logger=logging.getLogger("touchpoint.bolt"),
+        listener_executor=listener_executor,
     )
     app.use(_provide_runtime(rt))
     handlers.register(app)

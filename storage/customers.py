@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.customers.matching import NameRow
 from bot.text import clean_domain, domain_keys, fold, name_keys
 from storage.models import Contact, Customer, CustomerName, Touchpoint, customer_name_key
+from storage.scoping import scoped_join
 
 _names = CustomerName.__table__.c
 # Built once: every /log asks it, and building the statement costs more than running it.
@@ -179,10 +180,15 @@ def add_contact(
     return contact
 
 
-def customer_aliases(session: Session, customer_id: int) -> list[str]:
+def customer_aliases(session: Session, workspace_id: int, customer_id: int) -> list[str]:
     values = session.scalars(
         select(CustomerName.value)
-        .where(CustomerName.customer_id == customer_id, CustomerName.kind == "alias", CustomerName.active.is_(True))
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.customer_id == customer_id,
+            CustomerName.kind == "alias",
+            CustomerName.active.is_(True),
+        )
         .order_by(CustomerName.id)
     )
     return list(dict.fromkeys(values))
@@ -349,7 +355,7 @@ def active_names_with_keys(session: Session, workspace_id: int, keys: Sequence[s
             Customer.merged_into_id,
             Customer.deleted_at.is_not(None),
         )
-        .join(Customer, Customer.id == CustomerName.customer_id)
+        .join(Customer, scoped_join(Customer, CustomerName, CustomerName.customer_id))
         .where(
             CustomerName.workspace_id == workspace_id,
             CustomerName.key.in_(list(keys)),

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Customer, FollowUp, Touchpoint
+from storage.scoping import scoped_join
 
 
 def record(
@@ -110,7 +111,7 @@ def touchpoints_for_export(
     )
     query = (
         select(Touchpoint, Customer.name, latest_follow_up.c.due_at)
-        .outerjoin(Customer, Customer.id == Touchpoint.customer_id)
+        .outerjoin(Customer, scoped_join(Customer, Touchpoint, Touchpoint.customer_id))
         .outerjoin(latest_follow_up, latest_follow_up.c.touchpoint_id == Touchpoint.id)
         .where(Touchpoint.workspace_id == workspace_id, Touchpoint.deleted_at.is_(None))
         .order_by(Touchpoint.occurred_at, Touchpoint.id)

@@ -44,8 +44,10 @@ def read_log_form(values: dict[str, Any], form: FormContext, metadata: dict[str,
         errors["customer"] = "Pick a customer, or type a new name and choose Create."
     elif selected.startswith(NEW_CUSTOMER_PREFIX):
         new_name = selected.removeprefix(NEW_CUSTOMER_PREFIX).strip()
-    else:
+    elif selected.isdigit():
         customer_id = int(selected)
+    else:
+        errors["customer"] = "Pick a customer from the list, or type a new name and choose Create."
     kind = (_value(values, "kind", "selected_option") or {}).get("value") or "note"
     if kind not in KINDS:
         errors["kind"] = "Pick one of the listed kinds."

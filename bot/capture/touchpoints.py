@@ -201,12 +201,21 @@ def save_line(
     )
 
 
-def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> LogOutcome:
-    customer_id = entry.customer_id
-    if customer_id is None and entry.new_customer_name:
-        customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
-    if customer_id is not None and customer_store.customer(session, workspace_id, customer_id) is None:
+def entry_customer(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> int | None:
+    """The customer a submitted form names, checked to be a live customer of this workspace (a merged one's
+    survivor), or created from the typed name; the form's customer id came from Slack, so it is never trusted."""
+    if entry.customer_id is None:
+        if not entry.new_customer_name:
+            return None
+        return create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
+    customer = customer_store.customer(session, workspace_id, entry.customer_id)
+    if customer is None:
         raise NotFound("customer")
+    return customer.id
+
+
+def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> LogOutcome:
+    customer_id = entry_customer(session, workspace_id, actor, entry, now=now)
     author_id = entry.author_user_id or actor.user_id
     department = actor.department
     if author_id != actor.user_id:
@@ -239,10 +248,7 @@ def edit_touchpoint(
 ) -> LogOutcome:
     row = _touchpoint(session, workspace_id, touchpoint_id)
     before = _snapshot(session, row)
-    customer_id = entry.customer_id
-    if customer_id is None and entry.new_customer_name:
-        customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
-    row.customer_id = customer_id
+    row.customer_id = entry_customer(session, workspace_id, actor, entry, now=now)
     row.kind, row.summary, row.tags, row.occurred_at = entry.kind, entry.summary, entry.tags, entry.occurred_at
     current = touchpoint_store.follow_up_of(session, workspace_id, row.id)
     if current is not None and current.status == "open":
