@@ -6,9 +6,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select, text
 
 from bot.capture import touchpoints
+from bot.customers import curation
 from storage.models import AuditEvent, Customer
 from storage.workspaces import workspace_for_team
 from tests.conftest import TEAM
@@ -87,3 +89,22 @@ def test_forty_people_creating_five_names_at_once_make_five_customers(slack, sta
         ids = {str(i) for i in session.scalars(select(Customer.id))}
     assert per_name == dict.fromkeys(names, 1)
     assert set(opened) == ids
+
+
+def test_a_merge_is_not_undone_over_a_customer_created_since_under_the_merged_ones_name(runtime):
+    workspace_id = _workspace_id(runtime)
+    now = runtime.now()
+    with runtime.sessions.begin() as session:
+        survivor = touchpoints.create_customer(session, workspace_id, "U0ALICE", "Initech", now=now)
+        absorbed = touchpoints.create_customer(session, workspace_id, "U0ALICE", "Initrode", now=now)
+        session.get(Customer, survivor).owner_user_id = "U0ALICE"
+        merge = curation.merge_customers(session, workspace_id, "U0ALICE", survivor, absorbed, now=now)
+    with runtime.sessions.begin() as session:  # the merged-away name is free again: someone creates it anew
+        created_since = touchpoints.create_customer(session, workspace_id, "U0BOB", "Initrode", now=now)
+
+    refused = "Another customer is now called Initrode: rename it first, then undo the merge."
+    with pytest.raises(curation.Refused, match=refused), runtime.sessions.begin() as session:
+        curation.undo_merge(session, workspace_id, "U0ALICE", merge.event_id, now=now)
+    with runtime.sessions.begin() as session:
+        assert session.get(Customer, absorbed).merged_into_id == survivor
+        assert created_since not in (survivor, absorbed)
