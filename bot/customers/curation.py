@@ -238,10 +238,8 @@ def edit_names(
     old = customer.name
     renamed = form.name != old
     if renamed:
-        names = store.active_names(session, customer, ("name",))
-        store.switch_off_names(session, workspace_id, [r.id for r in names])
-        customer.name = form.name
-        customer_store.add_names(session, customer, "name", [form.name])
+        if not store.rename_customer(session, customer, form.name):  # someone took the name a moment ago
+            raise FormErrors({"name": f"Another customer is already called “{form.name}”: merge them instead."})
         details["name"] = [old, form.name]
         changes.append(f"renamed from “{old}” to “{form.name}” (the old name stays findable as an alias)")
     # The old name stays findable as an alias: people keep typing it for a while.
