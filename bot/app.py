@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest
@@ -37,8 +38,9 @@ def _configured(client: WebClient, base_url: str) -> WebClient:
     return client
 
 
-def build_app(rt: Runtime) -> App:
-    """The app, its settings all from `rt.settings`.
+def build_app(rt: Runtime, listener_executor: Executor | None = None) -> App:
+    """The app, its settings all from `rt.settings`; `listener_executor` runs what listeners do after
+    acknowledging (Bolt's own pool by default).
 
     Bolt is given the token and lets it make its own client, which is then pointed at SLACK_API_URL and
     taught to retry: handed a client instead, Bolt also reads SLACK_BOT_TOKEN from the environment and warns
@@ -50,6 +52,7 @@ def build_app(rt: Runtime) -> App:
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=False,
         logger=logging.getLogger("touchpoint.bolt"),
+        listener_executor=listener_executor,
     )
     _configured(app.client, settings.slack_api_url)
     app.use(_vouch_for_socket_mode(rt))

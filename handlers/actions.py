@@ -13,7 +13,7 @@ from bot.capture import touchpoints
 from bot.capture.forms import NEW_CUSTOMER_PREFIX
 from bot.followups import operations as followups
 from handlers.commands import log_text
-from handlers.common import acting_in, logged_reply, runtime
+from handlers.common import acting_in, logged_reply, member, runtime
 from handlers.views import open_log_modal
 from storage.workspaces import set_department
 
@@ -63,10 +63,13 @@ def customer_picked(
     respond(replace_original=True, **logged_reply(outcome, author))
 
 
-def set_follow_up_clicked(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+def set_follow_up_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient) -> None:
     ack()
+    workspace_id, _ = member(context, client, body["user"]["id"])
+    with runtime(context).readers.begin() as session:  # a touchpoint of another workspace (or none) is "gone"
+        touchpoint = touchpoints.touchpoint_view(session, workspace_id, int(action["value"]))
     metadata = {"response_url": body.get("response_url")} if body.get("response_url") else {}
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.follow_up_modal(int(action["value"]), metadata))
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.follow_up_modal(touchpoint.id, metadata))
 
 
 def department_chosen(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.blocks import curation as curation_blocks
@@ -17,6 +19,7 @@ from bot.capture import touchpoints
 from bot.capture.forms import FormContext, FormErrors, read_log_form, require_follow_up
 from bot.customers import curation
 from bot.followups import operations as followups
+from bot.members import Author
 from handlers import home
 from handlers.common import acting_in, assignee_zone, logged_reply, runtime
 from storage.customers import customer as find_customer
@@ -74,20 +77,37 @@ def log_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, 
         if alikes:
             ack(response_action="update", view=curation_blocks.log_modal_with_look_alikes(view, entry, alikes))
             return
-        if metadata.get("tp"):
-            outcome = touchpoints.edit_touchpoint(
-                session, workspace_id, author, int(metadata["tp"]), entry, now=form.now
-            )
-        else:
-            if permalink:
-                entry = replace(entry, permalink=permalink)
-            outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=form.now)
-            outcome = followups.with_loop_offer(session, workspace_id, user_id, outcome)
+        try:
+            outcome = _save_log_form(session, workspace_id, author, metadata, entry, form.now, permalink)
+        except touchpoints.NotFound as missing:
+            if str(missing) != "customer":
+                raise
+            ack(response_action="errors", errors={"customer": "That customer is not in this workspace: pick another."})
+            return
     ack()
     assignee_tz = assignee_zone(context, client, workspace_id, outcome, author)
     _confirm(context, client, metadata, user_id, logged_reply(outcome, author, assignee_tz=assignee_tz))
     if metadata.get("home"):
         home.publish(client, rt, workspace_id, author)
+
+
+def _save_log_form(
+    session: Session,
+    workspace_id: int,
+    author: Author,
+    metadata: dict[str, Any],
+    entry: touchpoints.Entry,
+    now: datetime,
+    permalink: str | None,
+) -> touchpoints.LogOutcome:
+    """The submitted form as a new touchpoint (with the shortcut's message link, fetched before the write), or
+    as the edit of the one it was opened on."""
+    if metadata.get("tp"):
+        return touchpoints.edit_touchpoint(session, workspace_id, author, int(metadata["tp"]), entry, now=now)
+    if permalink:
+        entry = replace(entry, permalink=permalink)
+    outcome = touchpoints.log_entry(session, workspace_id, author, entry, now=now)
+    return followups.with_loop_offer(session, workspace_id, author.user_id, outcome)
 
 
 def follow_up_modal_submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: WebClient) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Contact, CustomerName, FollowUp, Touchpoint
+from storage.scoping import scoped_join
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def open_follow_ups_for(
     """Open follow-ups with these customers, soonest due first, with what the touchpoint said."""
     rows = session.execute(
         select(FollowUp.id, FollowUp.assignee_user_id, FollowUp.due_at, Touchpoint.summary)
-        .join(Touchpoint, Touchpoint.id == FollowUp.touchpoint_id)
+        .join(Touchpoint, scoped_join(Touchpoint, FollowUp, FollowUp.touchpoint_id))
         .where(
             FollowUp.workspace_id == workspace_id,
             FollowUp.customer_id.in_(list(customer_ids)),

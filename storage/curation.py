@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.customers import add_names
 from storage.models import (
     AuditEvent,
     Contact,
@@ -61,6 +63,19 @@ def active_names(session: Session, customer: Customer, kinds: Collection[str]) -
             .order_by(CustomerName.id)
         )
     )
+
+
+def rename_customer(session: Session, customer: Customer, name: str) -> bool:
+    """The customer's name (its name rows with it) changed, atomically; False, changing nothing, when another live
+    customer of the workspace took that name meanwhile (uq_customers_live_name_key refused it)."""
+    try:
+        with session.begin_nested():
+            switch_off_names(session, customer.workspace_id, [r.id for r in active_names(session, customer, ("name",))])
+            customer.name = name
+            add_names(session, customer, "name", [name])
+    except IntegrityError:
+        return False
+    return True
 
 
 def active_name_ids(session: Session, customer: Customer) -> set[int]:

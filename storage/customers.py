@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.customers.matching import NameRow
 from bot.text import clean_domain, domain_keys, fold, name_keys
-from storage.models import Contact, Customer, CustomerName, FollowUp, Touchpoint
+from storage.models import Contact, Customer, CustomerName, FollowUp, Touchpoint, customer_name_key
+from storage.scoping import scoped_join
 
 _names = CustomerName.__table__.c
 # Built once: every /log asks it, and building the statement costs more than running it.
@@ -86,6 +88,39 @@ def add_customer(
     return row
 
 
+def customer_holding_name(session: Session, workspace_id: int, name: str) -> Customer | None:
+    """The live customer whose name folds like `name`: the one `uq_customers_live_name_key` lets hold it."""
+    key = customer_name_key(name)
+    if key is None:
+        return None
+    return session.scalar(
+        select(Customer).where(
+            Customer.workspace_id == workspace_id,
+            Customer.name_key == key,
+            Customer.deleted_at.is_(None),
+            Customer.merged_into_id.is_(None),
+        )
+    )
+
+
+def add_customer_once(
+    session: Session, workspace_id: int, name: str, *, created_by: str | None, now: datetime
+) -> tuple[Customer, bool]:
+    """A new customer, or the one someone else created under the same name a moment ago; and whether it is new.
+
+    Atomic across processes: the unique index makes the second of two racing inserts fail (on PostgreSQL it
+    waits for the first to commit), and the loser then reads the winner's customer.
+    """
+    try:
+        with session.begin_nested():
+            return add_customer(session, workspace_id, name, created_by=created_by, now=now), True
+    except IntegrityError:
+        winner = customer_holding_name(session, workspace_id, name)
+        if winner is None:  # the failure was not the name: nothing to fall back on
+            raise
+        return winner, False
+
+
 def add_names(session: Session, row: Customer, kind: str, values: Iterable[str]) -> None:
     known = {
         (k, v)
@@ -145,10 +180,15 @@ def add_contact(
     return contact
 
 
-def customer_aliases(session: Session, customer_id: int) -> list[str]:
+def customer_aliases(session: Session, workspace_id: int, customer_id: int) -> list[str]:
     values = session.scalars(
         select(CustomerName.value)
-        .where(CustomerName.customer_id == customer_id, CustomerName.kind == "alias", CustomerName.active.is_(True))
+        .where(
+            CustomerName.workspace_id == workspace_id,
+            CustomerName.customer_id == customer_id,
+            CustomerName.kind == "alias",
+            CustomerName.active.is_(True),
+        )
         .order_by(CustomerName.id)
     )
     return list(dict.fromkeys(values))
@@ -321,6 +361,7 @@ def insert_customers(session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     """
     if not rows:
         return []
+    rows = [{**row, "name_key": customer_name_key(row["name"])} for row in rows]
     return list(session.scalars(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows))
 
 
@@ -357,7 +398,7 @@ def active_names_with_keys(session: Session, workspace_id: int, keys: Sequence[s
             Customer.merged_into_id,
             Customer.deleted_at.is_not(None),
         )
-        .join(Customer, Customer.id == CustomerName.customer_id)
+        .join(Customer, scoped_join(Customer, CustomerName, CustomerName.customer_id))
         .where(
             CustomerName.workspace_id == workspace_id,
             CustomerName.key.in_(list(keys)),

@@ -14,6 +14,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Customer, FollowUp, Member, Touchpoint
+from storage.scoping import scoped_join
 from storage.workspaces import member_row
 
 
@@ -230,8 +231,8 @@ def _open_page(session: Session, workspace_id: int, condition: object, limit: in
 def _views() -> Select[tuple[FollowUp, Touchpoint, str | None]]:
     return (
         select(FollowUp, Touchpoint, Customer.name)
-        .join(Touchpoint, Touchpoint.id == FollowUp.touchpoint_id)
-        .outerjoin(Customer, Customer.id == FollowUp.customer_id)
+        .join(Touchpoint, scoped_join(Touchpoint, FollowUp, FollowUp.touchpoint_id))
+        .outerjoin(Customer, scoped_join(Customer, FollowUp, FollowUp.customer_id))
         .execution_options(populate_existing=True)
     )
 

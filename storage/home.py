@@ -10,6 +10,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Customer, FollowUp, Touchpoint
+from storage.scoping import scoped_join
 
 
 class OwnedCustomerRow(NamedTuple):
@@ -26,7 +27,7 @@ def latest_touchpoints_by(
     return list(
         session.execute(
             select(Touchpoint, Customer.name)
-            .outerjoin(Customer, Customer.id == Touchpoint.customer_id)
+            .outerjoin(Customer, scoped_join(Customer, Touchpoint, Touchpoint.customer_id))
             .where(
                 Touchpoint.workspace_id == workspace_id,
                 Touchpoint.author_user_id == user_id,
@@ -79,8 +80,8 @@ def customers_owned_by(session: Session, workspace_id: int, user_id: str) -> lis
         survivor_id: touched
         for survivor_id, touched in session.execute(
             select(merged.merged_into_id, func.max(Touchpoint.occurred_at))
-            .join(survivor, survivor.id == merged.merged_into_id)
-            .join(Touchpoint, Touchpoint.customer_id == merged.id)
+            .join(survivor, scoped_join(survivor, merged, merged.merged_into_id))
+            .join(Touchpoint, scoped_join(merged, Touchpoint, Touchpoint.customer_id))
             .where(
                 *live,
                 merged.workspace_id == workspace_id,

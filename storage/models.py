@@ -26,9 +26,9 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
-from bot.text import storable
+from bot.text import fold, storable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -147,6 +147,10 @@ class Member(Base):
     digest_sent_on: Mapped[date | None] = mapped_column(Date)
 
 
+# The customers that hold their name: not merged into another, not deleted.
+LIVE_CUSTOMER = "deleted_at IS NULL AND merged_into_id IS NULL AND name_key IS NOT NULL"
+
+
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
@@ -155,6 +159,15 @@ class Customer(Base):
         Index("ix_customers_merged_into", "workspace_id", "merged_into_id"),
         # The App Home lists the customers a person owns: without it, a scan of every customer of the workspace.
         Index("ix_customers_owner", "workspace_id", "owner_user_id"),
+        # One live customer per folded name in a workspace: two people creating "Acme" at once get one Acme.
+        Index(
+            "uq_customers_live_name_key",
+            "workspace_id",
+            "name_key",
+            unique=True,
+            postgresql_where=text(LIVE_CUSTOMER),
+            sqlite_where=text(LIVE_CUSTOMER),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,6 +181,19 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # `fold(name)`, kept by `_fold_name` whenever the name is set. None on duplicates that predate migration 0008:
+    # they keep their rows and names but leave the name to the oldest of them, until someone merges them.
+    name_key: Mapped[str | None] = mapped_column(String(200))
+
+    @validates("name")
+    def _fold_name(self, _attribute: str, name: str) -> str:
+        self.name_key = customer_name_key(name)
+        return name
+
+
+def customer_name_key(name: str) -> str | None:
+    """The key two customers of one workspace may not share while both are live (see uq_customers_live_name_key)."""
+    return fold(name) or None
 
 
 class CustomerName(Base):
@@ -307,3 +333,22 @@ class AuditEvent(Base):
     entity_id: Mapped[int] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(StorableJSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HandledEvent(Base):
+    """An Events API delivery already taken on, so Slack's retries of it (same event_id) do nothing more.
+
+    Kept in the store, not in memory, because a retry may reach another worker process; pruned after
+    `handlers.retries.KEPT_FOR`, long after Slack's last retry.
+    """
+
+    __tablename__ = "handled_events"
+    __table_args__ = (
+        UniqueConstraint("team_id", "event_id"),
+        Index("ix_handled_events_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]

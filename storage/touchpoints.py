@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Customer, FollowUp, Member, Touchpoint
+from storage.scoping import scoped_join
 
 
 def record(
@@ -132,9 +133,9 @@ def touchpoints_for_export(
     author_name = func.coalesce(Member.real_name, Member.name)
     query = (
         select(Touchpoint, Customer.name, FollowUp.due_at, FollowUp.status, author_name)
-        .outerjoin(Customer, Customer.id == Touchpoint.customer_id)
+        .outerjoin(Customer, scoped_join(Customer, Touchpoint, Touchpoint.customer_id))
         .outerjoin(latest, latest.c.touchpoint_id == Touchpoint.id)
-        .outerjoin(FollowUp, FollowUp.id == latest.c.id)
+        .outerjoin(FollowUp, scoped_join(FollowUp, Touchpoint, latest.c.id))
         .outerjoin(
             Member,
             (Member.workspace_id == Touchpoint.workspace_id) & (Member.slack_user_id == Touchpoint.author_user_id),

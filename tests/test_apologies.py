@@ -7,6 +7,8 @@ raised answered 500, and Slack showed "We had some trouble connecting".
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from bot import blocks
@@ -33,9 +35,10 @@ def test_a_form_whose_submission_fails_keeps_the_form_open_with_an_apology(slack
     ids = seed_customers(runtime, TEAM, {"name": "Globex"})
     slack.command("U0ALICE", "")
     view = opened_view(standin)
-    values = form(str(ids["Globex"] + 1000))  # a customer this workspace does not have
+    # The edit of a touchpoint this workspace does not have: the listener raises, the error handler answers.
+    view = {**view, "private_metadata": json.dumps({"tp": 999_999})}
 
-    reply = slack.submit("U0ALICE", view, values)
+    reply = slack.submit("U0ALICE", view, form(str(ids["Globex"])))
 
     assert reply.status == 200
     body = reply.json()

@@ -46,8 +46,10 @@ def read_log_form(values: dict[str, Any], form: FormContext, metadata: dict[str,
         new_name = selected.removeprefix(NEW_CUSTOMER_PREFIX).strip()
         if problem := customer_name_problem(new_name):
             errors["customer"] = problem
-    else:
+    elif selected.isdigit():
         customer_id = int(selected)
+    else:
+        errors["customer"] = "Pick a customer from the list, or type a new name and choose Create."
     kind = (_value(values, "kind", "selected_option") or {}).get("value") or "note"
     if kind not in KINDS:
         errors["kind"] = "Pick one of the listed kinds."

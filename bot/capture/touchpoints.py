@@ -277,12 +277,21 @@ def replayed_outcome(
     return LogOutcome(view, matched_by, parsed.customer_text, candidates, errors)
 
 
-def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> LogOutcome:
-    customer_id = entry.customer_id
-    if customer_id is None and entry.new_customer_name:
-        customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
-    if customer_id is not None and customer_store.customer(session, workspace_id, customer_id) is None:
+def entry_customer(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> int | None:
+    """The customer a submitted form names, checked to be a live customer of this workspace (a merged one's
+    survivor), or created from the typed name; the form's customer id came from Slack, so it is never trusted."""
+    if entry.customer_id is None:
+        if not entry.new_customer_name:
+            return None
+        return create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
+    customer = customer_store.customer(session, workspace_id, entry.customer_id)
+    if customer is None:
         raise NotFound("customer")
+    return customer.id
+
+
+def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> LogOutcome:
+    customer_id = entry_customer(session, workspace_id, actor, entry, now=now)
     author_id = entry.author_user_id or actor.user_id
     department = actor.department
     if author_id != actor.user_id:
@@ -315,10 +324,7 @@ def edit_touchpoint(
 ) -> LogOutcome:
     row = _touchpoint(session, workspace_id, touchpoint_id)
     before = _snapshot(session, row)
-    customer_id = entry.customer_id
-    if customer_id is None and entry.new_customer_name:
-        customer_id = create_customer(session, workspace_id, actor.user_id, entry.new_customer_name, now=now)
-    row.customer_id = customer_id
+    row.customer_id = entry_customer(session, workspace_id, actor, entry, now=now)
     summary = entry.summary
     if entry.summary_shown and summary == row.summary[: entry.summary_shown].strip():
         summary = row.summary
@@ -389,8 +395,9 @@ def create_customer(session: Session, workspace_id: int, user_id: str, name: str
     existing = customer_store.customer_by_exact_name(session, workspace_id, name)
     if existing is not None:
         return existing.id
-    row = customer_store.add_customer(session, workspace_id, name, created_by=user_id, now=now)
-    touchpoint_store.record(session, workspace_id, user_id, "created", row, now, name=row.name)
+    row, created = customer_store.add_customer_once(session, workspace_id, name, created_by=user_id, now=now)
+    if created:
+        touchpoint_store.record(session, workspace_id, user_id, "created", row, now, name=row.name)
     return row.id
 
 

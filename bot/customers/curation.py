@@ -231,10 +231,8 @@ def edit_names(
     old = customer.name
     renamed = form.name != old
     if renamed:
-        names = store.active_names(session, customer, ("name",))
-        store.switch_off_names(session, workspace_id, [r.id for r in names])
-        customer.name = form.name
-        customer_store.add_names(session, customer, "name", [form.name])
+        if not store.rename_customer(session, customer, form.name):  # someone took the name a moment ago
+            raise FormErrors({"name": f"Another customer is already called “{form.name}”: merge them instead."})
         details["name"] = [old, form.name]
         changes.append(f"renamed from “{old}” to “{form.name}” (the old name stays findable as an alias)")
     # The old name stays findable as an alias: people keep typing it for a while.
@@ -632,6 +630,9 @@ def undo_merge(session: Session, workspace_id: int, actor: str, merge_event_id: 
         raise Refused("That merge was already undone.")
     if absorbed.merged_into_id != survivor.id:
         raise Refused("That merge was already undone.")
+    holder = customer_store.customer_holding_name(session, workspace_id, absorbed.name)
+    if holder is not None and holder.id != absorbed.id:  # created since: two live customers may not share a name
+        raise Refused(f"Another customer is now called {holder.name}: rename it first, then undo the merge.")
     member = workspace_store.member(session, workspace_id, actor)
     if not (actor == event.actor_user_id or (member and member.is_admin) or survivor.owner_user_id == actor):
         raise Refused("Only the person who merged, a workspace admin or the customer's owner can undo this merge.")

@@ -95,15 +95,21 @@ class SlackSimulator:
         return f"{prefix}{next(self._ids)}"
 
     def send(
-        self, body: str, content_type: str, *, timestamp: int | None = None, signature: str | None = None
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         stamp = str(timestamp if timestamp is not None else int(self.clock()))
-        headers = {
+        signed = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": signature or self.verifier.generate_signature(timestamp=stamp, body=body),
         }
-        return self.transport(body.encode(), headers)
+        return self.transport(body.encode(), {**signed, **(headers or {})})
 
     def command(
         self, user: str, text: str, *, command: str = "/log", channel: str = "C0GENERAL", **extra: Any
@@ -233,14 +239,16 @@ class SlackSimulator:
         }
         return self.interaction(payload)
 
-    def event(self, event: dict[str, Any]) -> Reply:
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> Reply:
+        """Deliver an Events API event; with `retry`, as Slack redelivers one it had no answer to in time."""
         body = {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
             "api_app_id": "A0TOUCH",
             "type": "event_callback",
-            "event_id": self._next("Ev"),
+            "event_id": event_id or self._next("Ev"),
             "event_time": int(self.clock()),
             "event": event,
         }
-        return self.send(json.dumps(body), "application/json")
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return self.send(json.dumps(body), "application/json", headers=headers)
