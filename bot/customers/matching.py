@@ -123,7 +123,7 @@ class NameIndex:
         self._postings: dict[str, array] = {}
         self.max_row_id = 0
         self._lock = threading.Lock()
-        # Parsing one line asks for the same query up to five times (typo_match, then closest).
+        # Parsing one line asks for the same query several times (is the head a name? which one? how close?).
         self._recent: dict[str, tuple[int, dict[int, str]]] = {}
         self._ranked: dict[tuple[str, int], tuple[int, list[Scored]]] = {}
 
@@ -346,15 +346,6 @@ class NameIndex:
         """Which customer `text` names: one, several plausible ones, or none (then the closest names)."""
         outcome, shown, more = decide(self.ranked(text, limit=MAX_CANDIDATES))
         return Resolution(outcome, shown, more)
-
-    def typo_match(self, text: str) -> Scored | None:
-        """The one customer a slightly misspelt name must mean, or None when it is not clear."""
-        hits = self.closest(text, limit=2, scorer=fuzz.ratio, cutoff=AUTO_MATCH_SCORE)
-        if not hits:
-            return None
-        if len(hits) > 1 and hits[1].score >= hits[0].score - 3:
-            return None
-        return hits[0]
 
 
 def query_spellings(typed: str) -> dict[str, float]:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.capture.due_times import parse_due
 from bot.capture.touchpoints import LogOutcome, LoopOffer, NotFound, TouchpointView
+from bot.customers.matching import query_spellings
 from bot.customers.name_index import CustomerIndexes
-from bot.text import fold, slack_to_plain
+from bot.text import slack_to_plain
 from storage import customers as customer_store
 from storage import followups as followup_store
 from storage import touchpoints as touchpoint_store
@@ -290,21 +291,19 @@ def listing(session: Session, workspace_id: int, viewer: str, scope: Scope, *, r
 def customer_listing(
     session: Session, indexes: CustomerIndexes, workspace_id: int, viewer: str, typed: str
 ) -> Listing | CustomerProblem:
-    """One customer's open follow-ups, the name matched the way `/log` matches it."""
+    """One customer's open follow-ups, the name matched by the one matcher `/log` and `/customer` use."""
     names = indexes.current(session, workspace_id)
-    exact = customer_store.customers_by_ids(session, workspace_id, sorted(names.exact(typed)))
-    if len(exact) > 1:
-        return CustomerProblem(typed, True, [c.name for c in exact])
-    if exact:
-        return listing(session, workspace_id, viewer, Scope("customer", str(exact[0].id)))
-    typo = names.typo_match(typed) if len(fold(typed)) >= 4 else None
-    found = customer_store.customers_by_ids(session, workspace_id, [typo.customer_id]) if typo else []
-    if found:
-        return listing(session, workspace_id, viewer, Scope("customer", str(found[0].id)), read_as=typed)
-    close = [hit.customer_id for hit in names.closest(typed, limit=3)]
-    return CustomerProblem(
-        typed, False, [c.name for c in customer_store.customers_by_ids(session, workspace_id, close)]
-    )
+    resolution = names.match(typed)
+    ids = [hit.customer_id for hit in resolution.matches]
+    found = customer_store.customers_by_ids(session, workspace_id, ids)
+    if resolution.outcome == "one" and found:
+        # Said when the name was read through a typo: a name typed whole, its start or its legal form goes unsaid.
+        key = resolution.matches[0].key
+        as_typed = any(key.startswith(form) for form in query_spellings(typed))
+        scope = Scope("customer", str(found[0].id))
+        return listing(session, workspace_id, viewer, scope, read_as=None if as_typed else typed)
+    by_id = {c.id: c.name for c in found}
+    return CustomerProblem(typed, resolution.outcome == "several", [by_id[i] for i in ids if i in by_id])
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -515,6 +515,16 @@ def test_one_customers_follow_ups_found_like_log_finds_customers(slack, runtime,
     assert "I don't know a customer called “Umbrella”" in texts(followups(slack, "U0ALICE", "Umbrella"))
 
 
+def test_one_customers_follow_ups_found_by_the_matcher_customer_uses(slack, runtime, customers):
+    # The one matcher of /log and /customer: legal forms at either end, `&` and `and`, the start of a name.
+    seed_customers(runtime, TEAM, {"name": "Umbrella Corporation"}, {"name": "Stark Industries Inc"})
+    log(slack, "U0ALICE", "Umbrella Corporation: booth visitor at expo, follow up friday")
+
+    for typed in ("Umbrela Inc", "umbrella corp", "Umbrella Corporation", "umbr"):
+        reply = followups(slack, "U0ALICE", typed)
+        assert "Open follow-ups with *Umbrella Corporation* (1)" in texts(reply), typed
+
+
 def test_an_empty_list_is_a_friendly_line_and_help_explains(slack, runtime, customers):
     empty = followups(slack, "U0ALICE")
     assert "You have no open follow-ups" in texts(empty)
