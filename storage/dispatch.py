@@ -385,9 +385,10 @@ def unclaim_digest(session: Session, member_id: int, day: date, previous: date |
 
 
 def open_follow_ups_for_digest(
-    session: Session, workspace_id: int, user_id: str, *, now: datetime, day_ends: datetime
-) -> tuple[list[int], list[int]]:
-    """A person's open follow-ups that are overdue (due by `now`) and due later today (before `day_ends`)."""
+    session: Session, workspace_id: int, user_id: str, *, now: datetime, overdue_before: datetime, day_ends: datetime
+) -> tuple[list[int], list[int], list[int]]:
+    """A person's open follow-ups for their digest: overdue (due before `overdue_before`, the digest's own hour),
+    due today (the rest, before `day_ends`), and the ones it covers (due by `now`: told about on time)."""
     rows = session.execute(
         select(FollowUp.id, FollowUp.due_at)
         .where(
@@ -398,10 +399,12 @@ def open_follow_ups_for_digest(
         )
         .order_by(FollowUp.due_at, FollowUp.id)
     )
-    overdue, today = [], []
+    overdue, today, covered = [], [], []
     for row_id, due_at in rows:
-        (overdue if due_at <= now else today).append(row_id)
-    return overdue, today
+        (overdue if due_at < overdue_before else today).append(row_id)
+        if due_at <= now:
+            covered.append(row_id)
+    return overdue, today, covered
 
 
 def mark_nudged_by_digest(

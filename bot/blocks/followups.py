@@ -195,14 +195,15 @@ def digest_message(
     header = f"☀️ Good morning! *{len(overdue)} overdue* and *{len(due_today)} due today*."
     blocks: list[Block] = [mrkdwn(header)]
     listed = 0
-    for title, group in ((":alarm_clock: *Overdue*", overdue), (":calendar: *Due today*", due_today)):
+    # Lateness needs `now`, and only the overdue say how late: due at the digest's own hour is due today.
+    groups = ((":alarm_clock: *Overdue*", overdue, now), (":calendar: *Due today*", due_today, None))
+    for title, group, late_at in groups:
         shown = group[: DIGEST_LISTED - listed]
         if not shown:
             continue
         blocks.append(mrkdwn(title))
         for fu in shown:
-            # Lateness needs `now`; without it an overdue item shows only when it was due.
-            blocks.extend(_item(fu, tz, now, fu.assignee_user_id, None))
+            blocks.extend(_item(fu, tz, late_at, fu.assignee_user_id, None))
         listed += len(shown)
     total = len(overdue) + len(due_today)
     blocks.extend(_more(total, listed, "type `/followups` to see them all."))

@@ -57,6 +57,7 @@ from bot.followups.rules import (
     backoff_delay,
     deferred_until,
     digest_due,
+    digest_moment,
     message_groups,
 )
 from bot.members import zone
@@ -704,6 +705,7 @@ class _Digest:
         self.day = day
         self.tz = tz
         self.listed: tuple[list[int], list[int]] | None = None
+        self.covered: list[int] = []  # what the digest tells about on time: no nudge of its own follows
         self.paced = Paced(dispatcher.pacer, member.user_id)
         self.rate_limited = 0
 
@@ -732,8 +734,14 @@ class _Digest:
             return None
         day_ends = datetime.combine(self.day + timedelta(days=1), clock_time(0), tzinfo=self.tz).astimezone(UTC)
         m = self.member
-        overdue, today = store.open_follow_ups_for_digest(
-            session, m.workspace_id, m.user_id, now=self.run.now, day_ends=day_ends
+        # Due at the digest's own hour ("friday" means 09:00) is due today, not "1 min overdue" at 09:00:40.
+        overdue, today, self.covered = store.open_follow_ups_for_digest(
+            session,
+            m.workspace_id,
+            m.user_id,
+            now=self.run.now,
+            overdue_before=digest_moment(self.day, m.digest_hour, self.tz),
+            day_ends=day_ends,
         )
         # Nothing to say is no reason to write: the day stays claimed, so it is not asked again every minute.
         return (overdue, today) if overdue or today else None
@@ -756,7 +764,7 @@ class _Digest:
         def mark(session: Session) -> int:
             return store.mark_nudged_by_digest(
                 session,
-                overdue,
+                self.covered,
                 now=self.run.now,
                 lease_now=d.clock(),
                 channel=response.get("channel"),

@@ -12,7 +12,7 @@ from bot.followups.dispatch import Dispatcher
 from tests.conftest import TEAM
 from tests.followups.test_dispatch import follow_up, ids_in, make_dispatcher, posts
 from tests.followups.test_followups_ui import click, follow_ups, post_nudge, snooze_option
-from tests.helpers import seed_customers
+from tests.helpers import seed_customers, texts
 
 THURSDAY_DIGEST = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday 09:00 in Berlin
 
@@ -67,6 +67,26 @@ def test_a_day_without_a_time_and_a_time_close_to_the_digest_wait_for_it(slack, 
     assert (report.digests, report.nudges) == (1, 0)
     [digest] = posts(standin)
     assert len(ids_in(digest)) == 2
+
+
+def test_a_day_without_a_time_is_due_today_in_its_digest_not_a_minute_overdue(
+    slack, standin, runtime, clock, dispatcher
+):
+    seed_customers(runtime, TEAM, {"name": "Acme Corp"}, {"name": "Globex"})
+    log(slack, standin, "Acme: call with Dana, follow up tomorrow")  # Thursday, 09:00: the digest's own hour
+    log(slack, standin, "Globex: call with Hank, follow up tomorrow 8:50am")  # ten minutes before it
+
+    clock.instant = THURSDAY_DIGEST + timedelta(seconds=40)  # a scheduler tick lands a little after the hour
+    assert dispatcher.run_pass(clock()).digests == 1
+    [digest] = posts(standin)
+    shown = texts(digest.params)
+    assert "*1 overdue* and *1 due today*" in shown
+    assert "*Globex* — :alarm_clock: *10 min overdue*" in shown and "min overdue* (due Thu 26 Nov, 09:00)" not in shown
+
+    # Told about at its due time: the digest covered it, so no nudge of its own follows.
+    clock.advance(hours=2)
+    assert dispatcher.run_pass(clock()).messages == 0
+    assert all(follow_up(runtime, fu).nudged_at is not None for fu in ids_in(digest))
 
 
 def test_whether_the_words_name_a_time_of_their_own():
