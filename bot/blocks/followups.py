@@ -96,7 +96,7 @@ def _promise(fu: FollowUpView, tz: ZoneInfo, viewer: str | None) -> str:
 def _late(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{max(minutes, 1)} min"
+        return f"{minutes} min"
     hours = minutes // 60
     if hours < 48:
         return plural(hours, "hour")
@@ -105,6 +105,8 @@ def _late(delta: timedelta) -> str:
 
 def _due(fu: FollowUpView, tz: ZoneInfo, now: datetime | None) -> str:
     if now is not None and fu.due_at <= now:
+        if now - fu.due_at < timedelta(minutes=1):  # not late yet: "1 min overdue" at its very minute misleads
+            return f":alarm_clock: *due now* ({when(fu.due_at, tz)})"
         return f":alarm_clock: *{_late(now - fu.due_at)} overdue* (due {when(fu.due_at, tz)})"
     return f"due {when(fu.due_at, tz)}"
 

@@ -525,6 +525,15 @@ def test_one_customers_follow_ups_found_by_the_matcher_customer_uses(slack, runt
         assert "Open follow-ups with *Umbrella Corporation* (1)" in texts(reply), typed
 
 
+def test_a_follow_up_at_its_very_minute_is_due_now_not_a_minute_overdue(slack, runtime, clock, customers):
+    log(slack, "U0ALICE", "Acme: call, follow up in 2 hours")
+
+    clock.advance(hours=2)
+    assert ":alarm_clock: *due now*" in texts(followups(slack, "U0ALICE"))
+    clock.advance(minutes=1)
+    assert ":alarm_clock: *1 min overdue*" in texts(followups(slack, "U0ALICE"))
+
+
 def test_an_empty_list_is_a_friendly_line_and_help_explains(slack, runtime, customers):
     empty = followups(slack, "U0ALICE")
     assert "You have no open follow-ups" in texts(empty)
