@@ -218,6 +218,8 @@ def checked(first: date, last: date, today: date, tz: ZoneInfo, label: str) -> P
 def period_between(since: date | None, until: date | None, now: datetime, tz: ZoneInfo) -> Period:
     """The CLI's --since and --until (each optional): a missing end is today, a missing start 30 days back."""
     today = today_in(now, tz)
+    if since and since > today and not (until and since > until):
+        raise ReportWordsError(f"{since.isoformat()} is in the future: nothing is logged there yet.")
     last = until or today
     first = since or last - timedelta(days=DEFAULT_DAYS - 1)
     label = f"{first.isoformat()}..{last.isoformat()}" if since or until else f"last {DEFAULT_DAYS} days"

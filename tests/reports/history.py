@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from storage.customers import add_customer
 from storage.models import Customer, FollowUp, Member, StageChange, Touchpoint, Workspace
 
 TEAM = "T0REPORT"
@@ -31,14 +32,11 @@ def build_history(session: Session) -> int:
     session.flush()
     for user_id, department in DEPARTMENTS.items():
         session.add(
-            Member(workspace_id=workspace.id, slack_user_id=user_id, name=user_id[3:].lower(), department=department)
+            Member(workspace_id=workspace.id, slack_user_id=user_id, name=user_id[2:].lower(), department=department)
         )
 
     def customer(name: str, stage: str, owner: str | None, created: str = "2026-06-01 12:00") -> Customer:
-        row = Customer(workspace_id=workspace.id, name=name, stage=stage, owner_user_id=owner, created_at=at(created))
-        session.add(row)
-        session.flush()
-        return row
+        return add_customer(session, workspace.id, name, stage=stage, owner_user_id=owner, now=at(created))
 
     acme = customer("Acme", "active", "U0ANNA")
     globex = customer("Globex", "active", "U0BEN")
