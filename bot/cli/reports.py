@@ -51,7 +51,7 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     try:
         period = period_between(since, until, now, tz)
     except ReportWordsError as error:
-        raise CommandError(str(error)) from None
+        raise CommandError(str(error).replace("`", "")) from None
     return with_store(settings, lambda engine: _report(engine, args, settings, period, now), read_only=True)
 
 

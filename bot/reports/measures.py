@@ -209,15 +209,11 @@ def _named(key: str | None) -> str:
 
 
 def _touchpoints(session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope) -> Touchpoints:
-    def counted(which: Period) -> tuple[list[report_store.TouchpointCount], int]:
-        weeks = which.weeks()
-        rows = report_store.touchpoint_counts(
-            session, workspace_id, which.start, which.end, scope, [start for _, start, _ in weeks]
-        )
-        return rows, len(weeks)
+    def counted(which: Period) -> list[report_store.TouchpointCount]:
+        week_starts = [start for _, start, _ in which.weeks()]
+        return report_store.touchpoint_counts(session, workspace_id, which.start, which.end, scope, week_starts)
 
-    now_rows, weeks = counted(period)
-    before_rows, _ = counted(previous)
+    now_rows, before_rows = counted(period), counted(previous)
 
     def by(rows: Iterable[report_store.TouchpointCount], key: str) -> dict[str, int]:
         sums: dict[str, int] = defaultdict(int)
@@ -238,7 +234,6 @@ def _touchpoints(session: Session, workspace_id: int, period: Period, previous: 
                 _figures(by(current, "department"), by(before, "department")),
             )
         )
-    assert len(by_week) == weeks
     return Touchpoints(
         total=Figure(sum(r.count for r in now_rows), sum(r.count for r in before_rows)),
         by_department=_figures(by(now_rows, "department"), by(before_rows, "department")),
@@ -477,13 +472,9 @@ def actions_for(report: Report) -> list[Action]:
             if len(report.follow_ups.by_assignee) > 1
             else ""
         )
-        found.append(
-            Action(
-                "overdue_follow_ups",
-                overdue,
-                f"{_count(overdue, 'follow-up')} fell due and are still open past their grace{whose}.",
-            )
-        )
+        verb = "is" if overdue == 1 else "are"
+        said = f"{_count(overdue, 'follow-up')} that fell due in the period {verb} still open past the grace{whose}."
+        found.append(Action("overdue_follow_ups", overdue, said))
     untouched = int(report.coverage.active_untouched.value or 0)
     if untouched:
         names = report.coverage.active_untouched_names
@@ -640,8 +631,9 @@ def report_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["measure", "value", "previous"])
-    period = report.period
-    writer.writerow([csv_cell(f"period {period.describe()} ({period.tz.key})"), csv_cell(report.filter.describe()), ""])
+    period, previous = report.period, report.previous
+    writer.writerow(["period", csv_cell(f"{period.describe()} {period.tz.key}"), csv_cell(previous.describe())])
+    writer.writerow(["filter", csv_cell(report.filter.describe()), ""])
     for path, value, previous in figure_rows(report):
         writer.writerow([csv_cell(path), csv_cell(value), csv_cell(previous)])
     return out.getvalue()

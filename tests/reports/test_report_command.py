@@ -64,7 +64,11 @@ def test_the_csv_has_every_figure_and_no_cell_a_spreadsheet_would_run(
         )
     assert main(["report", *NOVEMBER, "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["measure", "value", "previous"]
+    assert rows[:3] == [
+        ["measure", "value", "previous"],
+        ["period", "2026-11-01..2026-11-30 Europe/Berlin", "2026-10-02..2026-10-31"],
+        ["filter", "everyone", ""],
+    ]
     assert ["touchpoints.total", "11", "4"] in rows
     assert ["touchpoints.by_department.=HYPERLINK(1)", "1", "0"] in rows
     assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
@@ -75,7 +79,7 @@ def test_the_table_starts_with_what_is_worth_acting_on(history: int, capsys: pyt
     assert main(["report", *NOVEMBER]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Report for 2026-11-01..2026-11-30 (2026-11-01..2026-11-30, Europe/Berlin), everyone\n")
-    assert "Worth acting on:\n  - 1 follow-up" in out
+    assert "Worth acting on:\n  - 1 follow-up that fell due in the period is still open past the grace" in out
     assert "Finance logged 2 touchpoints in the previous period and none in this one." in out
     assert "touchpoints.total" in out and "+6" in out
 
