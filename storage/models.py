@@ -159,6 +159,8 @@ class Customer(Base):
         Index("ix_customers_merged_into", "workspace_id", "merged_into_id"),
         # The App Home lists the customers a person owns: without it, a scan of every customer of the workspace.
         Index("ix_customers_owner", "workspace_id", "owner_user_id"),
+        # Reports count the customers of one stage (active ones untouched): without it, a scan of every customer.
+        Index("ix_customers_stage", "workspace_id", "stage"),
         # One live customer per folded name in a workspace: two people creating "Acme" at once get one Acme.
         Index(
             "uq_customers_live_name_key",
@@ -255,6 +257,8 @@ class Touchpoint(Base):
     __table_args__ = (
         Index("ix_touchpoints_customer", "workspace_id", "customer_id", "occurred_at"),
         Index("ix_touchpoints_author", "workspace_id", "author_user_id", "occurred_at"),
+        # Reports read one period's touchpoints of a workspace (storage.reports).
+        Index("ix_touchpoints_occurred", "workspace_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,6 +298,8 @@ class FollowUp(Base):
             sqlite_where=text("status = 'open' AND nudged_at IS NULL"),
         ),
         Index("ix_follow_ups_assignee", "workspace_id", "assignee_user_id", "status"),
+        # Reports read the follow-ups that fell due in one period of a workspace (storage.reports).
+        Index("ix_follow_ups_due", "workspace_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

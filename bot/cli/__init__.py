@@ -148,6 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     customers_out.add_argument("--output", "-o", help="file to write (default: standard output)")
     customers_out.set_defaults(run=_lazy("bot.cli.data", "export_customers"))
 
+    report = _command(
+        commands,
+        "report",
+        "print a period's measures: touchpoints, coverage, follow-ups kept, quiet customers, stages, sources",
+    )
+    report.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    report.add_argument("--since", metavar="DAY", help="first day of the period, YYYY-MM-DD (default: 30 days back)")
+    report.add_argument("--until", metavar="DAY", help="last day of the period, YYYY-MM-DD (default: today)")
+    report.add_argument("--now", help="ISO 8601 instant the report is made at (default: now); no offset: DEFAULT_TZ")
+    report.add_argument("--department", help="only touchpoints logged by this department, and their follow-ups")
+    report.add_argument("--user", help="only this person's touchpoints and follow-ups: a user id (U…) or a name")
+    report.add_argument("--customer", help="only this customer, found as /customer finds it")
+    report.add_argument("--tag", help="only touchpoints carrying this tag (with or without #)")
+    report.add_argument(
+        "--format", choices=("text", "json", "csv"), default="text", help="text (a table), json or csv (default: text)"
+    )
+    report.add_argument("--chart", metavar="FILE.png", help="also draw the chart into this PNG file")
+    report.set_defaults(run=_lazy("bot.cli.reports", "report"))
+
     stages = _command(commands, "stages", "show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     stages.add_argument("--set", metavar="STAGES", help='the stages in order, e.g. "lead, trial, customer, churned"')

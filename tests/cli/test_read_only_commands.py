@@ -18,6 +18,7 @@ NEEDS_A_STORE = [
     ("db", "current"),
     ("parse", "Acme: call with Dana"),
     ("export", "touchpoints"),
+    ("report",),
     ("stages",),
     ("stages", "--set", "lead, customer"),
     ("nudge",),

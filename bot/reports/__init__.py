@@ -1,0 +1,13 @@
+"""Measures: what the organisation learns from its touchpoints, for a period and an optional filter.
+
+The domain API the `/report` command, the weekly report and `touchpoint report` share:
+
+- `bot.reports.periods`: the words of `/report` and the CLI's options become a `Period` (local days in the
+  viewer's zone, with the previous period of the same length) and a `Filter` (a department, a person, a
+  customer, a tag); bad words raise `ReportWordsError`, whose message has examples or suggestions.
+- `bot.reports.measures`: `build_report(session, workspace_id, period, filter, now=..., quiet_after_days=...)`
+  computes every measure (the sums run in SQL, `storage.reports`) into a `Report` of plain dataclasses, each
+  figure a `Figure(value, previous)`; `report_json`, `report_csv` and `report_text` render it.
+
+Every measure is defined, exactly as computed, in the README's "Measures" section.
+"""

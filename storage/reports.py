@@ -1,0 +1,590 @@
+"""The sums behind the measures (`bot.reports.measures`): every one computed in the database, grouped there.
+
+Each query takes the workspace and the period's bounds (UTC instants, `start` included, `end` not) and answers
+one question; none loads the period's touchpoints into Python. The one that returns rows per customer,
+`new_customers_first_touchpoints`, returns one row per customer first touched in the period, which is what
+a source is counted over. SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
+expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
+
+The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at), follow-ups
+(workspace_id, due_at), customers (workspace_id, stage); stage changes already had (workspace_id, changed_at)
+and (workspace_id, customer_id, changed_at), touchpoints (workspace_id, customer_id, occurred_at).
+
+Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
+so the indexes of migration 0009 and the queries that need them are read side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+)
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import Customer, FollowUp, Member, StageChange, Touchpoint, UTCDateTime
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which touchpoints (and the follow-ups they made) count: None everywhere is all of the workspace's.
+
+    `user_id` is the author of a touchpoint and the assignee of a follow-up; `department` is the author's
+    department as recorded on the touchpoint; `tag` one of the touchpoint's tags.
+    """
+
+    department: str | None = None
+    user_id: str | None = None
+    customer_id: int | None = None
+    tag: str | None = None
+
+
+EVERYTHING = Scope()
+
+
+class _Dates:
+    """Date arithmetic on UTC instants stored without a zone, as each dialect spells it."""
+
+    def __init__(self, session: Session) -> None:
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def days_between(self, earlier: Any, later: Any) -> ColumnElement[float]:
+        """`later - earlier` in days, as a fraction."""
+        if self.sqlite:
+            return func.julianday(later) - func.julianday(earlier)
+        return extract("epoch", later - earlier) / 86400.0
+
+    def within_days(self, earlier: Any, later: Any, days: Any) -> ColumnElement[bool]:
+        """`later` no more than `days` (a number or an integer expression) after `earlier`."""
+        if self.sqlite:
+            return func.julianday(later) - func.julianday(earlier) <= days
+        return later <= earlier + func.make_interval(0, 0, 0, days)
+
+    def local_weekday(self, instant: Any, offset_minutes: int) -> ColumnElement[int]:
+        """0 (Sunday) to 6 (Saturday) of a UTC instant moved by a fixed offset."""
+        if self.sqlite:
+            return cast(func.strftime("%w", instant, f"{offset_minutes:+d} minutes"), Integer)
+        return cast(extract("dow", instant + func.make_interval(0, 0, 0, 0, 0, offset_minutes)), Integer)
+
+
+def _instant(value: datetime) -> ColumnElement[datetime]:
+    return literal(value, UTCDateTime())
+
+
+def _has_tag(session: Session, tag: str) -> ColumnElement[bool]:
+    """The touchpoint's tags (a JSON list of lower-case words) hold `tag`."""
+    if session.get_bind().dialect.name == "sqlite":
+        clause = "EXISTS (SELECT 1 FROM json_each(touchpoints.tags) WHERE json_each.value = :report_tag)"
+    else:
+        clause = (
+            "EXISTS (SELECT 1 FROM json_array_elements_text(touchpoints.tags) AS tag(value)"
+            " WHERE tag.value = :report_tag)"
+        )
+    return text(clause).bindparams(report_tag=tag)  # type: ignore[return-value]
+
+
+def _touchpoints_in(
+    session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope
+) -> list[ColumnElement[bool]]:
+    where = [
+        Touchpoint.workspace_id == workspace_id,
+        Touchpoint.occurred_at >= start,
+        Touchpoint.occurred_at < end,
+        Touchpoint.deleted_at.is_(None),
+    ]
+    if scope.department is not None:
+        where.append(Touchpoint.author_department == scope.department)
+    if scope.user_id is not None:
+        where.append(Touchpoint.author_user_id == scope.user_id)
+    if scope.customer_id is not None:
+        where.append(Touchpoint.customer_id == scope.customer_id)
+    if scope.tag is not None:
+        where.append(_has_tag(session, scope.tag))
+    return where
+
+
+def _live(customers: Any = Customer) -> list[ColumnElement[bool]]:
+    return [customers.deleted_at.is_(None), customers.merged_into_id.is_(None)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Touchpoints and coverage
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TouchpointCount:
+    week: int  # which of `week_starts` (0 first)
+    department: str | None
+    kind: str
+    source: str
+    count: int
+
+
+def touchpoint_counts(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    week_starts: Sequence[datetime],
+) -> list[TouchpointCount]:
+    """The period's touchpoints counted per week, author's department, kind and source, in one pass.
+
+    `week_starts` are the instants the weeks begin (the first is `start`); a touchpoint falls in the last one
+    that is not after it. Totals by any one of the four are sums of these rows.
+    """
+    later = list(enumerate(week_starts))[1:]
+    week = case(*((Touchpoint.occurred_at < at, index - 1) for index, at in later), else_=len(week_starts) - 1)
+    if not later:
+        week = literal(0)  # type: ignore[assignment]
+    rows = session.execute(
+        select(week.label("week"), Touchpoint.author_department, Touchpoint.kind, Touchpoint.source, func.count())
+        .where(*_touchpoints_in(session, workspace_id, start, end, scope))
+        .group_by(week, Touchpoint.author_department, Touchpoint.kind, Touchpoint.source)
+    )
+    return [TouchpointCount(int(w), department, kind, source, count) for w, department, kind, source, count in rows]
+
+
+@dataclass(frozen=True)
+class CoverageCount:
+    stage: str | None
+    departments: int  # distinct departments that touched the customer, 3 meaning three or more; 0: none recorded
+    customers: int
+
+
+def coverage_counts(
+    session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope
+) -> list[CoverageCount]:
+    """Customers touched in the period, counted by their current stage and by how many departments touched them."""
+    touched = (
+        select(Touchpoint.customer_id, func.count(Touchpoint.author_department.distinct()).label("departments"))
+        .where(*_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None))
+        .group_by(Touchpoint.customer_id)
+        .subquery()
+    )
+    bucket = case((touched.c.departments >= 3, 3), else_=touched.c.departments)
+    rows = session.execute(
+        select(Customer.stage, bucket, func.count())
+        .join(touched, touched.c.customer_id == Customer.id)
+        .where(Customer.workspace_id == workspace_id)
+        .group_by(Customer.stage, bucket)
+    )
+    return [CoverageCount(stage, int(departments), count) for stage, departments, count in rows]
+
+
+def customers_in_stage_untouched(
+    session: Session, workspace_id: int, stage: str, start: datetime, end: datetime, scope: Scope, *, names: int = 5
+) -> tuple[int, list[str]]:
+    """How many live customers in `stage` have no touchpoint (within the scope) in the period, and a few names.
+
+    The names are the ones touched longest ago (never touched first), for the things worth acting on.
+    """
+    where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
+    if scope.customer_id is not None:
+        where.append(Customer.id == scope.customer_id)
+    touched = exists().where(
+        *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id == Customer.id
+    )
+    untouched = select(Customer.id, Customer.name).where(*where, ~touched).subquery()
+    total = session.scalar(select(func.count()).select_from(untouched)) or 0
+    if not total or not names:
+        return total, []
+    last = (
+        select(func.max(Touchpoint.occurred_at))
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.customer_id == untouched.c.id,
+            Touchpoint.deleted_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    ordered = session.execute(select(untouched.c.name).order_by(last.is_not(None), last, untouched.c.id).limit(names))
+    return total, list(ordered.scalars())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Follow-ups kept
+# ---------------------------------------------------------------------------------------------------------
+
+# A follow-up is kept on time when it is closed no later than one working day after its due instant: due on
+# Monday to Thursday or on Sunday, the next day at the same time; on Friday, Monday; on Saturday, Monday.
+GRACE_DAYS_BY_WEEKDAY = {5: 3, 6: 2}  # 0 Sunday .. 6 Saturday; every other day: 1
+
+
+@dataclass(frozen=True)
+class FollowUpCount:
+    assignee: str
+    department: str | None
+    outcome: str  # on_time, late, open_overdue, open (its grace not yet over)
+    count: int
+
+
+def _follow_ups_due(
+    session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope
+) -> list[ColumnElement[bool]]:
+    where = [
+        FollowUp.workspace_id == workspace_id,
+        FollowUp.due_at >= start,
+        FollowUp.due_at < end,
+        FollowUp.status != "cancelled",
+        Touchpoint.id == FollowUp.touchpoint_id,
+        Touchpoint.workspace_id == workspace_id,
+    ]
+    if scope.department is not None:
+        where.append(Touchpoint.author_department == scope.department)
+    if scope.user_id is not None:
+        where.append(FollowUp.assignee_user_id == scope.user_id)
+    if scope.customer_id is not None:
+        where.append(FollowUp.customer_id == scope.customer_id)
+    if scope.tag is not None:
+        where.append(_has_tag(session, scope.tag))
+    return where
+
+
+def _grace_days(dates: _Dates, offset_minutes: int) -> ColumnElement[int]:
+    weekday = dates.local_weekday(FollowUp.due_at, offset_minutes)
+    return case(*((weekday == day, days) for day, days in GRACE_DAYS_BY_WEEKDAY.items()), else_=1)
+
+
+def follow_up_counts(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    *,
+    now: datetime,
+    offset_minutes: int,
+) -> list[FollowUpCount]:
+    """Follow-ups that fell due in the period (by `now`), counted by assignee, department and how they were kept.
+
+    `offset_minutes` is the viewer's UTC offset, which decides the weekday a follow-up fell due on. The
+    department is the one recorded on the touchpoint that made the follow-up.
+    """
+    dates = _Dates(session)
+    grace = _grace_days(dates, offset_minutes)
+    outcome = case(
+        (and_(FollowUp.status == "done", dates.within_days(FollowUp.due_at, FollowUp.completed_at, grace)), "on_time"),
+        (FollowUp.status == "done", "late"),
+        (dates.within_days(FollowUp.due_at, _instant(now), grace), "open"),
+        else_="open_overdue",
+    )
+    rows = session.execute(
+        select(FollowUp.assignee_user_id, Touchpoint.author_department, outcome, func.count())
+        .where(*_follow_ups_due(session, workspace_id, start, min(end, now), scope))
+        .group_by(FollowUp.assignee_user_id, Touchpoint.author_department, outcome)
+    )
+    return [FollowUpCount(assignee, department, kind, count) for assignee, department, kind, count in rows]
+
+
+def late_delay_percentiles(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    *,
+    now: datetime,
+    offset_minutes: int,
+    percents: Sequence[int] = (50, 90),
+) -> dict[int, float]:
+    """The delay in hours (closed minus due) of the follow-ups done late, at each percent, by nearest rank.
+
+    Nearest rank: of n delays in order, the one at position ceil(n × p / 100). Ranked in the database with
+    window functions; only the ranks asked for come back.
+    """
+    dates = _Dates(session)
+    grace = _grace_days(dates, offset_minutes)
+    delay = dates.days_between(FollowUp.due_at, FollowUp.completed_at) * 24.0
+    late = (
+        select(
+            delay.label("hours"),
+            func.row_number().over(order_by=delay).label("position"),
+            func.count().over().label("n"),
+        )
+        .where(
+            *_follow_ups_due(session, workspace_id, start, min(end, now), scope),
+            FollowUp.status == "done",
+            ~dates.within_days(FollowUp.due_at, FollowUp.completed_at, grace),
+        )
+        .subquery()
+    )
+    wanted = {percent: (late.c.n * percent + 99) // 100 for percent in percents}
+    rows = session.execute(
+        select(late.c.position, late.c.n, late.c.hours).where(
+            or_(*(late.c.position == rank for rank in wanted.values()))
+        )
+    ).all()
+    found: dict[int, float] = {}
+    for position, n, hours in rows:
+        for percent in percents:
+            if position == (n * percent + 99) // 100:
+                found[percent] = float(hours)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Quiet customers
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuietCount:
+    stage: str | None
+    owner: str | None
+    customers: int
+
+
+def quiet_customer_counts(
+    session: Session, workspace_id: int, as_of: datetime, quiet_after_days: int, scope: Scope
+) -> list[QuietCount]:
+    """Live customers, existing at `as_of`, with no touchpoint in the `quiet_after_days` before it, by stage and owner.
+
+    A customer never touched is quiet once it was created that long before. The scope's customer and person
+    (as the customer's owner) narrow it; department and tag do not.
+    """
+    since = as_of - timedelta(days=quiet_after_days)
+    recent = exists().where(
+        Touchpoint.workspace_id == workspace_id,
+        Touchpoint.customer_id == Customer.id,
+        Touchpoint.occurred_at >= since,
+        Touchpoint.occurred_at < as_of,
+        Touchpoint.deleted_at.is_(None),
+    )
+    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since, ~recent]
+    if scope.customer_id is not None:
+        where.append(Customer.id == scope.customer_id)
+    if scope.user_id is not None:
+        where.append(Customer.owner_user_id == scope.user_id)
+    rows = session.execute(
+        select(Customer.stage, Customer.owner_user_id, func.count())
+        .where(*where)
+        .group_by(Customer.stage, Customer.owner_user_id)
+    )
+    return [QuietCount(stage, owner, count) for stage, owner, count in rows]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Stage moves, conversion, churn
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _stage_changes_in(workspace_id: int, start: datetime, end: datetime, scope: Scope) -> list[ColumnElement[bool]]:
+    where = [StageChange.workspace_id == workspace_id, StageChange.changed_at >= start, StageChange.changed_at < end]
+    if scope.customer_id is not None:
+        where.append(StageChange.customer_id == scope.customer_id)
+    return where
+
+
+def stage_move_counts(
+    session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope
+) -> dict[tuple[str | None, str | None], int]:
+    """Moves from one stage to another in the period, counted per (from, to)."""
+    rows = session.execute(
+        select(StageChange.from_stage, StageChange.to_stage, func.count())
+        .where(*_stage_changes_in(workspace_id, start, end, scope))
+        .group_by(StageChange.from_stage, StageChange.to_stage)
+    )
+    return {(from_stage, to_stage): count for from_stage, to_stage, count in rows}
+
+
+def stage_conversions(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    stages: Sequence[str],
+    *,
+    within_days: int = 90,
+) -> dict[str, tuple[int, int]]:
+    """Per stage but the last: customers that entered it in the period, and how many of them then moved to the
+    next stage within `within_days` of entering (of any entry in the period)."""
+    if len(stages) < 2:
+        return {}
+    dates = _Dates(session)
+    entered = aliased(StageChange)
+    later = aliased(StageChange)
+    next_stage = case(*((entered.to_stage == stage, stages[i + 1]) for i, stage in enumerate(stages[:-1])))
+    reached = exists().where(
+        later.workspace_id == workspace_id,
+        later.customer_id == entered.customer_id,
+        later.changed_at > entered.changed_at,
+        dates.within_days(entered.changed_at, later.changed_at, within_days),
+        later.to_stage == next_stage,
+    )
+    where = [
+        entered.workspace_id == workspace_id,
+        entered.changed_at >= start,
+        entered.changed_at < end,
+        entered.to_stage.in_(stages[:-1]),
+    ]
+    if scope.customer_id is not None:
+        where.append(entered.customer_id == scope.customer_id)
+    rows = session.execute(
+        select(
+            entered.to_stage,
+            func.count(entered.customer_id.distinct()),
+            func.count(case((reached, entered.customer_id)).distinct()),
+        )
+        .where(*where)
+        .group_by(entered.to_stage)
+    )
+    return {stage: (count, converted) for stage, count, converted in rows}
+
+
+def churn_after_silence(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    churned: str,
+    quiet_after_days: int,
+) -> tuple[int, int]:
+    """Customers that moved to `churned` in the period, and how many of them had no touchpoint in the
+    `quiet_after_days` before the move."""
+    dates = _Dates(session)
+    heard = exists().where(
+        Touchpoint.workspace_id == workspace_id,
+        Touchpoint.customer_id == StageChange.customer_id,
+        Touchpoint.deleted_at.is_(None),
+        Touchpoint.occurred_at < StageChange.changed_at,
+        dates.within_days(Touchpoint.occurred_at, StageChange.changed_at, quiet_after_days),
+    )
+    row = session.execute(
+        select(
+            func.count(StageChange.customer_id.distinct()),
+            func.count(case((~heard, StageChange.customer_id)).distinct()),
+        ).where(*_stage_changes_in(workspace_id, start, end, scope), StageChange.to_stage == churned)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sources of new customers
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstTouchpoint:
+    customer_id: int
+    kind: str
+    tags: list[str]
+    advanced: bool  # moved at least one stage forward within the window after it
+
+
+def new_customers_first_touchpoints(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    stages: Sequence[str],
+    *,
+    within_days: int = 90,
+) -> list[FirstTouchpoint]:
+    """One row per customer whose first touchpoint ever falls in the period: its kind and tags, and whether the
+    customer then advanced a stage (to a later one in `stages`) within `within_days`."""
+    dates = _Dates(session)
+    earlier = aliased(Touchpoint)
+    first = ~exists().where(
+        earlier.workspace_id == workspace_id,
+        earlier.customer_id == Touchpoint.customer_id,
+        earlier.deleted_at.is_(None),
+        or_(
+            earlier.occurred_at < Touchpoint.occurred_at,
+            and_(earlier.occurred_at == Touchpoint.occurred_at, earlier.id < Touchpoint.id),
+        ),
+    )
+    rank = {stage: index for index, stage in enumerate(stages)}
+
+    def stage_rank(column: Any) -> ColumnElement[int]:
+        return case(*((column == stage, index) for stage, index in rank.items()), else_=-1)
+
+    advanced = exists().where(
+        StageChange.workspace_id == workspace_id,
+        StageChange.customer_id == Touchpoint.customer_id,
+        StageChange.changed_at >= Touchpoint.occurred_at,
+        dates.within_days(Touchpoint.occurred_at, StageChange.changed_at, within_days),
+        stage_rank(StageChange.to_stage) > stage_rank(StageChange.from_stage),
+        StageChange.from_stage.is_not(None),
+    )
+    rows = session.execute(
+        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced).where(
+            *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None), first
+        )
+    )
+    return [
+        FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved)) for customer_id, kind, tags, moved in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What a filter may name
+# ---------------------------------------------------------------------------------------------------------
+
+
+def known_departments(session: Session, workspace_id: int) -> list[str]:
+    """Departments people are in or have logged from, in name order."""
+    members = select(Member.department.label("name")).where(
+        Member.workspace_id == workspace_id, Member.department.is_not(None)
+    )
+    logged = (
+        select(Touchpoint.author_department.label("name"))
+        .where(Touchpoint.workspace_id == workspace_id, Touchpoint.author_department.is_not(None))
+        .distinct()
+    )
+    found = union(members, logged).subquery()
+    return [name for name in session.scalars(select(found.c.name).order_by(found.c.name)) if name]
+
+
+def known_people(session: Session, workspace_id: int) -> dict[str, str]:
+    """The workspace's members, user id to the name they go by."""
+    rows = session.execute(
+        select(Member.slack_user_id, Member.name, Member.real_name)
+        .where(Member.workspace_id == workspace_id, Member.deleted.is_(False))
+        .order_by(Member.name)
+    )
+    return {user_id: name or real_name or user_id for user_id, name, real_name in rows}
+
+
+def known_tags(session: Session, workspace_id: int) -> list[str]:
+    """Every tag the workspace's touchpoints carry, in order."""
+    if session.get_bind().dialect.name == "sqlite":
+        query = (
+            "SELECT DISTINCT json_each.value FROM touchpoints, json_each(touchpoints.tags) "
+            "WHERE touchpoints.workspace_id = :workspace_id AND touchpoints.deleted_at IS NULL ORDER BY 1"
+        )
+    else:
+        query = (
+            "SELECT DISTINCT tag.value FROM touchpoints, json_array_elements_text(touchpoints.tags) AS tag(value) "
+            "WHERE touchpoints.workspace_id = :workspace_id AND touchpoints.deleted_at IS NULL ORDER BY 1"
+        )
+    return [str(tag) for tag in session.scalars(text(query), {"workspace_id": workspace_id})]
+
+
+def customer_names(session: Session, workspace_id: int, customer_ids: Sequence[int]) -> dict[int, str]:
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.name).where(Customer.workspace_id == workspace_id, Customer.id.in_(customer_ids))
+    )
+    return dict(rows.tuples())
