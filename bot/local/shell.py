@@ -237,7 +237,8 @@ def files_directory(database_url: str) -> Path:
     """Where files the app uploads are written: beside a SQLite store's file, else in the current directory."""
     url = make_url(database_url)
     database = url.database if url.get_backend_name() == "sqlite" else None
-    if database and database != ":memory:" and not database.startswith("file:"):
+    # SQLite's in-memory store is named with a leading colon, and a "file:" URI is no plain path.
+    if database and not database.startswith((":", "file:")):
         return Path(database).resolve().parent / FILES_DIRECTORY
     return Path.cwd() / FILES_DIRECTORY
 
