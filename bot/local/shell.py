@@ -3,7 +3,8 @@
 The shell starts the Web API stand-in on loopback, builds the real Bolt app against it, and turns
 each line typed into the signed request Slack would send for it: a slash command, a button press, a
 modal submission, a shortcut, an App Home visit. Whatever the app sends back (its acknowledgement,
-Web API calls, POSTs to response_url) is rendered as text by `bot.local.terminal`. What works here works
+Web API calls, POSTs to response_url) is rendered as text by `bot.local.terminal`; a file it uploads is
+written beside the store and the shell says where. What works here works
 in Slack, because it is the same app receiving the same requests.
 
 The loop is thin on purpose: rendering lives in `bot.local.terminal` as pure functions. The module is long on

@@ -38,7 +38,10 @@ def upload_file(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
     """Share `content` as `filename` in `channel` (a conversation id, or a user id: their DM is opened);
-    the file's id, or None when Slack refused or could not be reached (logged as a warning)."""
+    the file's id, or None when Slack refused or could not be reached (logged as a warning).
+
+    `sleep` waits out a 429 on the bytes (tests pass a recorder instead of waiting).
+    """
     try:
         conversation = _conversation_for(client, channel)
         for attempt in range(BYTE_UPLOAD_RETRIES + 1):
