@@ -937,7 +937,8 @@ class SlackStandIn:
         return None if reply.status == DISCONNECT else reply
 
     def _limited(self, method: str, params: dict[str, Any]) -> _Reply | None:
-        channel = params.get("channel")
+        # files.completeUploadExternal names its conversation channel_id; it is limited per conversation too.
+        channel = params.get("channel") or params.get("channel_id")
         if isinstance(channel, str) and _is_user_id(channel):
             channel = _dm_channel(channel)
         retry_after = self._rate_limits.retry_after(method, channel if isinstance(channel, str) else None)

@@ -286,3 +286,15 @@ def test_a_failed_byte_upload_is_answered_with_its_status(standin, client):
     assert err.value.headers["Retry-After"] == "2"
     assert standin.calls_to("files.completeUploadExternal") == []
     assert standin.files == []
+
+
+def test_files_shared_to_one_conversation_are_limited_per_conversation(standin, client):
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    standin.limit_rate(per_channel_per_second=1, workspace_per_second=0, method="files.completeUploadExternal")
+
+    client.files_upload_v2(channel="C1", filename="a.csv", content=b"1")
+    client.files_upload_v2(channel="C2", filename="b.csv", content=b"2")
+    client.files_upload_v2(channel="C1", filename="c.csv", content=b"3")
+
+    assert [c.status for c in standin.calls_to("files.completeUploadExternal")] == [200, 200, 429, 200]
+    assert [(f.channel, f.name) for f in standin.files] == [("C1", "a.csv"), ("C2", "b.csv"), ("C1", "c.csv")]
