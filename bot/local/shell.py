@@ -3,7 +3,8 @@
 The shell starts the Web API stand-in on loopback, builds the real Bolt app against it, and turns
 each line typed into the signed request Slack would send for it: a slash command, a button press, a
 modal submission, a shortcut, an App Home visit. Whatever the app sends back (its acknowledgement,
-Web API calls, POSTs to response_url) is rendered as text by `bot.local.terminal`. What works here works
+Web API calls, POSTs to response_url) is rendered as text by `bot.local.terminal`; a file it uploads is
+written beside the store and the shell says where. What works here works
 in Slack, because it is the same app receiving the same requests.
 
 The loop is thin on purpose: rendering lives in `bot.local.terminal` as pure functions. The module is long on
@@ -29,6 +30,7 @@ from concurrent.futures import Executor, Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -227,6 +229,25 @@ def to_wire(text: str, people: dict[str, str]) -> str:
 
     wired = _URL.sub(lambda m: f"<{m.group(1)}>", escape(text))
     return _MENTION.sub(mention, wired)
+
+
+FILES_DIRECTORY = ".touchpoint-files"
+
+
+def files_directory(database_url: str) -> Path:
+    """Where files the app uploads are written: beside a SQLite store's file, else in the current directory."""
+    url = make_url(database_url)
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    # SQLite's in-memory store is named with a leading colon, and a "file:" URI is no plain path.
+    if database and not database.startswith((":", "file:")):
+        return Path(database).resolve().parent / FILES_DIRECTORY
+    return Path.cwd() / FILES_DIRECTORY
+
+
+def _file_name(name: str) -> str:
+    """A name the app chose, as a plain file name in the files directory (never a path out of it)."""
+    plain = strip_controls(Path(name.replace("\\", "/")).name).strip().lstrip(".")
+    return plain or "file"
 
 
 def store_label(database_url: str) -> str:
@@ -443,6 +464,8 @@ class Shell:
         self._start_problem = ""
         self._resumed = False
         self._demo_asked = False
+        # Names written to the files directory this session: a second upload of report.png keeps the first.
+        self._files_written: set[str] = set()
 
     # --- lifecycle ---
 
@@ -1279,11 +1302,8 @@ class Shell:
             where = "Home tab" + ("" if owner == self.user else f" of @{self.names.get(owner, owner)}")
         elif surface.ephemeral:
             where = "only visible to " + self._who(surface.recipient)
-        elif surface.channel.startswith("D"):
-            who = surface.recipient or surface.channel[1:]
-            where = "direct message" + ("" if who == self.user else f" to @{self.names.get(who, who)}")
         else:
-            where = f"in #{_channel_name(surface.channel)}"
+            where = self._where_posted(surface.channel, surface.recipient)
         header = style.bold("Touchpoint") + style.dim(" · " + where + (f" · {note}" if note else ""))
         if surface.deleted:
             return Rendered(lines=[header])
@@ -1293,6 +1313,53 @@ class Shell:
             body = Rendered(lines=render_mrkdwn(surface.text, style, self.names).split("\n"))
         body.lines = [header] + ["  " + line for line in body.lines]
         return body
+
+    def _where_posted(self, channel: str, recipient: str | None = None) -> str:
+        if channel.startswith("D"):
+            who = recipient or channel[1:]
+            return "direct message" + ("" if who == self.user else f" to @{self.names.get(who, who)}")
+        return f"in #{_channel_name(channel)}"
+
+    def _show_files(self, response: dict[str, Any]) -> None:
+        """Files the app shared: written to the files directory, and said where, since a terminal shows no picture."""
+        assert self.standin is not None
+        for described in response.get("files") or []:
+            shared = self.standin.file(str(described.get("id", "")))
+            if shared is None:
+                continue
+            lines = [self._saved_file_line(shared.channel, shared.name, shared.content)]
+            if shared.initial_comment:
+                comment = render_mrkdwn(shared.initial_comment, self.style, self.names)
+                lines += ["  " + line for line in comment.split("\n")]
+            self._batch.append(lines)
+
+    def _saved_file_line(self, channel: str, name: str, content: bytes) -> str:
+        style = self.style
+        where = self._where_posted(channel)
+        directory = files_directory(self.settings.database_url)
+        path = directory / self._unwritten_name(_file_name(name))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        except OSError as error:
+            return style.yellow(f"⚠ The app shared the file {strip_controls(name)}; it could not be saved: {error}")
+        self._files_written.add(path.name)
+        kind = "chart" if path.suffix.lower() in (".png", ".svg", ".jpg", ".jpeg", ".gif") else "file"
+        hint = f"open it to see the {kind}"
+        return (
+            style.bold("Touchpoint")
+            + style.dim(f" · {where} · file: ")
+            + f"{path.name} → {path}"
+            + style.dim(f" ({hint})")
+        )
+
+    def _unwritten_name(self, name: str) -> str:
+        stem, suffix = os.path.splitext(name)
+        candidate, number = name, 1
+        while candidate in self._files_written:
+            number += 1
+            candidate = f"{stem}-{number}{suffix}"
+        return candidate
 
     def _who(self, user_id: str | None) -> str:
         if not user_id or user_id == self.user:
@@ -1336,6 +1403,8 @@ class Shell:
             self._batch.append(self._form_lines(hint=True))
         elif method == "views.update":
             self._apply_view_update(params)
+        elif method == "files.completeUploadExternal":
+            self._show_files(call.response or {})
         elif method == "views.publish":
             user_id = str(params.get("user_id", ""))
             home = self.homes.get(user_id) or self._new_surface(kind="home", recipient=user_id)

@@ -5,6 +5,10 @@ so ``slack_sdk.WebClient(base_url=standin.api_url)`` and the Bolt app run unchan
 test suite uses it the way bolt-python's own tests use ``tests/mock_web_api_server``, and
 ``touchpoint shell`` uses it to run the real app without a Slack account.
 
+Files are shared as Slack now takes them (``files_upload_v2``: an upload URL on the stand-in itself, the
+bytes POSTed there, then files.completeUploadExternal); ``files`` keeps each shared file with its bytes, and
+the retired files.upload answers ``method_deprecated``.
+
 It never talks to the network beyond the address it binds (127.0.0.1 by default). Standard library only.
 Long on purpose: one small handler per Web API method the app calls, sharing the recorder and the fault switches.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import mimetypes
 import random
 import select
 import socket
@@ -29,16 +34,20 @@ from zoneinfo import ZoneInfo
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RecordedCall", "SlackStandIn"]
+__all__ = ["RecordedCall", "SlackStandIn", "UploadedFile"]
 
 # Form-encoded requests carry these as JSON strings; tests want to assert on the structure, not on text.
-_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks"})
+_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks", "files"})
 
 # Slack's ts values look like epoch seconds with microseconds; a fixed origin keeps them deterministic.
 _TS_ORIGIN = 1_700_000_000
 _TS_STEP_MICROS = 100
 
 RESPONSE_URL_METHOD = "response_url"
+# The POST of a file's bytes to the upload_url files.getUploadURLExternal handed out (Slack's files.slack.com);
+# recorded, and failed with fail_next, under this name.
+UPLOAD_URL_METHOD = "upload_url"
+_UPLOAD_PATH = "/upload/v1/"
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,30 @@ class _Reply:
     @property
     def ok(self) -> bool:
         return self.status == 200 and bool(self.body.get("ok"))
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file shared by files.completeUploadExternal: what Slack would show in the conversation."""
+
+    id: str
+    name: str
+    title: str
+    content: bytes
+    channel: str
+    initial_comment: str | None
+    thread_ts: str | None
+    # The token files.completeUploadExternal was called with (the one that shared it).
+    token: str | None
+
+
+@dataclass
+class _PendingUpload:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal."""
+
+    name: str
+    length: int
+    content: bytes | None = None
 
 
 def _ok(**fields: Any) -> dict[str, Any]:
@@ -119,6 +152,10 @@ class _Workspace:
         self.views: dict[str, dict[str, Any]] = {}
         self._view_ids_by_external_id: dict[str, str] = {}
         self._home_view_ids: dict[str, str] = {}
+        self._pending_uploads: dict[str, _PendingUpload] = {}
+        self.files: list[UploadedFile] = []
+        # Set by the server once it listens: upload URLs point back at the stand-in itself.
+        self.base_url = ""
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self.auth_test,
             "team.info": self.team_info,
@@ -136,6 +173,9 @@ class _Workspace:
             "views.push": self.views_push,
             "views.update": self.views_update,
             "views.publish": self.views_publish,
+            "files.getUploadURLExternal": self.files_get_upload_url_external,
+            "files.completeUploadExternal": self.files_complete_upload_external,
+            "files.upload": self.files_upload,
         }
 
     # --- id generators (requests arrive on many server threads at once) ---
@@ -323,6 +363,81 @@ class _Workspace:
             if view["external_id"]:
                 self._view_ids_by_external_id[view["external_id"]] = view_id
         return view
+
+    # --- files: Slack's upload API in three steps, as slack_sdk's files_upload_v2 drives it ---
+
+    def files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not filename or length <= 0:
+            raise _SlackError("invalid_arguments")
+        file_id = f"F{self._next('file'):08d}"
+        with self.lock:
+            self._pending_uploads[file_id] = _PendingUpload(name=filename, length=length)
+        return _ok(upload_url=f"{self.base_url}{_UPLOAD_PATH}{file_id}", file_id=file_id)
+
+    def receive_upload(self, file_id: str, content: bytes) -> bool:
+        """The bytes POSTed to an upload URL; False when no upload is waiting at that URL."""
+        with self.lock:
+            pending = self._pending_uploads.get(file_id)
+            if pending is None:
+                return False
+            pending.content = content
+            return True
+
+    def files_complete_upload_external(self, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        files = params.get("files")
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            raise _SlackError("invalid_arguments")
+        channel = params.get("channel_id") or None
+        if channel is not None and channel[:1] not in ("C", "D", "G"):
+            # Slack takes a conversation id here, never a user id: a DM is opened first.
+            raise _SlackError("channel_not_found")
+        with self.lock:
+            pending = [(f, self._pending_uploads.get(str(f["id"]))) for f in files]
+            if any(p is None or p.content is None for _, p in pending):
+                raise _SlackError("file_not_found")
+            shared: list[UploadedFile] = []
+            for sent, upload in pending:
+                assert upload is not None and upload.content is not None
+                del self._pending_uploads[str(sent["id"])]
+                shared.append(
+                    UploadedFile(
+                        id=str(sent["id"]),
+                        name=upload.name,
+                        title=str(sent.get("title") or upload.name),
+                        content=upload.content,
+                        channel=channel or "",
+                        initial_comment=params.get("initial_comment") or None,
+                        thread_ts=params.get("thread_ts") or None,
+                        token=token,
+                    )
+                )
+            self.files.extend(shared)
+        return _ok(files=[_file_object(f) for f in shared])
+
+    def files_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Slack retired files.upload (for new apps in 2024, for all in 2025); its answer now is this.
+        raise _SlackError("method_deprecated")
+
+
+def _file_object(uploaded: UploadedFile) -> dict[str, Any]:
+    """The file as Slack's files.completeUploadExternal describes it (the fields Touchpoint reads)."""
+    return {
+        "id": uploaded.id,
+        "name": uploaded.name,
+        "title": uploaded.title,
+        "size": len(uploaded.content),
+        "mimetype": _mimetype(uploaded.name),
+        "channels": [uploaded.channel] if uploaded.channel else [],
+    }
+
+
+def _mimetype(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def _with_live_tz(user: dict[str, Any]) -> dict[str, Any]:
@@ -586,6 +701,7 @@ class SlackStandIn:
             return self
         self._server = _StandInServer((self.host, self.port), self)
         self.port = self._server.server_address[1]
+        self._workspace.base_url = self.base_url
         # A short poll interval makes stop() (which waits for the serve loop to notice) near-instant.
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -670,6 +786,15 @@ class SlackStandIn:
         )
 
     @property
+    def files(self) -> list[UploadedFile]:
+        """Every file shared through files.completeUploadExternal, in the order they were shared."""
+        with self._workspace.lock:
+            return list(self._workspace.files)
+
+    def file(self, file_id: str) -> UploadedFile | None:
+        return next((f for f in self.files if f.id == file_id), None)
+
+    @property
     def views(self) -> dict[str, dict[str, Any]]:
         """The latest version of every view opened, pushed, updated or published, by view id."""
         with self._workspace.lock:
@@ -692,6 +817,8 @@ class SlackStandIn:
         retry_after -> 429 ratelimited with a Retry-After header. error alone -> a Slack-level error
         (HTTP 200, ok false), e.g. "user_not_found". status alone -> that HTTP status (default 500).
         disconnect -> the connection is closed with no answer at all (recorded with status 0), a network error.
+        A file upload's three steps are `files.getUploadURLExternal`, UPLOAD_URL_METHOD (the POST of its bytes)
+        and `files.completeUploadExternal`; each fails on its own.
         """
         if disconnect:
             status = DISCONNECT
@@ -773,17 +900,29 @@ class SlackStandIn:
         peer_closed: Callable[[], bool] = lambda: False,
     ) -> _Reply | None:
         url = urlsplit(path)
-        params = _parse_params(url.query, body, content_type)
-        param_token = params.pop("token", None)
-        token = _bearer_token(authorization) or param_token
-        method = self._method_for(url.path, params)
+        if url.path.startswith(_UPLOAD_PATH):
+            # A file's raw bytes, not form fields: never decoded as text.
+            params: dict[str, Any] = {"file_id": url.path[len(_UPLOAD_PATH) :], "length": len(body)}
+            content: bytes | None = body
+            token = _bearer_token(authorization)
+            method: str | None = UPLOAD_URL_METHOD
+        else:
+            params = _parse_params(url.query, body, content_type)
+            content = None
+            param_token = params.pop("token", None)
+            token = _bearer_token(authorization) or param_token
+            method = self._method_for(url.path, params)
         if method is None:
             return _Reply(404, {"ok": False, "error": "unknown_path"})
         if self._gate.pass_through(method) and peer_closed():
             with self._calls_changed:
                 self.dropped += 1
             return None
-        reply = self._faults.take(method) or self._limited(method, params) or self._answer(method, params)
+        reply = (
+            self._faults.take(method)
+            or self._limited(method, params)
+            or (self._receive_upload(params, content) if content is not None else self._answer(method, params, token))
+        )
         call = RecordedCall(
             method=method,
             params=params,
@@ -798,7 +937,8 @@ class SlackStandIn:
         return None if reply.status == DISCONNECT else reply
 
     def _limited(self, method: str, params: dict[str, Any]) -> _Reply | None:
-        channel = params.get("channel")
+        # files.completeUploadExternal names its conversation channel_id; it is limited per conversation too.
+        channel = params.get("channel") or params.get("channel_id")
         if isinstance(channel, str) and _is_user_id(channel):
             channel = _dm_channel(channel)
         retry_after = self._rate_limits.retry_after(method, channel if isinstance(channel, str) else None)
@@ -813,16 +953,25 @@ class SlackStandIn:
             return RESPONSE_URL_METHOD
         return None
 
-    def _answer(self, method: str, params: dict[str, Any]) -> _Reply:
-        handler = self._workspace.handlers.get(method)
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> _Reply:
+        workspace = self._workspace
+        handler = workspace.handlers.get(method)
         if handler is None:
             # Unforeseen methods succeed so a new API call in the app does not crash the shell or tests;
             # the recording still shows it was made.
             return _Reply(200, _ok())
         try:
+            if method == "files.completeUploadExternal":
+                # The one answer that keeps who asked: a shared file records the token that shared it.
+                return _Reply(200, workspace.files_complete_upload_external(params, token))
             return _Reply(200, handler(params))
         except _SlackError as exc:
             return _Reply(200, {"ok": False, "error": exc.error})
+
+    def _receive_upload(self, params: dict[str, Any], content: bytes) -> _Reply:
+        if not self._workspace.receive_upload(str(params["file_id"]), content):
+            return _Reply(404, {"ok": False, "error": "file_not_found"})
+        return _Reply(200, _ok())
 
     def _record(self, call: RecordedCall) -> None:
         with self._calls_changed:

@@ -8,6 +8,10 @@ The domain API the `/report` command, the weekly report and `touchpoint report` 
 - `bot.reports.measures`: `build_report(session, workspace_id, period, filter, now=..., quiet_after_days=...)`
   computes every measure (the sums run in SQL, `storage.reports`) into a `Report` of plain dataclasses, each
   figure a `Figure(value, previous)`; `report_json`, `report_csv` and `report_text` render it.
+- `bot.reports.chart`: `render_chart(ChartSpec(...))` draws touchpoints per week by department and follow-ups
+  kept vs late as a PNG; the plotting library is imported only there, when a chart is drawn, never on
+  `/log`'s path.
+- `bot.reports.uploads`: `upload_file(...)`, the one way a file reaches Slack (`files_upload_v2`).
 
 Every measure is defined, exactly as computed, in the README's "Measures" section.
 """

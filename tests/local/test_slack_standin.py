@@ -2,6 +2,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from urllib.error import HTTPError
 
 import pytest
 from slack_sdk import WebClient
@@ -195,3 +196,105 @@ def test_subscribers_see_successful_calls_only(standin, client):
     assert len(standin.calls) == 2
     standin.clear()
     assert standin.calls == []
+
+
+# --- files: the upload API slack_sdk's files_upload_v2 drives ---
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # not UTF-8: the bytes must arrive untouched
+
+
+def test_files_upload_v2_shares_the_bytes_name_title_channel_and_token(standin, client):
+    response = client.files_upload_v2(
+        channel="DU123",
+        filename="report.png",
+        content=PNG_BYTES,
+        title="Touchpoints, last 30 days",
+        initial_comment="Your report",
+        thread_ts="1700000000.000100",
+    )
+
+    (shared,) = standin.files
+    assert response["file"]["id"] == shared.id
+    assert (shared.name, shared.title, shared.content) == ("report.png", "Touchpoints, last 30 days", PNG_BYTES)
+    assert (shared.channel, shared.initial_comment, shared.thread_ts) == ("DU123", "Your report", "1700000000.000100")
+    assert shared.token == "xoxb-test"
+    assert response["file"]["mimetype"] == "image/png"
+    assert response["file"]["size"] == len(PNG_BYTES)
+    assert [c.method for c in standin.calls] == [
+        "files.getUploadURLExternal",
+        "upload_url",
+        "files.completeUploadExternal",
+    ]
+    step1, step2, step3 = standin.calls
+    assert step1.params["filename"] == "report.png"
+    assert int(step1.params["length"]) == len(PNG_BYTES)
+    assert step1.response["upload_url"].startswith(standin.base_url + "/upload/v1/")
+    assert step2.params == {"file_id": shared.id, "length": len(PNG_BYTES)}
+    assert step3.params["files"] == [{"id": shared.id, "title": "Touchpoints, last 30 days"}]
+    assert standin.file(shared.id) == shared
+
+
+def test_completing_an_upload_whose_bytes_never_arrived_is_file_not_found(standin, client):
+    url = client.files_getUploadURLExternal(filename="report.png", length=10)
+
+    with pytest.raises(SlackApiError) as err:
+        client.files_completeUploadExternal(files=[{"id": url["file_id"]}], channel_id="C1")
+    assert err.value.response["error"] == "file_not_found"
+    assert standin.files == []
+
+
+def test_a_file_is_shared_to_a_conversation_id_never_to_a_user_id(standin, client):
+    with pytest.raises(SlackApiError) as err:
+        client.files_upload_v2(channel="U123", filename="a.csv", content=b"a,b\n")
+    assert err.value.response["error"] == "channel_not_found"
+    assert standin.files == []
+
+
+def test_the_retired_files_upload_answers_method_deprecated(standin, client):
+    with pytest.raises(SlackApiError) as err:
+        client.api_call("files.upload", data={"channels": "C1", "content": "x", "filename": "x.txt"})
+    assert err.value.response["error"] == "method_deprecated"
+
+
+@pytest.mark.parametrize("step", ["files.getUploadURLExternal", "files.completeUploadExternal"])
+def test_invalid_auth_at_a_web_api_step_fails_the_upload(standin, client, step):
+    standin.fail_next(step, error="invalid_auth")
+
+    with pytest.raises(SlackApiError) as err:
+        client.files_upload_v2(channel="C1", filename="a.csv", content=b"a,b\n")
+    assert err.value.response["error"] == "invalid_auth"
+    assert standin.files == []
+
+
+@pytest.mark.parametrize("step", ["files.getUploadURLExternal", "files.completeUploadExternal"])
+def test_a_429_at_a_web_api_step_is_waited_out_by_the_retry_handler(standin, client, step):
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    standin.fail_next(step, retry_after=1)
+
+    client.files_upload_v2(channel="C1", filename="a.csv", content=b"a,b\n")
+
+    assert [c.status for c in standin.calls_to(step)] == [429, 200]
+    assert [f.content for f in standin.files] == [b"a,b\n"]
+
+
+def test_a_failed_byte_upload_is_answered_with_its_status(standin, client):
+    standin.fail_next("upload_url", retry_after=2)
+
+    with pytest.raises(HTTPError) as err:
+        client.files_upload_v2(channel="C1", filename="a.csv", content=b"a,b\n")
+    assert err.value.code == 429
+    assert err.value.headers["Retry-After"] == "2"
+    assert standin.calls_to("files.completeUploadExternal") == []
+    assert standin.files == []
+
+
+def test_files_shared_to_one_conversation_are_limited_per_conversation(standin, client):
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    standin.limit_rate(per_channel_per_second=1, workspace_per_second=0, method="files.completeUploadExternal")
+
+    client.files_upload_v2(channel="C1", filename="a.csv", content=b"1")
+    client.files_upload_v2(channel="C2", filename="b.csv", content=b"2")
+    client.files_upload_v2(channel="C1", filename="c.csv", content=b"3")
+
+    assert [c.status for c in standin.calls_to("files.completeUploadExternal")] == [200, 200, 429, 200]
+    assert [(f.channel, f.name) for f in standin.files] == [("C1", "a.csv"), ("C2", "b.csv"), ("C1", "c.csv")]
