@@ -11,7 +11,7 @@ from storage.customers import customer
 from storage.models import FollowUp, Touchpoint
 from storage.workspaces import workspace_for_team
 from tests.conftest import TEAM
-from tests.helpers import seed_customers, texts
+from tests.helpers import after, seed_customers, texts
 
 
 def utc(month: int, day: int, hour: int = 9, year: int = 2026) -> datetime:
@@ -164,3 +164,19 @@ def test_another_workspaces_rows_never_reach_the_card(slack, runtime, acme):
 
     assert "secret" not in shown
     assert "6 fell due: 3 on time, 2 late, 1 still open and overdue" in shown
+
+
+def test_the_shells_card_shows_the_journey_too(run_shell):
+    out = run_shell(
+        "/log Acme Corp: met Dana at the fair #expo2026, follow up tomorrow",
+        "1",  # create Acme Corp
+        "/customer acme",
+        ":advance 3d",
+        "/customer acme",
+    )
+
+    fresh = after(out, "/customer acme")
+    assert "  First touch: event #expo2026, 25 Nov, by @alice, via `/log`" in fresh
+    assert "Follow-ups kept" not in fresh and "Journey" not in fresh
+    later = after(out, "/customer acme", nth=2)
+    assert "  Follow-ups kept (90 days): 1 fell due: 1 still open and overdue" in later
