@@ -119,9 +119,10 @@ def _moves(card: Card, tz: ZoneInfo, now: datetime) -> str | None:
     if not moves:
         return None
     steps = ["…"] if card.journey.earlier else ([_stage(moves[0].from_stage)] if moves[0].from_stage else [])
-    steps += [f"{_stage(move.to_stage)} ({_day(move.changed_at, tz, now)})" for move in moves]
-    if moves[-1].changed_by:
-        steps[-1] = steps[-1][:-1] + f", by {mention(moves[-1].changed_by)})"
+    for move in moves:
+        # Who made the move is said for the latest only: the one to ask about where the customer stands.
+        by = f", by {mention(move.changed_by)}" if move is moves[-1] and move.changed_by else ""
+        steps.append(f"{_stage(move.to_stage)} ({_day(move.changed_at, tz, now)}{by})")
     if card.stage != moves[-1].to_stage:  # set some other way (an import) after the last recorded move
         steps.append(_stage(card.stage))
     return "*Journey:* " + " → ".join(steps)
