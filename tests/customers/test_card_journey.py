@@ -8,7 +8,7 @@ import pytest
 
 from storage.curation import add_stage_change
 from storage.customers import customer
-from storage.models import FollowUp, Touchpoint
+from storage.models import FollowUp, StageChange, Touchpoint
 from storage.workspaces import workspace_for_team
 from tests.conftest import TEAM
 from tests.helpers import after, seed_customers, texts
@@ -159,10 +159,16 @@ def test_another_workspaces_rows_never_reach_the_card(slack, runtime, acme):
         # A row of another workspace naming Acme's id (a bug, or an id sent from Slack) is not Acme's.
         tp = touch(session, other, acme, utc(1, 1, year=2020), kind="secret")
         promise(session, tp, due_at=utc(11, 20))
+        session.add(
+            StageChange(
+                workspace_id=other, customer_id=acme, from_stage="active", to_stage="hidden", changed_at=utc(11, 1)
+            )
+        )
 
     shown = card_text(slack, "acme")
 
-    assert "secret" not in shown
+    assert "secret" not in shown and "hidden" not in shown
+    assert "→ active (20 May, by <@U0CAROL>)" in shown
     assert "6 fell due: 3 on time, 2 late, 1 still open and overdue" in shown
 
 
