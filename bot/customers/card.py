@@ -134,7 +134,10 @@ def follow_ups_kept(
     session: Session, workspace_id: int, ids: list[int], *, now: datetime, tz: ZoneInfo
 ) -> FollowUpsKept:
     """Counted in the database; only the few closed near the end of their grace are judged one by one here."""
-    window = (ids, now - timedelta(days=KEPT_DAYS), now, GRACE_AT_LEAST, GRACE_AT_MOST)
+    # The store's date arithmetic is in floating point: a minute either side keeps a closing at the very edge
+    # of its grace out of the store's certain answers and for `kept_on_time` to judge.
+    edge = timedelta(minutes=1)
+    window = (ids, now - timedelta(days=KEPT_DAYS), now, GRACE_AT_LEAST - edge, GRACE_AT_MOST + edge)
     counts = card_store.follow_up_outcomes_due_between(session, workspace_id, *window)
     near = card_store.closings_near_grace(session, workspace_id, *window) if counts.get(card_store.NEAR_GRACE) else []
     near_on_time = sum(1 for due, completed in near if kept_on_time(due, completed, tz))

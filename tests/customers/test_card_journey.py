@@ -186,3 +186,14 @@ def test_the_shells_card_shows_the_journey_too(run_shell):
     assert "Follow-ups kept" not in fresh and "Journey" not in fresh
     later = after(out, "/customer acme", nth=2)
     assert "  Follow-ups kept (90 days): 1 fell due: 1 still open and overdue" in later
+
+
+def test_a_follow_up_done_at_the_last_instant_of_a_long_grace_is_kept(slack, runtime):
+    # Due Friday 23 October 17:00 in Berlin; summer time ends on Sunday, so Monday 17:00 is 73 hours later.
+    initech = seed_customers(runtime, TEAM, {"name": "Initech"})["Initech"]
+    with runtime.sessions.begin() as session:
+        tp = touch(session, workspace_for_team(session, TEAM).id, initech, utc(10, 20))
+        promise(session, tp, due_at=utc(10, 23, 15), completed_at=utc(10, 26, 16))
+        promise(session, tp, due_at=utc(10, 23, 15), completed_at=datetime(2026, 10, 26, 16, 0, 1, tzinfo=UTC))
+
+    assert "*Follow-ups kept (90 days):* 2 fell due: 1 on time, 1 late" in card_text(slack, "initech")
