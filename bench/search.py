@@ -292,7 +292,7 @@ def measure(backend: str, url: str, queries: dict[str, list[Query]], card_ids: l
     def show(customer_id: int) -> None:
         t0 = time.perf_counter()
         with readers.begin() as session:
-            shown = customer_card(session, WORKSPACE_ID, customer_id, now=now)
+            shown = customer_card(session, WORKSPACE_ID, customer_id, now=now, tz=UTC)
         card.ms.append((time.perf_counter() - t0) * 1000)
         card.first += shown is not None
         card.listed += shown is not None

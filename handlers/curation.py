@@ -181,7 +181,7 @@ def _submitted(ack: Ack, body: dict, view: dict, context: BoltContext, client: W
         else:
             reply = ui.change_reply(change)
             if metadata.get("card_is_yours"):
-                refreshed = customer_card(session, workspace_id, change.customer_id, now=now)
+                refreshed = customer_card(session, workspace_id, change.customer_id, now=now, tz=viewer.tz)
     ack()
     if refreshed is not None:
         # The card the change was made from is redrawn as it is now, with what changed on top.

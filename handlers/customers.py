@@ -32,7 +32,7 @@ def customer_command(ack: Ack, command: dict, context: BoltContext, client: WebC
         result = search.search_customers(session, rt.indexes, workspace_id, user_id, typed)
         card = None
         if result.outcome == "one":
-            card = customer_card(session, workspace_id, result.matches[0].customer_id, now=now)
+            card = customer_card(session, workspace_id, result.matches[0].customer_id, now=now, tz=viewer.tz)
     ack(**card_blocks.search_reply(result, card, viewer.tz, now))
 
 
@@ -138,7 +138,8 @@ def _open(body: dict, action: dict, context: BoltContext, client: WebClient) -> 
     except ValueError:
         return Clicked(Opened(None), workspace_id, viewer, now)
     with rt.readers.begin() as session:
-        return Clicked(open_card(session, workspace_id, customer_id, now=now), workspace_id, viewer, now)
+        opened = open_card(session, workspace_id, customer_id, now=now, tz=viewer.tz)
+    return Clicked(opened, workspace_id, viewer, now)
 
 
 def _card_to_act_on(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ import bot.blocks.curation as curation_ui
 import bot.blocks.followups as followup_ui
 import bot.blocks.home as home_ui
 from bot.capture.touchpoints import Entry, LogOutcome, LoopOffer, TouchpointView
-from bot.customers.card import Card, HistoryPage
+from bot.customers.card import JOURNEY_MOVES, Card, FollowUpsKept, HistoryPage, Journey
 from bot.customers.curation import Change, CustomerNames, LookAlike, MergeOutcome
 from bot.customers.lookup import CustomerFate
 from bot.customers.search import Match, SearchResult
@@ -40,7 +41,7 @@ from bot.home import ALREADY_DONE, CANCELLED, DONE, GONE, Home, Notice, QuietCus
 from bot.home import REOPENED as HOME_REOPENED
 from bot.home import SNOOZED as HOME_SNOOZED
 from bot.text import truncate
-from storage.cards import ContactRow, FollowUpRow, TouchpointRow
+from storage.cards import ContactRow, FirstTouchRow, FollowUpRow, StageChangeRow, TouchpointRow
 from storage.followups import FollowUpView
 from storage.models import Contact, Customer
 from tests.conftest import BERLIN, START
@@ -172,6 +173,12 @@ def card(h: str) -> Card:
         more_follow_ups=True,
         latest=rows(h),
         contacts=[ContactRow(i, h, h, h, h) for i in range(10)],
+        journey=Journey(
+            moves=[StageChangeRow(h, h, h, NOW - timedelta(days=n)) for n in range(JOURNEY_MOVES, 0, -1)],
+            earlier=False,
+            first_touch=FirstTouchRow(h, NOW - timedelta(days=400), h, h, [h] * 20),
+            kept=FollowUpsKept(due=3, on_time=1, late=1, open_overdue=1),
+        ),
     )
 
 
@@ -276,6 +283,7 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.card.card_message": [
             lambda: card_ui.card_message(card(h), tz, NOW, note=card_ui.merged_note(h, h)),
             lambda: card_ui.card_message(card(h), tz, NOW, shared_by="U0BOB"),
+            lambda: card_ui.card_message(replace(card(h), journey=replace(card(h).journey, earlier=True)), tz, NOW),
         ],
         "bot.blocks.card.touchpoint_line": [
             lambda row=row: card_ui.touchpoint_line(row, tz, NOW, 400) for row in rows(h)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import Block, Message, actions, button, context, link, mention, message, mrkdwn, when
 from bot.capture.touchpoints import customer_name_problem
-from bot.customers.card import HISTORY_PAGE, Card, HistoryPage, relative
+from bot.customers.card import HISTORY_PAGE, KEPT_DAYS, Card, HistoryPage, Journey, relative
 from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
 from bot.text import escape, plural, truncate
 from storage.cards import TouchpointRow
@@ -50,6 +50,9 @@ def card_message(
         blocks.append(context(note))
     blocks.append({"type": "header", "text": {"type": "plain_text", "text": truncate(card.name, HEADER_LIMIT)}})
     blocks.append(mrkdwn(_facts(card, tz, now)))
+    journey = _journey(card, tz, now)
+    if journey:
+        blocks.append(mrkdwn(journey))
     blocks.append(mrkdwn(_recent(card)))
     blocks.append(mrkdwn(_follow_ups(card, tz, now)))
     blocks.append(mrkdwn(_latest(card, tz, now)))
@@ -92,6 +95,72 @@ def _facts(card: Card, tz: ZoneInfo, now: datetime) -> str:
     if card.aliases:
         lines.append("*Also known as:* " + escape(truncate(", ".join(card.aliases), 500)))
     return "\n".join(lines)
+
+
+# Where a first touchpoint was logged from, by its `source`; a source not named here is shown as it is.
+SOURCES = {
+    "command": "via `/log`",
+    "modal": "via the `/log` form",
+    "shortcut": "via a message shortcut",
+    "import": "via an import",
+}
+TAGS_ON_CARD = 300
+
+
+def _journey(card: Card, tz: ZoneInfo, now: datetime) -> str | None:
+    """How the customer came and moved, in up to three lines; a line with nothing to say is left out."""
+    lines = [line for line in (_moves(card, tz, now), _first_touch(card.journey, tz, now), _kept(card.journey)) if line]
+    return "\n".join(lines) or None
+
+
+def _moves(card: Card, tz: ZoneInfo, now: datetime) -> str | None:
+    """*Journey:* lead (12 Mar) → prospect (2 Apr) → active (20 May, by @carol), oldest first."""
+    moves = card.journey.moves
+    if not moves:
+        return None
+    steps = ["…"] if card.journey.earlier else ([_stage(moves[0].from_stage)] if moves[0].from_stage else [])
+    for move in moves:
+        # Who made the move is said for the latest only: the one to ask about where the customer stands.
+        by = f", by {mention(move.changed_by)}" if move is moves[-1] and move.changed_by else ""
+        steps.append(f"{_stage(move.to_stage)} ({_day(move.changed_at, tz, now)}{by})")
+    if card.stage != moves[-1].to_stage:  # set some other way (an import) after the last recorded move
+        steps.append(_stage(card.stage))
+    return "*Journey:* " + " → ".join(steps)
+
+
+def _stage(stage: str | None) -> str:
+    return escape(truncate(stage, 40)) if stage else "_no stage_"
+
+
+def _first_touch(journey: Journey, tz: ZoneInfo, now: datetime) -> str | None:
+    """*First touch:* event #expo2026, 3 Mar, by @dana, via `/log`"""
+    first = journey.first_touch
+    if first is None:
+        return None
+    tags = escape(truncate(" ".join(f"#{tag}" for tag in first.tags), TAGS_ON_CARD))
+    what = f"{escape(truncate(first.kind, 20))} {tags}" if tags else escape(truncate(first.kind, 20))
+    source = SOURCES.get(first.source) or f"via {escape(truncate(first.source, 20))}"
+    return f"*First touch:* {what}, {_day(first.occurred_at, tz, now)}, by {mention(first.author_user_id)}, {source}"
+
+
+def _kept(journey: Journey) -> str | None:
+    """*Follow-ups kept (90 days):* 4 fell due: 2 on time, 1 late, 1 still open and overdue"""
+    kept = journey.kept
+    if not kept.due:
+        return None
+    parts = [
+        f"{kept.on_time} on time" if kept.on_time else "",
+        f"{kept.late} late" if kept.late else "",
+        f"{kept.open_overdue} still open and overdue" if kept.open_overdue else "",
+    ]
+    return f"*Follow-ups kept ({KEPT_DAYS} days):* {kept.due} fell due: " + ", ".join(part for part in parts if part)
+
+
+def _day(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """12 Mar in the viewer's zone; 12 Mar 2025 when it was not this year."""
+    local = moment.astimezone(tz)
+    year = f" {local.year}" if local.year != now.astimezone(tz).year else ""
+    return f"{local.day} {local:%b}{year}"
 
 
 def _recent(card: Card) -> str:

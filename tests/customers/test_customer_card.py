@@ -374,7 +374,7 @@ def test_the_card_stays_within_block_kit_limits_for_a_busy_customer(runtime, clo
                 )
             )
     with runtime.readers.begin() as session:
-        card = customer_card(session, workspace.id, customers["Acme Corp"], now=clock.instant)
+        card = customer_card(session, workspace.id, customers["Acme Corp"], now=clock.instant, tz=BERLIN)
     reply = card_message(card, BERLIN, clock.instant)
     assert len(reply["blocks"]) <= 50
     for block in reply["blocks"]:
