@@ -42,7 +42,8 @@ def grace_until(due: datetime, tz: ZoneInfo) -> datetime:
 def kept_on_time(due: datetime, completed: datetime, tz: ZoneInfo) -> bool:
     """Done no later than its due instant plus a grace of one working day (`grace_until`), early counting too.
 
-    The customer card's "follow-ups kept" and the measures' on-time figures both use this one rule.
+    The customer card's "follow-ups kept" uses it; the measures (`storage.reports`) compute the same rule in
+    SQL, with the weekday read at one offset for the whole period.
     """
     return completed <= grace_until(due, tz)
 
