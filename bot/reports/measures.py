@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.capture.records import csv_cell
 from bot.customers.curation import stages_for
 from bot.reports.periods import Filter, Period
+from bot.text import plural
 from storage import reports as report_store
 from storage.reports import Scope
 
@@ -473,7 +474,7 @@ def actions_for(report: Report) -> list[Action]:
             else ""
         )
         verb = "is" if overdue == 1 else "are"
-        said = f"{_count(overdue, 'follow-up')} that fell due in the period {verb} still open past the grace{whose}."
+        said = f"{plural(overdue, 'follow-up')} that fell due in the period {verb} still open past the grace{whose}."
         found.append(Action("overdue_follow_ups", overdue, said))
     untouched = int(report.coverage.active_untouched.value or 0)
     if untouched:
@@ -483,7 +484,7 @@ def actions_for(report: Report) -> list[Action]:
             Action(
                 "active_gone_quiet",
                 untouched,
-                f"{_count(untouched, report.coverage.active_stage + ' customer')} had no touchpoint in the period"
+                f"{plural(untouched, report.coverage.active_stage + ' customer')} had no touchpoint in the period"
                 f"{listed}.",
             )
         )
@@ -495,13 +496,9 @@ def actions_for(report: Report) -> list[Action]:
     if stopped:
         name, figure = max(stopped, key=lambda item: (item[1].previous or 0, item[0]))
         before = int(figure.previous or 0)
-        said = f"{name} logged {_count(before, 'touchpoint')} in the previous period and none in this one."
+        said = f"{name} logged {plural(before, 'touchpoint')} in the previous period and none in this one."
         found.append(Action("department_stopped_logging", before, said))
     return found
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 # ---------------------------------------------------------------------------------------------------------
