@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -22,22 +24,32 @@ def _workspace_id(runtime) -> int:
         return workspace_for_team(session, TEAM).id
 
 
-def _wait_until_blocked_or_done(runtime, done: threading.Event) -> None:
-    """On PostgreSQL, until the second writer waits on the first one's row (or finished without waiting).
+@contextlib.contextmanager
+def _lock_watch(runtime) -> Iterator[Callable[[threading.Event], None]]:
+    """A wait, on PostgreSQL, until the second writer waits on the first one's row (or finished without waiting).
 
-    SQLite writers take turns on the whole store, so there the second begins only after the first commits.
-    A machine too busy to get the second that far within ten seconds makes the race less likely, not the
-    test wrong: the first commits then anyway.
+    Its connection is opened before the race starts: connecting on a busy machine can take longer than the
+    second writer's lock timeout (1 s on a serving connection), and the first must commit as soon as the
+    second waits. SQLite writers take turns on the whole store, so there the second begins only after the
+    first commits. A machine too busy to get the second that far within ten seconds makes the race less
+    likely, not the test wrong: the first commits then anyway.
     """
     if runtime.engine.dialect.name != "postgresql":
+        yield lambda done: None
         return
-    deadline = time.monotonic() + 10
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
-    with runtime.engine.connect() as connection:
-        while not done.is_set() and connection.execute(waiting).scalar() == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+    # Autocommit: each look is its own transaction, so it sees pg_stat_activity as it is now, not a snapshot.
+    with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(waiting)
+
+        def wait(done: threading.Event) -> None:
+            deadline = time.monotonic() + 10
+            while not done.is_set() and connection.execute(waiting).scalar() == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+        yield wait
 
 
 def test_the_second_of_two_simultaneous_creates_gets_the_first_ones_customer(runtime):
@@ -51,12 +63,12 @@ def test_the_second_of_two_simultaneous_creates_gets_the_first_ones_customer(run
             second["id"] = touchpoints.create_customer(session, workspace_id, "U0BOB", "Initech", now=now)
         done.set()
 
-    with runtime.sessions.begin() as session:
+    with _lock_watch(runtime) as wait_until_blocked_or_done, runtime.sessions.begin() as session:
         first = touchpoints.create_customer(session, workspace_id, "U0ALICE", "Initech", now=now)
         racer = threading.Thread(target=create_second)
         racer.start()
         # The second has read that no Initech exists and is inserting it while the first is not yet committed.
-        _wait_until_blocked_or_done(runtime, done)
+        wait_until_blocked_or_done(done)
     racer.join(timeout=10)
 
     assert second == {"id": first}
@@ -132,12 +144,12 @@ def test_of_two_simultaneous_renames_to_one_name_the_second_is_told_to_merge_ins
             second["error"] = error
         done.set()
 
-    with runtime.sessions.begin() as session:
+    with _lock_watch(runtime) as wait_until_blocked_or_done, runtime.sessions.begin() as session:
         form = curation.NamesForm("Initech", [], [])
         curation.edit_names(session, workspace_id, "U0ALICE", first_id, form, now=now)
         racer = threading.Thread(target=rename_second)
         racer.start()
-        _wait_until_blocked_or_done(runtime, done)
+        wait_until_blocked_or_done(done)
     racer.join(timeout=10)
 
     error = second.get("error")
