@@ -6,7 +6,8 @@ one question; none loads the period's touchpoints into Python. The one that retu
 a source is counted over. SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
 expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
 
-The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at), follow-ups
+The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at, then every column the
+period's counts read, so they are answered from the index alone), follow-ups
 (workspace_id, due_at), customers (workspace_id, stage); stage changes already had (workspace_id, changed_at)
 and (workspace_id, customer_id, changed_at), touchpoints (workspace_id, customer_id, occurred_at).
 
@@ -150,16 +151,25 @@ def touchpoint_counts(
     `week_starts` are the instants the weeks begin (the first is `start`); a touchpoint falls in the last one
     that is not after it. Totals by any one of the four are sums of these rows.
     """
-    later = list(enumerate(week_starts))[1:]
-    week = case(*((Touchpoint.occurred_at < at, index - 1) for index, at in later), else_=len(week_starts) - 1)
-    if not later:
-        week = literal(0)  # type: ignore[assignment]
+    week = _bucket(Touchpoint.occurred_at, list(week_starts), 0)
     rows = session.execute(
         select(week.label("week"), Touchpoint.author_department, Touchpoint.kind, Touchpoint.source, func.count())
         .where(*_touchpoints_in(session, workspace_id, start, end, scope))
         .group_by(week, Touchpoint.author_department, Touchpoint.kind, Touchpoint.source)
     )
     return [TouchpointCount(int(w), department, kind, source, count) for w, department, kind, source, count in rows]
+
+
+def _bucket(instant: Any, starts: list[datetime], first: int) -> ColumnElement[int]:
+    """Which of `starts` (sorted) `instant` falls after, as nested CASEs that halve the list: a year's 53 weeks
+    cost six comparisons a row, not up to 53."""
+    if len(starts) == 1:
+        return literal(first)
+    middle = len(starts) // 2
+    return case(
+        (instant < starts[middle], _bucket(instant, starts[:middle], first)),
+        else_=_bucket(instant, starts[middle:], first + middle),
+    )
 
 
 @dataclass(frozen=True)
@@ -199,10 +209,10 @@ def customers_in_stage_untouched(
     where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
-    touched = exists().where(
-        *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id == Customer.id
+    touched = select(Touchpoint.customer_id).where(
+        *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None)
     )
-    untouched = select(Customer.id, Customer.name).where(*where, ~touched).subquery()
+    untouched = select(Customer.id, Customer.name).where(*where, Customer.id.not_in(touched)).subquery()
     total = session.scalar(select(func.count()).select_from(untouched)) or 0
     if not total or not names:
         return total, []
@@ -215,8 +225,11 @@ def customers_in_stage_untouched(
         )
         .scalar_subquery()
     )
-    ordered = session.execute(select(untouched.c.name).order_by(last.is_not(None), last, untouched.c.id).limit(names))
-    return total, list(ordered.scalars())
+    last_touch = last.label("last_touch")
+    ordered = session.execute(
+        select(untouched.c.name, last_touch).order_by(last_touch.asc().nulls_first(), untouched.c.id).limit(names)
+    )
+    return total, [name for name, _ in ordered]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -361,14 +374,11 @@ def quiet_customer_counts(
     (as the customer's owner) narrow it; department and tag do not.
     """
     since = as_of - timedelta(days=quiet_after_days)
-    recent = exists().where(
-        Touchpoint.workspace_id == workspace_id,
-        Touchpoint.customer_id == Customer.id,
-        Touchpoint.occurred_at >= since,
-        Touchpoint.occurred_at < as_of,
-        Touchpoint.deleted_at.is_(None),
+    # The window's touched customers as one set (read from ix_touchpoints_occurred alone), not a probe per customer.
+    recent = select(Touchpoint.customer_id).where(
+        *_touchpoints_in(session, workspace_id, since, as_of, EVERYTHING), Touchpoint.customer_id.is_not(None)
     )
-    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since, ~recent]
+    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since, Customer.id.not_in(recent)]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
     if scope.user_id is not None:
@@ -504,16 +514,27 @@ def new_customers_first_touchpoints(
     """One row per customer whose first touchpoint ever falls in the period: its kind and tags, and whether the
     customer then advanced a stage (to a later one in `stages`) within `within_days`."""
     dates = _Dates(session)
-    earlier = aliased(Touchpoint)
-    first = ~exists().where(
-        earlier.workspace_id == workspace_id,
-        earlier.customer_id == Touchpoint.customer_id,
-        earlier.deleted_at.is_(None),
-        or_(
-            earlier.occurred_at < Touchpoint.occurred_at,
-            and_(earlier.occurred_at == Touchpoint.occurred_at, earlier.id < Touchpoint.id),
-        ),
+    # The customers touched in the period, then each one's first touchpoint ever (one index probe per customer),
+    # kept when that first touchpoint is itself in the period and the scope.
+    touched = (
+        select(Touchpoint.customer_id)
+        .where(*_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None))
+        .distinct()
+        .subquery()
     )
+    earliest = aliased(Touchpoint)
+    first_id = (
+        select(earliest.id)
+        .where(
+            earliest.workspace_id == workspace_id,
+            earliest.customer_id == touched.c.customer_id,
+            earliest.deleted_at.is_(None),
+        )
+        .order_by(earliest.occurred_at, earliest.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    firsts = select(first_id.label("touchpoint_id")).select_from(touched).subquery()
     rank = {stage: index for index, stage in enumerate(stages)}
 
     def stage_rank(column: Any) -> ColumnElement[int]:
@@ -528,9 +549,9 @@ def new_customers_first_touchpoints(
         StageChange.from_stage.is_not(None),
     )
     rows = session.execute(
-        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced).where(
-            *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None), first
-        )
+        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced)
+        .join(firsts, firsts.c.touchpoint_id == Touchpoint.id)
+        .where(*_touchpoints_in(session, workspace_id, start, end, scope))
     )
     return [
         FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved)) for customer_id, kind, tags, moved in rows
