@@ -467,11 +467,8 @@ def actions_for(report: Report) -> list[Action]:
     overdue = int(report.follow_ups.kept.open_overdue.value or 0)
     if overdue:
         most = max(report.follow_ups.by_assignee.items(), key=lambda item: (item[1].open_overdue.value or 0, item[0]))
-        whose = (
-            f" ({most[1].open_overdue.value} of them assigned to {most[0]})"
-            if len(report.follow_ups.by_assignee) > 1
-            else ""
-        )
+        top = most[1].open_overdue.value or 0
+        whose = f" ({top} of them assigned to {most[0]})" if overdue > 1 and top > 1 else ""
         verb = "is" if overdue == 1 else "are"
         said = f"{_count(overdue, 'follow-up')} that fell due in the period {verb} still open past the grace{whose}."
         found.append(Action("overdue_follow_ups", overdue, said))
@@ -643,8 +640,7 @@ def report_text(report: Report) -> str:
     """The report as a readable table for a terminal: each figure, the previous period's, and the change."""
     period, previous = report.period, report.previous
     lines = [
-        f"Report for {period.describe()} ({period.label or f'{period.days} days'}, {period.tz.key}), "
-        f"{report.filter.describe()}",
+        f"Report for {period.describe()} ({_label(period)}{period.tz.key}), {report.filter.describe()}",
         f"compared with {previous.describe()}",
         "",
     ]
@@ -661,6 +657,11 @@ def report_text(report: Report) -> str:
     for path, value, before in rows:
         lines.append(f"{path.ljust(width)}  {_shown(value):>10}  {_shown(before):>10}  {_change(value, before):>8}")
     return "\n".join(lines) + "\n"
+
+
+def _label(period: Period) -> str:
+    """`last 30 days, ` when the period was asked for by name; nothing when its days already say it."""
+    return f"{period.label}, " if period.label and period.label != period.describe() else ""
 
 
 def _shown(value: Number) -> str:
