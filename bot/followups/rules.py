@@ -1,7 +1,8 @@
 """What is due when: plain functions of `now`, with no Slack client and no store of their own.
 
 The dispatcher asks these which follow-ups go in one message, when a person's digest is, which due
-follow-ups wait for it, and how long a failed send waits before it is tried again.
+follow-ups wait for it, and how long a failed send waits before it is tried again; and whether a
+follow-up that was done was kept on time, by the one grace the customer card and the measures share.
 """
 
 from __future__ import annotations
@@ -24,6 +25,33 @@ DIGEST_LATEST = timedelta(hours=1)
 DIGEST_RECHECK = timedelta(minutes=2)
 # When the digest is this close, whatever is due waits for it, even if it fell due on an earlier day.
 DIGEST_SOON = timedelta(minutes=15)
+
+
+def grace_until(due: datetime, tz: ZoneInfo) -> datetime:
+    """The last instant a follow-up still counts as kept: its due time on the next working day (Mon–Fri) in `tz`.
+
+    Due on Friday 17:00, it may be done until Monday 17:00; due on Saturday, until Monday at that time too.
+    """
+    local = due.astimezone(tz)
+    day = local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
+
+
+def kept_on_time(due: datetime, completed: datetime, tz: ZoneInfo) -> bool:
+    """Done no later than its due instant plus a grace of one working day (`grace_until`), early counting too.
+
+    The customer card's "follow-ups kept" uses it; the measures (`storage.reports`) compute the same rule in
+    SQL, with the weekday read at one offset for the whole period.
+    """
+    return completed <= grace_until(due, tz)
+
+
+# However the week and the clocks fall, the grace is never shorter or longer than these (one day to the next,
+# Friday to Monday, give or take a summer-time hour): only closings between them need `kept_on_time` itself.
+GRACE_AT_LEAST = timedelta(hours=23)
+GRACE_AT_MOST = timedelta(hours=73)
 
 
 def digest_moment(day: date, hour: int, tz: ZoneInfo) -> datetime:
