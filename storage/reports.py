@@ -6,7 +6,8 @@ one question; none loads the period's touchpoints into Python. The one that retu
 a source is counted over. SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
 expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
 
-The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at), follow-ups
+The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at, then every column the
+period's counts read, so they are answered from the index alone), follow-ups
 (workspace_id, due_at), customers (workspace_id, stage); stage changes already had (workspace_id, changed_at)
 and (workspace_id, customer_id, changed_at), touchpoints (workspace_id, customer_id, occurred_at).
 
@@ -23,10 +24,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     and_,
     case,
-    cast,
     exists,
     extract,
     func,
@@ -76,11 +75,11 @@ class _Dates:
             return func.julianday(later) - func.julianday(earlier) <= days
         return later <= earlier + func.make_interval(0, 0, 0, days)
 
-    def local_weekday(self, instant: Any, offset_minutes: int) -> ColumnElement[int]:
-        """0 (Sunday) to 6 (Saturday) of a UTC instant moved by a fixed offset."""
+    def within_seconds(self, earlier: Any, later: Any, seconds: float) -> ColumnElement[bool]:
+        """`later` no more than `seconds` after `earlier`."""
         if self.sqlite:
-            return cast(func.strftime("%w", instant, f"{offset_minutes:+d} minutes"), Integer)
-        return cast(extract("dow", instant + func.make_interval(0, 0, 0, 0, 0, offset_minutes)), Integer)
+            return (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= seconds
+        return later <= earlier + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
 
 def _instant(value: datetime) -> ColumnElement[datetime]:
@@ -150,16 +149,25 @@ def touchpoint_counts(
     `week_starts` are the instants the weeks begin (the first is `start`); a touchpoint falls in the last one
     that is not after it. Totals by any one of the four are sums of these rows.
     """
-    later = list(enumerate(week_starts))[1:]
-    week = case(*((Touchpoint.occurred_at < at, index - 1) for index, at in later), else_=len(week_starts) - 1)
-    if not later:
-        week = literal(0)  # type: ignore[assignment]
+    week = _bucket(Touchpoint.occurred_at, list(week_starts), 0)
     rows = session.execute(
         select(week.label("week"), Touchpoint.author_department, Touchpoint.kind, Touchpoint.source, func.count())
         .where(*_touchpoints_in(session, workspace_id, start, end, scope))
         .group_by(week, Touchpoint.author_department, Touchpoint.kind, Touchpoint.source)
     )
     return [TouchpointCount(int(w), department, kind, source, count) for w, department, kind, source, count in rows]
+
+
+def _bucket(instant: Any, starts: list[datetime], first: int) -> ColumnElement[int]:
+    """Which of `starts` (sorted) `instant` falls after, as nested CASEs that halve the list: a year's 53 weeks
+    cost six comparisons a row, not up to 53."""
+    if len(starts) == 1:
+        return literal(first)
+    middle = len(starts) // 2
+    return case(
+        (instant < starts[middle], _bucket(instant, starts[:middle], first)),
+        else_=_bucket(instant, starts[middle:], first + middle),
+    )
 
 
 @dataclass(frozen=True)
@@ -199,10 +207,10 @@ def customers_in_stage_untouched(
     where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
-    touched = exists().where(
-        *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id == Customer.id
+    touched = select(Touchpoint.customer_id).where(
+        *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None)
     )
-    untouched = select(Customer.id, Customer.name).where(*where, ~touched).subquery()
+    untouched = select(Customer.id, Customer.name).where(*where, Customer.id.not_in(touched)).subquery()
     total = session.scalar(select(func.count()).select_from(untouched)) or 0
     if not total or not names:
         return total, []
@@ -215,24 +223,31 @@ def customers_in_stage_untouched(
         )
         .scalar_subquery()
     )
-    ordered = session.execute(select(untouched.c.name).order_by(last.is_not(None), last, untouched.c.id).limit(names))
-    return total, list(ordered.scalars())
+    last_touch = last.label("last_touch")
+    ordered = session.execute(
+        select(untouched.c.name, last_touch).order_by(last_touch.asc().nulls_first(), untouched.c.id).limit(names)
+    )
+    return total, [name for name, _ in ordered]
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Follow-ups kept
 # ---------------------------------------------------------------------------------------------------------
 
-# A follow-up is kept on time when it is closed no later than one working day after its due instant: due on
-# Monday to Thursday or on Sunday, the next day at the same time; on Friday, Monday; on Saturday, Monday.
-GRACE_DAYS_BY_WEEKDAY = {5: 3, 6: 2}  # 0 Sunday .. 6 Saturday; every other day: 1
+# Whether a follow-up was kept is `bot.followups.rules.kept_on_time` (its due time on the next working day, in the
+# viewer's zone), the rule the customer card uses too. The store decides only what is certain whatever the week
+# and the clocks: closed (or, open, `now`) within the shortest grace, or after the longest one, given by the
+# caller (`GRACE_AT_LEAST`, `GRACE_AT_MOST`) and widened by a second against the store's float arithmetic. The
+# rest, "near_done" and "near_open", is read by `follow_ups_near_grace` for the rule to judge.
+NEAR_DONE, NEAR_OPEN = "near_done", "near_open"
+_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True)
 class FollowUpCount:
     assignee: str
     department: str | None
-    outcome: str  # on_time, late, open_overdue, open (its grace not yet over)
+    outcome: str  # on_time, late, open_overdue, open (its grace not yet over), near_done, near_open
     count: int
 
 
@@ -258,9 +273,18 @@ def _follow_ups_due(
     return where
 
 
-def _grace_days(dates: _Dates, offset_minutes: int) -> ColumnElement[int]:
-    weekday = dates.local_weekday(FollowUp.due_at, offset_minutes)
-    return case(*((weekday == day, days) for day, days in GRACE_DAYS_BY_WEEKDAY.items()), else_=1)
+def _outcome(dates: _Dates, now: datetime, shortest: timedelta, longest: timedelta) -> ColumnElement[str]:
+    surely_kept = shortest.total_seconds() - _MARGIN_S
+    surely_past = longest.total_seconds() + _MARGIN_S
+    done = FollowUp.status == "done"
+    return case(
+        (and_(done, dates.within_seconds(FollowUp.due_at, FollowUp.completed_at, surely_kept)), "on_time"),
+        (and_(done, ~dates.within_seconds(FollowUp.due_at, FollowUp.completed_at, surely_past)), "late"),
+        (done, NEAR_DONE),
+        (dates.within_seconds(FollowUp.due_at, _instant(now), surely_kept), "open"),
+        (~dates.within_seconds(FollowUp.due_at, _instant(now), surely_past), "open_overdue"),
+        else_=NEAR_OPEN,
+    )
 
 
 def follow_up_counts(
@@ -271,27 +295,55 @@ def follow_up_counts(
     scope: Scope,
     *,
     now: datetime,
-    offset_minutes: int,
+    shortest: timedelta,
+    longest: timedelta,
 ) -> list[FollowUpCount]:
-    """Follow-ups that fell due in the period (by `now`), counted by assignee, department and how they were kept.
+    """Follow-ups that fell due in the period (by `now`), counted by assignee, department and outcome.
 
-    `offset_minutes` is the viewer's UTC offset, which decides the weekday a follow-up fell due on. The
-    department is the one recorded on the touchpoint that made the follow-up.
+    The department is the one recorded on the touchpoint that made the follow-up. Outcomes the store cannot
+    be sure of are counted as NEAR_DONE and NEAR_OPEN (see above).
     """
-    dates = _Dates(session)
-    grace = _grace_days(dates, offset_minutes)
-    outcome = case(
-        (and_(FollowUp.status == "done", dates.within_days(FollowUp.due_at, FollowUp.completed_at, grace)), "on_time"),
-        (FollowUp.status == "done", "late"),
-        (dates.within_days(FollowUp.due_at, _instant(now), grace), "open"),
-        else_="open_overdue",
-    )
+    outcome = _outcome(_Dates(session), now, shortest, longest)
     rows = session.execute(
         select(FollowUp.assignee_user_id, Touchpoint.author_department, outcome, func.count())
         .where(*_follow_ups_due(session, workspace_id, start, min(end, now), scope))
         .group_by(FollowUp.assignee_user_id, Touchpoint.author_department, outcome)
     )
     return [FollowUpCount(assignee, department, kind, count) for assignee, department, kind, count in rows]
+
+
+@dataclass(frozen=True)
+class NearGrace:
+    assignee: str
+    department: str | None
+    due_at: datetime
+    completed_at: datetime | None  # None: still open
+
+
+def follow_ups_near_grace(
+    session: Session,
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    *,
+    now: datetime,
+    shortest: timedelta,
+    longest: timedelta,
+) -> list[NearGrace]:
+    """The follow-ups `follow_up_counts` counted as NEAR_DONE or NEAR_OPEN, for `kept_on_time` to judge."""
+    outcome = _outcome(_Dates(session), now, shortest, longest)
+    rows = session.execute(
+        select(
+            FollowUp.assignee_user_id,
+            Touchpoint.author_department,
+            FollowUp.due_at,
+            case((FollowUp.status == "done", FollowUp.completed_at)),
+        ).where(
+            *_follow_ups_due(session, workspace_id, start, min(end, now), scope), outcome.in_([NEAR_DONE, NEAR_OPEN])
+        )
+    )
+    return [NearGrace(assignee, department, due, completed) for assignee, department, due, completed in rows]
 
 
 def late_delay_percentiles(
@@ -302,16 +354,21 @@ def late_delay_percentiles(
     scope: Scope,
     *,
     now: datetime,
-    offset_minutes: int,
+    shortest: timedelta,
+    longest: timedelta,
+    judged_late_hours: Sequence[float] = (),
     percents: Sequence[int] = (50, 90),
 ) -> dict[int, float]:
     """The delay in hours (closed minus due) of the follow-ups done late, at each percent, by nearest rank.
 
-    Nearest rank: of n delays in order, the one at position ceil(n × p / 100). Ranked in the database with
-    window functions; only the ranks asked for come back.
+    Nearest rank: of n delays in order, the one at position ceil(n × p / 100). The late ones are those the
+    store is sure of, ranked in the database with window functions (only the ranks asked for come back), and
+    `judged_late_hours`, the near ones `kept_on_time` found late: these are all shorter than the longest grace,
+    so they come first in the order.
     """
+    judged = sorted(judged_late_hours)
+    before = len(judged)
     dates = _Dates(session)
-    grace = _grace_days(dates, offset_minutes)
     delay = dates.days_between(FollowUp.due_at, FollowUp.completed_at) * 24.0
     late = (
         select(
@@ -321,22 +378,29 @@ def late_delay_percentiles(
         )
         .where(
             *_follow_ups_due(session, workspace_id, start, min(end, now), scope),
-            FollowUp.status == "done",
-            ~dates.within_days(FollowUp.due_at, FollowUp.completed_at, grace),
+            _outcome(dates, now, shortest, longest) == "late",
         )
         .subquery()
     )
-    wanted = {percent: (late.c.n * percent + 99) // 100 for percent in percents}
+    rank = {percent: ((late.c.n + before) * percent + 99) // 100 - before for percent in percents}
     rows = session.execute(
         select(late.c.position, late.c.n, late.c.hours).where(
-            or_(*(late.c.position == rank for rank in wanted.values()))
+            or_(*(late.c.position == wanted for wanted in rank.values()))
         )
     ).all()
+    stored = max((n for _, n, _ in rows), default=None)
+    if stored is None:  # none of the ranks asked for is in the store: count what it holds
+        stored = session.scalar(select(func.count()).select_from(late)) or 0
     found: dict[int, float] = {}
-    for position, n, hours in rows:
-        for percent in percents:
-            if position == (n * percent + 99) // 100:
-                found[percent] = float(hours)
+    total = before + stored
+    for percent in percents:
+        position = (total * percent + 99) // 100
+        if not total:
+            continue
+        if position <= before:
+            found[percent] = judged[position - 1]
+        else:
+            found[percent] = next(float(hours) for at, _, hours in rows if at == position - before)
     return found
 
 
@@ -361,14 +425,11 @@ def quiet_customer_counts(
     (as the customer's owner) narrow it; department and tag do not.
     """
     since = as_of - timedelta(days=quiet_after_days)
-    recent = exists().where(
-        Touchpoint.workspace_id == workspace_id,
-        Touchpoint.customer_id == Customer.id,
-        Touchpoint.occurred_at >= since,
-        Touchpoint.occurred_at < as_of,
-        Touchpoint.deleted_at.is_(None),
+    # The window's touched customers as one set (read from ix_touchpoints_occurred alone), not a probe per customer.
+    recent = select(Touchpoint.customer_id).where(
+        *_touchpoints_in(session, workspace_id, since, as_of, EVERYTHING), Touchpoint.customer_id.is_not(None)
     )
-    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since, ~recent]
+    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since, Customer.id.not_in(recent)]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
     if scope.user_id is not None:
@@ -504,16 +565,27 @@ def new_customers_first_touchpoints(
     """One row per customer whose first touchpoint ever falls in the period: its kind and tags, and whether the
     customer then advanced a stage (to a later one in `stages`) within `within_days`."""
     dates = _Dates(session)
-    earlier = aliased(Touchpoint)
-    first = ~exists().where(
-        earlier.workspace_id == workspace_id,
-        earlier.customer_id == Touchpoint.customer_id,
-        earlier.deleted_at.is_(None),
-        or_(
-            earlier.occurred_at < Touchpoint.occurred_at,
-            and_(earlier.occurred_at == Touchpoint.occurred_at, earlier.id < Touchpoint.id),
-        ),
+    # The customers touched in the period, then each one's first touchpoint ever (one index probe per customer),
+    # kept when that first touchpoint is itself in the period and the scope.
+    touched = (
+        select(Touchpoint.customer_id)
+        .where(*_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None))
+        .distinct()
+        .subquery()
     )
+    earliest = aliased(Touchpoint)
+    first_id = (
+        select(earliest.id)
+        .where(
+            earliest.workspace_id == workspace_id,
+            earliest.customer_id == touched.c.customer_id,
+            earliest.deleted_at.is_(None),
+        )
+        .order_by(earliest.occurred_at, earliest.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    firsts = select(first_id.label("touchpoint_id")).select_from(touched).subquery()
     rank = {stage: index for index, stage in enumerate(stages)}
 
     def stage_rank(column: Any) -> ColumnElement[int]:
@@ -528,9 +600,9 @@ def new_customers_first_touchpoints(
         StageChange.from_stage.is_not(None),
     )
     rows = session.execute(
-        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced).where(
-            *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None), first
-        )
+        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced)
+        .join(firsts, firsts.c.touchpoint_id == Touchpoint.id)
+        .where(*_touchpoints_in(session, workspace_id, start, end, scope))
     )
     return [
         FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved)) for customer_id, kind, tags, moved in rows

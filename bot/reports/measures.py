@@ -17,13 +17,14 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.capture.records import csv_cell
 from bot.customers.curation import stages_for
+from bot.followups.rules import GRACE_AT_LEAST, GRACE_AT_MOST, grace_until, kept_on_time
 from bot.reports.periods import Filter, Period
 from bot.text import plural
 from storage import reports as report_store
@@ -178,8 +179,6 @@ def build_report(
     stages = list(stages or stages_for(session, workspace_id))
     previous = period.previous()
     scope = scope_of(chosen)
-    # The weekday a follow-up fell due on is read at the viewer's offset at the period's end (see storage.reports).
-    offset = int((min(period.end, now).astimezone(period.tz).utcoffset() or timedelta(0)).total_seconds() // 60)
     touchpoints = _touchpoints(session, workspace_id, period, previous, scope)
     report = Report(
         period=period,
@@ -188,7 +187,7 @@ def build_report(
         made_at=now,
         touchpoints=touchpoints,
         coverage=_coverage(session, workspace_id, period, previous, scope, _active_stage(stages)),
-        follow_ups=_follow_ups(session, workspace_id, period, previous, scope, now, offset),
+        follow_ups=_follow_ups(session, workspace_id, period, previous, scope, now),
         quiet_customers=_quiet(session, workspace_id, period, previous, scope, now, quiet_after_days),
         stage_moves=_stage_moves(session, workspace_id, period, previous, scope),
         conversion=_conversion(session, workspace_id, period, previous, scope, stages),
@@ -296,12 +295,31 @@ def _on_time_rate(counts: dict[str, int]) -> float | None:
 
 
 def _follow_ups(
-    session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, now: datetime, offset: int
+    session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, now: datetime
 ) -> FollowUps:
+    """Kept or not by `kept_on_time`, the customer card's rule: the store counts what is certain, the rest is judged
+    here one follow-up at a time (those closed, or still open, between the shortest and the longest grace)."""
+    tz = period.tz
+    grace = {"now": now, "shortest": GRACE_AT_LEAST, "longest": GRACE_AT_MOST}
+    judged_late: dict[Period, list[float]] = {}
+
     def counted(which: Period) -> list[report_store.FollowUpCount]:
-        return report_store.follow_up_counts(
-            session, workspace_id, which.start, which.end, scope, now=now, offset_minutes=offset
-        )
+        rows = [
+            row
+            for row in report_store.follow_up_counts(session, workspace_id, which.start, which.end, scope, **grace)
+            if row.outcome not in (report_store.NEAR_DONE, report_store.NEAR_OPEN)
+        ]
+        late_hours = judged_late.setdefault(which, [])
+        for near in report_store.follow_ups_near_grace(session, workspace_id, which.start, which.end, scope, **grace):
+            if near.completed_at is None:
+                outcome = "open" if now <= grace_until(near.due_at, tz) else "open_overdue"
+            elif kept_on_time(near.due_at, near.completed_at, tz):
+                outcome = "on_time"
+            else:
+                outcome = "late"
+                late_hours.append((near.completed_at - near.due_at).total_seconds() / 3600)
+            rows.append(report_store.FollowUpCount(near.assignee, near.department, outcome, 1))
+        return rows
 
     def grouped(rows: list[report_store.FollowUpCount], key: str) -> dict[str, dict[str, int]]:
         sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -319,7 +337,7 @@ def _follow_ups(
 
     def percentiles(which: Period) -> dict[int, float]:
         return report_store.late_delay_percentiles(
-            session, workspace_id, which.start, which.end, scope, now=now, offset_minutes=offset
+            session, workspace_id, which.start, which.end, scope, judged_late_hours=judged_late[which], **grace
         )
 
     delays_now, delays_before = percentiles(period), percentiles(previous)
@@ -468,11 +486,8 @@ def actions_for(report: Report) -> list[Action]:
     overdue = int(report.follow_ups.kept.open_overdue.value or 0)
     if overdue:
         most = max(report.follow_ups.by_assignee.items(), key=lambda item: (item[1].open_overdue.value or 0, item[0]))
-        whose = (
-            f" ({most[1].open_overdue.value} of them assigned to {most[0]})"
-            if len(report.follow_ups.by_assignee) > 1
-            else ""
-        )
+        top = most[1].open_overdue.value or 0
+        whose = f" ({top} of them assigned to {most[0]})" if overdue > 1 and top > 1 else ""
         verb = "is" if overdue == 1 else "are"
         said = f"{plural(overdue, 'follow-up')} that fell due in the period {verb} still open past the grace{whose}."
         found.append(Action("overdue_follow_ups", overdue, said))
@@ -640,8 +655,7 @@ def report_text(report: Report) -> str:
     """The report as a readable table for a terminal: each figure, the previous period's, and the change."""
     period, previous = report.period, report.previous
     lines = [
-        f"Report for {period.describe()} ({period.label or f'{period.days} days'}, {period.tz.key}), "
-        f"{report.filter.describe()}",
+        f"Report for {period.describe()} ({_label(period)}{period.tz.key}), {report.filter.describe()}",
         f"compared with {previous.describe()}",
         "",
     ]
@@ -658,6 +672,11 @@ def report_text(report: Report) -> str:
     for path, value, before in rows:
         lines.append(f"{path.ljust(width)}  {_shown(value):>10}  {_shown(before):>10}  {_change(value, before):>8}")
     return "\n".join(lines) + "\n"
+
+
+def _label(period: Period) -> str:
+    """`last 30 days, ` when the period was asked for by name; nothing when its days already say it."""
+    return f"{period.label}, " if period.label and period.label != period.describe() else ""
 
 
 def _shown(value: Number) -> str:

@@ -45,6 +45,10 @@ class ReportWordsError(ValueError):
     """Words that name no period or no known filter: the message says what was wrong and what would do."""
 
 
+class UnreadablePeriod(ReportWordsError):
+    """Words such as `last` or `this` that make no period (they may still be part of a name)."""
+
+
 @dataclass(frozen=True)
 class Period:
     """Local days `first` to `last`, both included, in `tz`."""
@@ -197,8 +201,12 @@ def read_period(text: str, now: datetime, tz: ZoneInfo) -> tuple[Period, str]:
         day = today if word == "today" else today - timedelta(days=1)
         return Period(day, day, tz, word), _cut(text, found)
     if _PERIODISH.search(text):
-        raise ReportWordsError(f"I can't read a period in `{text.strip()}`; try for example {EXAMPLES}.")
+        raise _unreadable(text)
     return default_period(now, tz), text
+
+
+def _unreadable(text: str) -> UnreadablePeriod:
+    return UnreadablePeriod(f"I can't read a period in `{text.strip()}`; try for example {EXAMPLES}.")
 
 
 def checked(first: date, last: date, today: date, tz: ZoneInfo, label: str) -> Period:
@@ -281,7 +289,14 @@ def read_report_words(
     text: str, now: datetime, tz: ZoneInfo, known: Known, find_customer: CustomerFinder
 ) -> tuple[Period, Filter]:
     """What `/report`'s words ask for: `last week finance`, `2026-10-01..2026-12-31 #expo2026`, `@dana`, `acme`."""
-    period, rest = read_period(text, now, tz)
+    try:
+        period, rest = read_period(text, now, tz)
+    except UnreadablePeriod as unreadable:
+        # Words like "last" or "this" that make no period may be a name: "Last Mile Logistics" is a customer.
+        try:
+            return default_period(now, tz), read_filter(text, known, find_customer)
+        except ReportWordsError:
+            raise unreadable from None
     return period, read_filter(rest, known, find_customer)
 
 

@@ -137,6 +137,16 @@ def test_it_reads_the_filter(words: str, expected: Filter) -> None:
     assert read_report_words(words, NOW, BERLIN, KNOWN, acme)[1] == expected
 
 
+def test_period_words_that_make_no_period_may_be_a_customers_name() -> None:
+    def last_mile(text: str) -> CustomerFound:
+        return CustomerFound(9, "Last Mile Logistics") if text.lower() == "last mile" else CustomerFound(None)
+
+    period, chosen = read_report_words("last mile", NOW, BERLIN, KNOWN, last_mile)
+    assert (period.first, chosen) == (date(2026, 11, 3), Filter(customer_id=9, customer_name="Last Mile Logistics"))
+    with pytest.raises(ReportWordsError, match="can't read a period in `last fortnight`"):
+        read_report_words("last fortnight", NOW, BERLIN, KNOWN, last_mile)
+
+
 @pytest.mark.parametrize(
     ("words", "says"),
     [

@@ -78,7 +78,7 @@ def test_the_csv_has_every_figure_and_no_cell_a_spreadsheet_would_run(
 def test_the_table_starts_with_what_is_worth_acting_on(history: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", *NOVEMBER]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Report for 2026-11-01..2026-11-30 (2026-11-01..2026-11-30, Europe/Berlin), everyone\n")
+    assert out.startswith("Report for 2026-11-01..2026-11-30 (Europe/Berlin), everyone\n")
     assert "Worth acting on:\n  - 1 follow-up that fell due in the period is still open past the grace" in out
     assert "Finance logged 2 touchpoints in the previous period and none in this one." in out
     assert "touchpoints.total" in out and "+6" in out
