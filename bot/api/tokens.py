@@ -21,7 +21,7 @@ from storage.models import ApiToken
 
 TOKEN_PREFIX = "tp_"
 # What a person types as a token's name: short, no spaces, so the list and `revoke NAME` read plainly.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 # tp_ + 43 characters of base64 for 32 bytes; anything else is not one of ours and is not looked up.
 _TOKEN = re.compile(r"tp_[A-Za-z0-9_-]{43}")
 
@@ -47,7 +47,7 @@ def create_token(session: Session, workspace_id: int, name: str, *, now: datetim
     """A new token named `name` in the workspace; the token itself is returned once and never stored."""
     if not _NAME.fullmatch(name):
         raise TokenError(
-            f"{name!r} cannot name a token: use up to 64 letters, digits, '.', '_' or '-', "
+            f"{name!r} cannot name a token: use up to 32 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
     if api_store.token_named(session, workspace_id, name) is not None:

@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = _command(commands, "serve", "serve Slack's HTTP requests on POST /slack/events (gunicorn)")
+    serve = _command(
+        commands, "serve", "serve Slack's HTTP requests on POST /slack/events and the HTTP API on /api/v1 (gunicorn)"
+    )
     serve.add_argument("--port", type=_port, help="port to listen on (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     serve.add_argument("--workers", type=_at_least_one, help="worker processes (default: $WEB_CONCURRENCY or 2)")
