@@ -26,6 +26,8 @@ from storage import customers as customer_store
 from storage import workspaces as workspace_store
 
 MAX_BATCH = 500
+# Ids are the store's 32-bit integers on PostgreSQL: a larger number names no row, and must not reach a query.
+MAX_ID = 2**31 - 1
 MAX_SUMMARY = 10_000
 MAX_TAGS = 20
 MAX_TAG = 40
@@ -244,8 +246,8 @@ def _customer(
     key = given[0]
     field, wanted = f"customer.{key}", value[key]
     if key == "id":
-        if not isinstance(wanted, int) or isinstance(wanted, bool):
-            bad(field, "must be a whole number")
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or not 1 <= wanted <= MAX_ID:
+            bad(field, "must be a customer's id, a whole number from 1 up")
             return None, None
         return _one_live(session, workspace_id, [wanted], field, "no customer has this id", bad), None
     if not isinstance(wanted, str) or not wanted.strip():

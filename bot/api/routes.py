@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.api import openapi
-from bot.api.intake import MAX_BATCH, FieldError, Invalid, save_posted
+from bot.api.intake import MAX_BATCH, MAX_ID, FieldError, Invalid, save_posted
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
 from bot.api.tokens import Caller, caller_of
 from bot.edge import Refused, log_refusal, read_body
@@ -137,7 +137,10 @@ def _route(rt: Runtime, limit: RateLimit, environ: dict[str, Any]) -> tuple[int,
     if template == CUSTOMERS_PATH:
         return _search(rt, caller, query)
     assert customer_match is not None
-    return _customer_touchpoints(rt, caller, int(customer_match.group(1)), query)
+    customer_id = int(customer_match.group(1))
+    if customer_id > MAX_ID:
+        raise Answer(404, _error(404, "no customer with this id"))
+    return _customer_touchpoints(rt, caller, customer_id, query)
 
 
 def _caller(rt: Runtime, environ: dict[str, Any]) -> Caller:
