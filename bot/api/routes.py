@@ -103,6 +103,9 @@ def api_application(rt: Runtime) -> Callable[[dict[str, Any], Respond], Iterable
                 _error(503, "the store is not answering; try again shortly"),
                 (("Retry-After", "5"),),
             )
+        except Exception:  # a bug of ours, never the sender's input: told as JSON, logged with its traceback
+            logger.exception("an API request failed")
+            status, body, headers = 500, _error(500, "something went wrong on our side; nothing was stored"), ()
         return _json(start_response, status, body, headers)
 
     return application

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.models import AuditEvent, FollowUp, Touchpoint
+from storage.models import ApiToken, AuditEvent, FollowUp, Touchpoint
 
 DELIVERY = {
     "customer": {"name": "acme corp"},
@@ -131,3 +131,11 @@ def test_a_batch_over_500_or_empty_is_refused_whole(api, sessions):
     assert too_many.status == 400 and empty.status == 400
     assert too_many.body["errors"][0]["field"] == "touchpoints"
     assert _count(sessions) == 0
+
+
+def test_a_token_used_says_when_in_the_list(api, sessions, clock):
+
+    assert api.post("/api/v1/touchpoints", DELIVERY).status == 201
+
+    with sessions() as session:
+        assert session.scalars(select(ApiToken)).one().last_used_at == clock()
