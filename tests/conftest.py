@@ -164,7 +164,7 @@ def served(runtime: Runtime, standin: SlackStandIn) -> Iterator[str]:
     server = make_server(
         "127.0.0.1",
         0,
-        wsgi_app(app, runtime.engine, runtime.settings, api=api_application(runtime)),
+        wsgi_app(app, runtime.engine, runtime.settings, api=api_application(runtime, app.client)),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )

@@ -8,6 +8,7 @@ record's problems at once, so the sender can fix them in one go. Nothing is writ
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -76,11 +77,36 @@ class Saved:
     created: bool
 
 
+def emails_named(records: list[Any]) -> set[str]:
+    """The e-mail addresses records give as an author or a follow-up's assignee, in lower case."""
+    found: set[str] = set()
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        follow_up = record.get("follow_up")
+        for value in (record.get("author"), follow_up.get("assignee") if isinstance(follow_up, dict) else None):
+            if isinstance(value, str) and _EMAIL.fullmatch(value.strip()):
+                found.add(value.strip().lower())
+    return found
+
+
 def save_posted(
-    session: Session, indexes: CustomerIndexes, caller: Caller, record: Any, *, now: datetime, prefix: str = ""
+    session: Session,
+    indexes: CustomerIndexes,
+    caller: Caller,
+    record: Any,
+    *,
+    now: datetime,
+    prefix: str = "",
+    people: Mapping[str, str] | None = None,
 ) -> Saved:
-    """Check one posted record and log it; Invalid (nothing written) when any field is wrong."""
+    """Check one posted record and log it; Invalid (nothing written) when any field is wrong.
+
+    `people` are the Slack user ids of the e-mail addresses the records name (`emails_named`), looked up in
+    Slack beforehand: nothing here calls out while the store's transaction is open.
+    """
     errors: list[FieldError] = []
+    people = people or {}
 
     def bad(name: str, message: str) -> None:
         errors.append(FieldError(prefix + name, message))
@@ -103,8 +129,8 @@ def save_posted(
     if source_system is not None and not _SYSTEM.fullmatch(source_system):
         bad("source_system", "must be letters, digits, '.', '_' or '-', such as shop or erp.orders")
     external_id = _text(record.get("external_id"), "external_id", MAX_EXTERNAL_ID, bad)
-    author_id = _author(session, caller.workspace_id, record.get("author"), "author", bad)
-    follow_up = _follow_up(session, caller.workspace_id, record.get("follow_up"), author_id, now, bad)
+    author_id = _author(session, caller.workspace_id, record.get("author"), "author", people, bad)
+    follow_up = _follow_up(session, caller.workspace_id, record.get("follow_up"), author_id, people, bad)
     customer_id, new_name = _customer(session, indexes, caller.workspace_id, record.get("customer"), bad)
     if errors:
         raise Invalid(errors)
@@ -187,17 +213,20 @@ def _url(value: Any, bad: Any) -> str | None:
     return value
 
 
-def _author(session: Session, workspace_id: int, value: Any, name: str, bad: Any) -> str | None:
-    """The Slack user id of a member of the workspace, or None when none is given."""
+def _author(
+    session: Session, workspace_id: int, value: Any, name: str, people: Mapping[str, str], bad: Any
+) -> str | None:
+    """The Slack user id of a member of the workspace, given as such or by e-mail; None when none is given."""
     if value is None:
         return None
+    if isinstance(value, str) and _EMAIL.fullmatch(value.strip()):
+        found = people.get(value.strip().lower())
+        if found is None:
+            bad(name, "no person of this workspace in Slack has this e-mail address")
+            return None
+        value = found
     if not isinstance(value, str) or not _USER_ID.fullmatch(value):
-        hint = (
-            " (e-mail addresses are not matched to members yet)"
-            if isinstance(value, str) and _EMAIL.fullmatch(value)
-            else ""
-        )
-        bad(name, f"must be the Slack user id (U…) of a member of this workspace{hint}")
+        bad(name, "must be the Slack user id (U…) or the e-mail address of a member of this workspace")
         return None
     member = workspace_store.member(session, workspace_id, value)
     if member is None or member.deleted:
@@ -207,7 +236,7 @@ def _author(session: Session, workspace_id: int, value: Any, name: str, bad: Any
 
 
 def _follow_up(
-    session: Session, workspace_id: int, value: Any, author_id: str | None, now: datetime, bad: Any
+    session: Session, workspace_id: int, value: Any, author_id: str | None, people: Mapping[str, str], bad: Any
 ) -> FollowUpPlan | None:
     if value is None:
         return None
@@ -217,7 +246,7 @@ def _follow_up(
     for unknown in sorted(set(value) - {"due_at", "assignee"}):
         bad(f"follow_up.{unknown}", "is not a field of a follow-up (due_at, assignee)")
     due_at = _instant(value.get("due_at"), "follow_up.due_at", bad, required=True)
-    assignee = _author(session, workspace_id, value.get("assignee"), "follow_up.assignee", bad)
+    assignee = _author(session, workspace_id, value.get("assignee"), "follow_up.assignee", people, bad)
     assignee = assignee or author_id
     if assignee is None and "assignee" not in value:
         bad("follow_up.assignee", "is required when the touchpoint has no author")

@@ -57,7 +57,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["due_at"],
         "properties": {
             "due_at": _INSTANT,
-            "assignee": {"type": "string", "description": "Slack user id; default: the author"},
+            "assignee": {"type": "string", "description": "Slack user id or e-mail; default: the author"},
         },
         "additionalProperties": False,
     },
@@ -69,7 +69,7 @@ _SCHEMAS: dict[str, Any] = {
             "kind": {"enum": list(KINDS)},
             "summary": {"type": "string", "minLength": 1, "maxLength": MAX_SUMMARY},
             "occurred_at": _INSTANT,
-            "author": {"type": "string", "description": "Slack user id (U…) of a member of the workspace"},
+            "author": {"type": "string", "description": "Slack user id (U…) or e-mail of a member of the workspace"},
             "department": {"enum": list(DEPARTMENTS)},
             "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
             "url": {"type": "string", "format": "uri", "maxLength": MAX_URL, "description": "link to the record"},

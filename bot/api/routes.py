@@ -22,11 +22,14 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
+from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
 from bot.api import openapi
-from bot.api.intake import MAX_BATCH, MAX_ID, FieldError, Invalid, save_posted
+from bot.api.intake import MAX_BATCH, MAX_ID, FieldError, Invalid, emails_named, save_posted
+from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
 from bot.api.tokens import Caller, caller_of
 from bot.edge import Refused, log_refusal, read_body
@@ -84,12 +87,15 @@ class RateLimit:
             return 0.0
 
 
-def api_application(rt: Runtime) -> Callable[[dict[str, Any], Respond], Iterable[bytes]]:
+def api_application(
+    rt: Runtime, client: WebClient | None = None
+) -> Callable[[dict[str, Any], Respond], Iterable[bytes]]:
+    """The API; `client` (the Bolt app's) finds the people records name by e-mail."""
     limit = RateLimit(rt.settings.api_rate_per_minute)
 
     def application(environ: dict[str, Any], start_response: Respond) -> Iterable[bytes]:
         try:
-            status, body = _route(rt, limit, environ)
+            status, body = _route(rt, client, limit, environ)
             headers: tuple[tuple[str, str], ...] = ()
         except Answer as answer:
             status, body, headers = answer.status, answer.body, answer.headers
@@ -114,7 +120,9 @@ def api_application(rt: Runtime) -> Callable[[dict[str, Any], Respond], Iterable
 _REFUSALS = {413: "the body is over 1 MB; send fewer touchpoints at once", 400: "the body is malformed"}
 
 
-def _route(rt: Runtime, limit: RateLimit, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _route(
+    rt: Runtime, client: WebClient | None, limit: RateLimit, environ: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
     customer_match = _CUSTOMER_TOUCHPOINTS.fullmatch(path)
     template = f"{CUSTOMERS_PATH}/{{id}}/touchpoints" if customer_match else path
@@ -136,7 +144,7 @@ def _route(rt: Runtime, limit: RateLimit, environ: dict[str, Any]) -> tuple[int,
         )
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     if template == TOUCHPOINTS_PATH:
-        return _post_touchpoints(rt, caller, environ)
+        return _post_touchpoints(rt, client, caller, environ)
     if template == CUSTOMERS_PATH:
         return _search(rt, caller, query)
     assert customer_match is not None
@@ -158,7 +166,9 @@ def _caller(rt: Runtime, environ: dict[str, Any]) -> Caller:
     return caller
 
 
-def _post_touchpoints(rt: Runtime, caller: Caller, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _post_touchpoints(
+    rt: Runtime, client: WebClient | None, caller: Caller, environ: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     body = read_body(environ)
     content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -167,6 +177,15 @@ def _post_touchpoints(rt: Runtime, caller: Caller, environ: dict[str, Any]) -> t
         posted = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Answer(400, _error(400, "the body is not JSON", [FieldError("body", "is not valid JSON")])) from None
+    records = posted.get("touchpoints") if isinstance(posted, dict) and "touchpoints" in posted else [posted]
+    try:
+        people = slack_ids_by_email(client, emails_named(records if isinstance(records, list) else []), caller.team_id)
+    except SlackUnavailable:
+        raise Answer(
+            503,
+            _error(503, "Slack did not answer who an e-mail address is; try again shortly"),
+            (("Retry-After", "5"),),
+        ) from None
     now = rt.now()
     if isinstance(posted, dict) and "touchpoints" in posted:
         items = posted["touchpoints"]
@@ -175,21 +194,25 @@ def _post_touchpoints(rt: Runtime, caller: Caller, environ: dict[str, Any]) -> t
             problem = FieldError("touchpoints", f"must be a list of 1 to {MAX_BATCH} touchpoints and nothing beside it")
             raise Answer(400, _error(400, "the batch is malformed", [problem]))
         with rt.sessions.begin() as session:
-            results = [_batch_item(session, rt, caller, item, index, now) for index, item in enumerate(items)]
+            results = [_batch_item(session, rt, caller, item, index, now, people) for index, item in enumerate(items)]
         return 200, {"results": results}
     try:
         with rt.sessions.begin() as session:
-            saved = save_posted(session, rt.indexes, caller, posted, now=now)
+            saved = save_posted(session, rt.indexes, caller, posted, now=now, people=people)
     except Invalid as invalid:
         raise Answer(400, _error(400, "the touchpoint has problems", invalid.errors)) from None
     status = "created" if saved.created else "existing"
     return (201 if saved.created else 200), {"id": saved.touchpoint_id, "status": status}
 
 
-def _batch_item(session: Any, rt: Runtime, caller: Caller, item: Any, index: int, now: datetime) -> dict[str, Any]:
+def _batch_item(
+    session: Session, rt: Runtime, caller: Caller, item: Any, index: int, now: datetime, people: dict[str, str]
+) -> dict[str, Any]:
     try:
         with session.begin_nested():  # a bad item leaves nothing behind, and the rest go on
-            saved = save_posted(session, rt.indexes, caller, item, now=now, prefix=f"touchpoints[{index}].")
+            saved = save_posted(
+                session, rt.indexes, caller, item, now=now, prefix=f"touchpoints[{index}].", people=people
+            )
     except Invalid as invalid:
         return {"index": index, "status": "error", "errors": [e.as_json() for e in invalid.errors]}
     return {"index": index, "status": "created" if saved.created else "existing", "id": saved.touchpoint_id}

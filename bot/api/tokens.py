@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import api as api_store
-from storage.models import ApiToken
+from storage.models import ApiToken, Workspace
 
 TOKEN_PREFIX = "tp_"
 # What a person types as a token's name: short, no spaces, so the list and `revoke NAME` read plainly.
@@ -34,11 +34,12 @@ class TokenError(ValueError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a request's token says is calling: its workspace and the token's name."""
+    """Who a request's token says is calling: its workspace (and that workspace's Slack team) and the token."""
 
     workspace_id: int
     token_id: int
     token_name: str
+    team_id: str = ""
 
 
 def token_hash(token: str) -> str:
@@ -87,4 +88,5 @@ def caller_of(session: Session, authorization: str | None, *, now: datetime) -> 
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
         api_store.mark_token_used(session, row.id, now)
-    return Caller(workspace_id=row.workspace_id, token_id=row.id, token_name=row.name)
+    team = session.get(Workspace, row.workspace_id)
+    return Caller(row.workspace_id, row.id, row.name, team.team_id if team is not None else "")

@@ -51,7 +51,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         rt, app = warmed_app(settings)
         if with_scheduler:
             scheduling.start_if_elected(rt, lock_path)
-        return wsgi_app(app, rt.engine, settings, api=api_application(rt))
+        return wsgi_app(app, rt.engine, settings, api=api_application(rt, app.client))
 
     options = {
         "bind": f"{args.host}:{args.port or settings.port}",
