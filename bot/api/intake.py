@@ -181,14 +181,21 @@ def _instant(value: Any, name: str, bad: Any, *, required: bool = False) -> date
     if not isinstance(value, str):
         bad(name, "is required: an ISO 8601 time with its offset, such as 2026-11-25T10:30:00+01:00")
         return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
+    instant = aware_instant(value)
+    if instant is None:
         bad(name, "must be an ISO 8601 time with its offset, such as 2026-11-25T10:30:00+01:00")
+    return instant
+
+
+def aware_instant(text: str) -> datetime | None:
+    """An ISO 8601 time with its offset, in UTC; None for anything else, or a year outside 1900-2200."""
+    try:
+        instant = datetime.fromisoformat(text)
+        if instant.tzinfo is None or not 1900 <= instant.year <= 2200:
+            return None
+        return instant.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved by its offset
         return None
-    return instant.astimezone(UTC)
 
 
 def _tags(value: Any, bad: Any) -> list[str]:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from bot.api import openapi
-from bot.api.intake import MAX_BATCH, MAX_ID, FieldError, Invalid, emails_named, save_posted
+from bot.api.intake import MAX_BATCH, MAX_ID, FieldError, Invalid, aware_instant, emails_named, save_posted
 from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
 from bot.api.tokens import Caller, caller_of
@@ -232,11 +232,8 @@ def _customer_touchpoints(
 ) -> tuple[int, dict[str, Any]]:
     since = None
     if "since" in query:
-        try:
-            since = datetime.fromisoformat(query["since"][0])
-        except ValueError:
-            since = None
-        if since is None or since.tzinfo is None:
+        since = aware_instant(query["since"][0])
+        if since is None:
             problem = FieldError("since", "must be an ISO 8601 time with its offset, such as 2026-11-01T00:00:00Z")
             raise Answer(400, _error(400, "since is not a time", [problem]))
     cursor = query.get("cursor", [None])[0]

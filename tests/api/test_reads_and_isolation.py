@@ -66,6 +66,7 @@ def test_a_customers_touchpoints_come_oldest_first_page_by_page(api, acme, monke
     assert [t["external_id"] for t in since.body["touchpoints"]] == ["d-1", "d-0"]
     assert api.get(f"/api/v1/customers/{acme_id}/touchpoints?cursor=nonsense").status == 400
     assert api.get(f"/api/v1/customers/{acme_id}/touchpoints?since=yesterday").status == 400
+    assert api.get(f"/api/v1/customers/{acme_id}/touchpoints?since=0001-01-01T00:00:00%2B01:00").status == 400
     assert api.get("/api/v1/customers/99999999999999/touchpoints").status == 404
 
 
