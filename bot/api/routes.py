@@ -177,9 +177,14 @@ def _post_touchpoints(
         posted = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Answer(400, _error(400, "the body is not JSON", [FieldError("body", "is not valid JSON")])) from None
-    records = posted.get("touchpoints") if isinstance(posted, dict) and "touchpoints" in posted else [posted]
-    try:
-        people = slack_ids_by_email(client, emails_named(records if isinstance(records, list) else []), caller.team_id)
+    batch = isinstance(posted, dict) and "touchpoints" in posted
+    if batch:
+        items = posted["touchpoints"]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH or set(posted) != {"touchpoints"}:
+            problem = FieldError("touchpoints", f"must be a list of 1 to {MAX_BATCH} touchpoints and nothing beside it")
+            raise Answer(400, _error(400, "the batch is malformed", [problem]))
+    try:  # before the transaction opens: nothing calls Slack while the store is being written
+        people = slack_ids_by_email(client, emails_named(items if batch else [posted]), caller.team_id)
     except SlackUnavailable:
         raise Answer(
             503,
@@ -187,12 +192,7 @@ def _post_touchpoints(
             (("Retry-After", "5"),),
         ) from None
     now = rt.now()
-    if isinstance(posted, dict) and "touchpoints" in posted:
-        items = posted["touchpoints"]
-        extra = sorted(set(posted) - {"touchpoints"})
-        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH or extra:
-            problem = FieldError("touchpoints", f"must be a list of 1 to {MAX_BATCH} touchpoints and nothing beside it")
-            raise Answer(400, _error(400, "the batch is malformed", [problem]))
+    if batch:
         with rt.sessions.begin() as session:
             results = [_batch_item(session, rt, caller, item, index, now, people) for index, item in enumerate(items)]
         return 200, {"results": results}
