@@ -134,7 +134,14 @@ def save_posted(
     customer_id, new_name = _customer(session, indexes, caller.workspace_id, record.get("customer"), bad)
     if errors:
         raise Invalid(errors)
-    author = Author(user_id=author_id or caller.token_name, tz=UTC, department=None)
+    source_system = source_system or caller.token_name
+    if external_id is not None:  # sent before: that touchpoint, and nothing else made (no customer either)
+        earlier = api_store.touchpoint_id_by_external_id(session, caller.workspace_id, source_system, external_id)
+        if earlier is not None:
+            return Saved(earlier, False)
+    member = workspace_store.member(session, caller.workspace_id, author_id) if author_id else None
+    # A member's touchpoint counts for their department, as their /log lines do, unless the record names one.
+    author = Author(user_id=author_id or caller.token_name, tz=UTC, department=member.department if member else None)
     if new_name is not None:
         try:
             customer_id = create_customer(session, caller.workspace_id, author.user_id, new_name, now=now)
@@ -150,7 +157,7 @@ def save_posted(
         follow_up=follow_up,
         source="api",
         author_user_id=author.user_id,
-        source_system=source_system or caller.token_name,
+        source_system=source_system,
         external_id=external_id,
         url=url,
         department=department,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.models import ApiToken, AuditEvent, FollowUp, Touchpoint
+from storage.models import ApiToken, AuditEvent, Customer, FollowUp, Touchpoint
 
 DELIVERY = {
     "customer": {"name": "acme corp"},
@@ -139,3 +139,23 @@ def test_a_token_used_says_when_in_the_list(api, sessions, clock):
 
     with sessions() as session:
         assert session.scalars(select(ApiToken)).one().last_used_at == clock()
+
+
+def test_a_members_touchpoint_counts_for_their_department_unless_the_record_names_one(api, sessions):
+    plain = {key: value for key, value in DELIVERY.items() if key != "department"}
+    theirs = api.post("/api/v1/touchpoints", {**plain, "author": "U0ALICE", "external_id": "a"})
+    named = api.post("/api/v1/touchpoints", {**DELIVERY, "author": "U0ALICE", "external_id": "b"})
+    nobodys = api.post("/api/v1/touchpoints", {**plain, "external_id": "c"})
+
+    with sessions() as session:
+        departments = [session.get(Touchpoint, r.body["id"]).author_department for r in (theirs, named, nobodys)]
+    assert departments == ["sales", "logistics", None]
+
+
+def test_a_retry_that_names_a_new_customer_creates_nothing(api, sessions):
+    first = api.post("/api/v1/touchpoints", DELIVERY)
+    retry = api.post("/api/v1/touchpoints", {**DELIVERY, "customer": {"name": "Hooli", "create_if_missing": True}})
+
+    assert (first.status, retry.status) == (201, 200) and retry.body["id"] == first.body["id"]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 3
