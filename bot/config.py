@@ -31,6 +31,9 @@ MAX_QUIET_AFTER_DAYS = 3650
 # gunicorn worker processes of `touchpoint serve`: each holds the app and its customer indexes in memory.
 DEFAULT_WEB_CONCURRENCY = 2
 MAX_WEB_CONCURRENCY = 64
+# Requests a minute one HTTP API token may make; a batch of 500 touchpoints counts as one request.
+DEFAULT_API_RATE_PER_MINUTE = 600
+MAX_API_RATE_PER_MINUTE = 1_000_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -57,6 +60,7 @@ class Settings:
     slack_hooks_url: str = DEFAULT_SLACK_HOOKS_URL
     log_level: int = logging.INFO
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
+    api_rate_per_minute: int = DEFAULT_API_RATE_PER_MINUTE
 
     def require(self, *names: str) -> Settings:
         """Fail with the documented one-line error when a command needs a setting that is unset."""
@@ -80,6 +84,8 @@ _EXPECTED = {
     "QUIET_AFTER_DAYS": f"a whole number of days from 1 to {MAX_QUIET_AFTER_DAYS}, such as 30",
     "LOG_LEVEL": "one of " + ", ".join(LOG_LEVELS) + " (any case)",
     "WEB_CONCURRENCY": f"a whole number of worker processes from 1 to {MAX_WEB_CONCURRENCY}, such as 2",
+    "API_RATE_PER_MINUTE": f"a whole number of requests a minute per API token from 1 to {MAX_API_RATE_PER_MINUTE:,}"
+    ", such as 600",
 }
 
 
@@ -95,10 +101,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_tz=_zone(env),
         admin_channel=_channel(env, "ADMIN_CHANNEL"),
         slack_messages_per_second=_positive(env, "SLACK_MESSAGES_PER_SECOND", DEFAULT_MESSAGES_PER_SECOND),
-        quiet_after_days=_days(env, "QUIET_AFTER_DAYS", DEFAULT_QUIET_AFTER_DAYS, MAX_QUIET_AFTER_DAYS),
+        quiet_after_days=_count(env, "QUIET_AFTER_DAYS", DEFAULT_QUIET_AFTER_DAYS, MAX_QUIET_AFTER_DAYS),
         slack_hooks_url=_hooks_url(env),
         log_level=_log_level(env),
         web_concurrency=_workers(env),
+        api_rate_per_minute=_count(env, "API_RATE_PER_MINUTE", DEFAULT_API_RATE_PER_MINUTE, MAX_API_RATE_PER_MINUTE),
     )
 
 
@@ -189,7 +196,8 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     return number
 
 
-def _days(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    """A whole number from 1 to `most`: days, requests a minute."""
     value = _optional(env, name)
     if value is None:
         return default

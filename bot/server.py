@@ -1,4 +1,5 @@
-"""HTTP mode: Bolt behind gunicorn, plus a health check that asks the store.
+"""HTTP mode: Bolt behind gunicorn, the HTTP API for other systems (`/api/v1/…`, `bot.api.routes`), and a
+health check that asks the store.
 
 Slack's requests reach Bolt only through `bot.edge`: a body over the limit is refused with 413 before it is
 read further, and one that fails verification with 401, before Bolt (or anything that could call out) runs.
@@ -24,11 +25,16 @@ from storage.db import store_answers
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+API_PATHS = "/api/"
 # A fresh list per response: servers (wsgiref) append Content-Length to the list they are handed.
 _PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 
 
-def wsgi_app(app: App, engine: Engine, settings: Settings) -> Callable[..., Iterable[bytes]]:
+Wsgi = Callable[..., Iterable[bytes]]
+
+
+def wsgi_app(app: App, engine: Engine, settings: Settings, api: Wsgi | None = None) -> Wsgi:
+    """Slack's requests on EVENTS_PATH, the health check, and `api` (when given) on every path under /api/."""
     secret = settings.require("SLACK_SIGNING_SECRET").slack_signing_secret or ""
     response_urls = ResponseUrls(settings.slack_hooks_url)
 
@@ -38,6 +44,8 @@ def wsgi_app(app: App, engine: Engine, settings: Settings) -> Callable[..., Iter
             healthy = store_answers(engine)
             start_response("200 OK" if healthy else "503 Service Unavailable", [_PLAIN])
             return [b"ok\n" if healthy else b"store unavailable\n"]
+        if api is not None and path is not None and path.startswith(API_PATHS):
+            return api(environ, start_response)
         if path != EVENTS_PATH or method != "POST":
             start_response("404 Not Found", [_PLAIN])
             return [b"Not Found"]

@@ -24,6 +24,9 @@ class TouchpointRow:
     occurred_at: datetime
     summary: str
     permalink: str | None
+    # A touchpoint another system sent (the HTTP API): that system's name and the link back to its record.
+    source_system: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def touchpoints_page(
             Touchpoint.occurred_at,
             Touchpoint.summary,
             Touchpoint.permalink,
+            Touchpoint.source_system,
+            Touchpoint.url,
         )
         .where(
             Touchpoint.workspace_id == workspace_id,

@@ -269,6 +269,16 @@ class Touchpoint(Base):
             "source",
             "deleted_at",
         ),
+        # The HTTP API's idempotency: the same record of another system, posted again, is the touchpoint it made.
+        Index(
+            "uq_touchpoints_external_id",
+            "workspace_id",
+            "source_system",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+            sqlite_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,12 +293,35 @@ class Touchpoint(Base):
     raw_text: Mapped[str | None] = mapped_column(StorableText)
     tags: Mapped[list[str]] = mapped_column(StorableJSON, default=list)
     occurred_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(FittedString(10))  # command, modal, shortcut, import
+    source: Mapped[str] = mapped_column(FittedString(10))  # command, modal, shortcut, import, api
     permalink: Mapped[str | None] = mapped_column(FittedString(500))
     channel_id: Mapped[str | None] = mapped_column(FittedString(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
     deleted_by: Mapped[str | None] = mapped_column(FittedString(32))
+    # Where a touchpoint another system sent comes from (`source_system`, e.g. "shop"), its id there, and a link
+    # back to the record. Not cut to fit: an id cut short could collide with another, so the API refuses longer.
+    source_system: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(FittedString(2000))
+
+
+class ApiToken(Base):
+    """A bearer token another system uses on the HTTP API, for one workspace. Only its SHA-256 is kept.
+
+    A revoked token keeps its row (`revoked_at`), so the list still says who had access and until when.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class FollowUp(Base):

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.api.routes import api_application
 from bot.app import build_app
 from bot.cli import main
 from bot.config import Settings, normalize_database_url
@@ -158,12 +159,12 @@ class _QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture
 def served(runtime: Runtime, standin: SlackStandIn) -> Iterator[str]:
-    """The app behind a real HTTP server on loopback; yields its base URL."""
+    """The app and the HTTP API behind a real HTTP server on loopback; yields its base URL."""
     app = build_app(runtime)
     server = make_server(
         "127.0.0.1",
         0,
-        wsgi_app(app, runtime.engine, runtime.settings),
+        wsgi_app(app, runtime.engine, runtime.settings, api=api_application(runtime, app.client)),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )

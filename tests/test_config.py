@@ -117,6 +117,8 @@ BAD_VALUES = [
     ("WEB_CONCURRENCY", "0"),
     ("WEB_CONCURRENCY", "two"),
     ("WEB_CONCURRENCY", "-1"),
+    ("API_RATE_PER_MINUTE", "0"),
+    ("API_RATE_PER_MINUTE", "600/min"),
 ]
 
 
@@ -161,6 +163,7 @@ def test_every_setting_read_has_a_bad_value_tested():
         ("WEB_CONCURRENCY", "4", "web_concurrency", 4),
         ("PORT", "8080", "port", 8080),
         ("QUIET_AFTER_DAYS", "7", "quiet_after_days", 7),
+        ("API_RATE_PER_MINUTE", "60", "api_rate_per_minute", 60),
     ],
 )
 def test_a_good_value_is_read(variable, value, attribute, read):

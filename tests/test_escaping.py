@@ -154,6 +154,7 @@ def rows(h: str) -> list[TouchpointRow]:
     return [
         TouchpointRow(1, "U0ALICE", h, h, NOW - timedelta(days=1), h, PERMALINK),
         TouchpointRow(2, "U0BOB", None, "note", NOW - timedelta(days=2), h, f"https://evil.example/{h}"),
+        TouchpointRow(3, h, None, "delivery", NOW - timedelta(days=3), h, None, h, f"https://evil.example/{h}|x>"),
     ]
 
 

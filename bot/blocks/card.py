@@ -194,13 +194,18 @@ def _latest(card: Card, tz: ZoneInfo, now: datetime) -> str:
 
 
 def touchpoint_line(tp: TouchpointRow, tz: ZoneInfo, now: datetime, summary_limit: int) -> str:
-    """• *call* · Tue 24 Nov, 10:30 (yesterday) · @alice, sales — summary · message link"""
+    """• *call* · Tue 24 Nov, 10:30 (yesterday) · @alice, sales — summary · message link
+
+    A touchpoint another system sent says which (`via shop`) and links back to its record there.
+    """
     department = f", {escape(truncate(tp.department, 40))}" if tp.department else ""
     moment = f"{when(tp.occurred_at, tz)} ({relative(tp.occurred_at, now)})"
     head = f"• *{escape(truncate(tp.kind, 20))}* · {moment} · {mention(tp.author_user_id)}{department}"
+    if tp.source_system:
+        head += f" · via {escape(truncate(tp.source_system, 40))}"
     summary = escape(truncate(" ".join(tp.summary.split()), summary_limit)) if tp.summary.strip() else "_no summary_"
-    to_message = link(tp.permalink, "message")
-    return f"{head}\n    {summary}{' · ' + to_message if to_message else ''}"
+    links = [found for found in (link(tp.permalink, "message"), link(tp.url, "record")) if found]
+    return f"{head}\n    {summary}{''.join(' · ' + found for found in links)}"
 
 
 def _contacts(card: Card) -> str:

@@ -219,6 +219,14 @@ def _capitalised_lead(tokens: list[re.Match[str]]) -> int:
     return count
 
 
+def customer_named(text: str, names: NameLookup) -> tuple[int | None, str, list[Scored]]:
+    """Which customer a name given on its own names, as `/log` decides it: (id or None, how, the candidates).
+
+    How is `exact`, `typo`, `ambiguous` (several customers hold the name), `unknown` or `missing`.
+    """
+    return _resolve_customer(text, names, True)
+
+
 def _resolve_customer(text: str, names: NameLookup, has_separator: bool) -> tuple[int | None, str, list[Scored]]:
     if not fold(text):
         return None, "missing", []

@@ -1,4 +1,4 @@
-"""Logging touchpoints: the domain operations behind `/log`, the modal and the shortcut.
+"""Logging touchpoints: the domain operations behind `/log`, the modal, the shortcut and the HTTP API.
 
 Each function takes an open session and the clock as `now`; the caller owns the transaction.
 """
@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.capture.parsing import FollowUpPlan, ParsedLine, parse_log_line
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from bot.text import fold
+from storage import api as api_store
 from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage import workspaces as workspace_store
@@ -113,6 +115,11 @@ class Entry:
     # How much of the stored summary the edit form could show (None: all of it); an edit leaving that part as
     # it was keeps the whole summary rather than the part shown.
     summary_shown: int | None = None
+    # Another system's record (the HTTP API): which system, its id there, a link back, the department it names.
+    source_system: str | None = None
+    external_id: str | None = None
+    url: str | None = None
+    department: str | None = None
 
 
 def log_line(
@@ -297,6 +304,7 @@ def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, 
     if author_id != actor.user_id:
         author_member = workspace_store.member(session, workspace_id, author_id)
         department = author_member.department if author_member else None
+    department = entry.department or department
     row = Touchpoint(
         workspace_id=workspace_id,
         customer_id=customer_id,
@@ -309,6 +317,9 @@ def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, 
         source=entry.source,
         permalink=entry.permalink,
         channel_id=entry.channel_id,
+        source_system=entry.source_system,
+        external_id=entry.external_id,
+        url=entry.url,
         created_at=now,
     )
     session.add(row)
@@ -317,6 +328,30 @@ def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, 
         _add_follow_up(session, row, entry.follow_up, now)
     touchpoint_store.record(session, workspace_id, actor.user_id, "logged", row, now, source=entry.source)
     return LogOutcome(touchpoint=describe(session, row), ask_department=actor.department is None)
+
+
+def log_record(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> tuple[int, bool]:
+    """A touchpoint another system sent: (its id, whether this call made it).
+
+    A record with an `external_id` already logged from the same `source_system` is the touchpoint it made then,
+    left as it is; two requests racing with the same record make one row (uq_touchpoints_external_id), and the
+    one that lost answers with the winner's id.
+    """
+    if entry.external_id is not None and entry.source_system is not None:
+        earlier = api_store.touchpoint_id_by_external_id(session, workspace_id, entry.source_system, entry.external_id)
+        if earlier is not None:
+            return earlier, False
+    try:
+        with session.begin_nested():
+            outcome = log_entry(session, workspace_id, actor, entry, now=now)
+    except IntegrityError:
+        if entry.external_id is None or entry.source_system is None:
+            raise
+        winner = api_store.touchpoint_id_by_external_id(session, workspace_id, entry.source_system, entry.external_id)
+        if winner is None:
+            raise
+        return winner, False
+    return outcome.touchpoint.id, True
 
 
 def edit_touchpoint(

@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = _command(commands, "serve", "serve Slack's HTTP requests on POST /slack/events (gunicorn)")
+    serve = _command(
+        commands, "serve", "serve Slack's HTTP requests on POST /slack/events and the HTTP API on /api/v1 (gunicorn)"
+    )
     serve.add_argument("--port", type=_port, help="port to listen on (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     serve.add_argument("--workers", type=_at_least_one, help="worker processes (default: $WEB_CONCURRENCY or 2)")
@@ -166,6 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--chart", metavar="FILE.png", help="also draw the chart into this PNG file")
     report.set_defaults(run=_lazy("bot.cli.reports", "report"))
+
+    api_token = _command(commands, "api-token", "make, list and revoke the tokens other systems use on the HTTP API")
+    token_actions = api_token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_create = _command(token_actions, "create", "make a token for a workspace and print it, once")
+    token_create.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    # Checked by the command, not argparse: an unknown option is then told first, as for every other command.
+    token_create.add_argument("--name", help="what the token is for, e.g. shop (required; unique in a workspace)")
+    token_create.set_defaults(run=_lazy("bot.cli.api_tokens", "create"))
+    token_list = _command(token_actions, "list", "list a workspace's tokens: name, created, last used, revoked")
+    token_list.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    token_list.set_defaults(run=_lazy("bot.cli.api_tokens", "list_tokens"))
+    token_revoke = _command(token_actions, "revoke", "stop a token from working (it stays listed, as revoked)")
+    token_revoke.add_argument("name", help="the token's name, as `api-token list` shows it")
+    token_revoke.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    token_revoke.set_defaults(run=_lazy("bot.cli.api_tokens", "revoke"))
 
     stages = _command(commands, "stages", "show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")

@@ -11,6 +11,7 @@ import sys
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from bot.api.routes import api_application
 from bot.app import build_app
 from bot.capture import due_times
 from bot.cli import scheduling
@@ -50,7 +51,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         rt, app = warmed_app(settings)
         if with_scheduler:
             scheduling.start_if_elected(rt, lock_path)
-        return wsgi_app(app, rt.engine, settings)
+        return wsgi_app(app, rt.engine, settings, api=api_application(rt, app.client))
 
     options = {
         "bind": f"{args.host}:{args.port or settings.port}",

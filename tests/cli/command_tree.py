@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from bot.cli import build_parser
 
 # A value for each positional argument a command takes; a new one must be added here to be tested.
-SAMPLE_POSITIONALS = {"file": "customers.csv", "text": "Acme: call with Dana", "what": "reply.json"}
+SAMPLE_POSITIONALS = {"name": "Shop", "file": "customers.csv", "text": "Acme: call with Dana", "what": "reply.json"}
 
 
 def subcommand_parsers(

@@ -1,0 +1,97 @@
+"""What the HTTP API asks the store: its tokens, touchpoints by another system's id, customers by domain or
+e-mail, and a customer's touchpoints page by page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.text import clean_domain, fold
+from storage.models import ApiToken, Contact, Customer, CustomerName, Touchpoint
+
+
+def token_named(session: Session, workspace_id: int, name: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.workspace_id == workspace_id, ApiToken.name == name))
+
+
+def tokens_of_workspace(session: Session, workspace_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.workspace_id == workspace_id).order_by(ApiToken.created_at))
+    )
+
+
+def token_with_hash(session: Session, token_sha256: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_sha256))
+
+
+def mark_token_used(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+def touchpoint_id_by_external_id(
+    session: Session, workspace_id: int, source_system: str, external_id: str
+) -> int | None:
+    """The touchpoint another system's record made before (uq_touchpoints_external_id), if any."""
+    return session.scalar(
+        select(Touchpoint.id).where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.source_system == source_system,
+            Touchpoint.external_id == external_id,
+        )
+    )
+
+
+def customer_ids_with_domain(session: Session, workspace_id: int, domain: str) -> list[int]:
+    """Customers whose domain, or one of whose active domain names, is this one (`https://www.acme.com` is
+    `acme.com`); the bare label (`acme`) that `/log` also matches is a name, not a domain, and does not count."""
+    bare = clean_domain(domain)
+    by_column = select(Customer.id).where(Customer.workspace_id == workspace_id, func.lower(Customer.domain) == bare)
+    by_name = select(CustomerName.customer_id).where(
+        CustomerName.workspace_id == workspace_id,
+        CustomerName.kind == "domain",
+        CustomerName.active.is_(True),
+        CustomerName.key == fold(bare),
+    )
+    return sorted(set(session.scalars(by_column)) | set(session.scalars(by_name)))
+
+
+def customer_ids_with_contact_email(session: Session, workspace_id: int, email: str) -> list[int]:
+    """Customers with a live contact of this e-mail address (compared in lower case)."""
+    return sorted(
+        set(
+            session.scalars(
+                select(Contact.customer_id).where(
+                    Contact.workspace_id == workspace_id,
+                    func.lower(Contact.email) == email.lower(),
+                    Contact.deleted_at.is_(None),
+                )
+            )
+        )
+    )
+
+
+def customer_touchpoints_after(
+    session: Session,
+    workspace_id: int,
+    customer_ids: Sequence[int],
+    *,
+    since: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Touchpoint]:
+    """Touchpoints with these customers, oldest first, from `since` on and past the (occurred_at, id) `after`."""
+    query = select(Touchpoint).where(
+        Touchpoint.workspace_id == workspace_id,
+        Touchpoint.customer_id.in_(list(customer_ids)),
+        Touchpoint.deleted_at.is_(None),
+    )
+    if since is not None:
+        query = query.where(Touchpoint.occurred_at >= since)
+    if after is not None:
+        at, last_id = after
+        later = or_(Touchpoint.occurred_at > at, (Touchpoint.occurred_at == at) & (Touchpoint.id > last_id))
+        query = query.where(later)
+    return list(session.scalars(query.order_by(Touchpoint.occurred_at, Touchpoint.id).limit(limit)))
