@@ -9,7 +9,7 @@ The buttons carry `Asked` (the words and the instant), never a workspace.
 
 from __future__ import annotations
 
-from bot.blocks import Block, Message, actions, button, context, mention, message, mrkdwn, when
+from bot.blocks import BUTTON_VALUE_LIMIT, Block, Message, actions, button, context, mention, message, mrkdwn, when
 from bot.reports.asked import Asked
 from bot.reports.chart_data import days_in_words
 from bot.reports.measures import Figure, Report
@@ -20,7 +20,7 @@ REPORT_CSV = "report_csv"
 # The most things worth acting on a summary lists.
 MOST_ACTIONS = 3
 FILTER_CHARS = 300
-ACTION_CHARS = 600
+ACTION_CHARS = 400
 ERROR_CHARS = 2500
 HEADER_LIMIT = 150
 TRY = "`/report`, `/report last week`, `/report this quarter finance`, `/report @dana`, `/report #expo2026`"
@@ -45,10 +45,12 @@ def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None
     if report.actions:
         listed = "\n".join(f"• {escape(truncate(a.text, ACTION_CHARS))}" for a in report.actions[:MOST_ACTIONS])
         blocks.append(mrkdwn(f"*Worth acting on*\n{listed}"))
-    buttons = [button("Download CSV", REPORT_CSV, asked.as_value())]
-    if shared_by is None:
-        buttons.insert(0, button("Share in channel", REPORT_SHARE, asked.as_value()))
-    blocks.append(actions(*buttons))
+    value = asked.as_value()
+    if len(value) <= BUTTON_VALUE_LIMIT:  # always, for words `read_words` accepted; a cut value would mislead
+        buttons = [button("Download CSV", REPORT_CSV, value)]
+        if shared_by is None:
+            buttons.insert(0, button("Share in channel", REPORT_SHARE, value))
+        blocks.append(actions(*buttons))
     total = report.touchpoints.total
     text = f"Report for {days_in_words(report.period)}: {plural(int(total.value or 0), 'touchpoint')}"
     return message(f"{text} ({_change(total)})", blocks)
