@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,8 @@ from sqlalchemy import Engine
 from bot.local.simulator import SlackSimulator, http_transport
 from bot.local.slack_standin import SlackStandIn
 from storage.db import make_session_factory
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Clock
-from tests.helpers import element, texts
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Clock, Run
+from tests.helpers import after, element, texts
 from tests.reports.history import MADE_AT, TEAM, build_history
 
 NOVEMBER = "2026-11-01..2026-11-30"
@@ -187,3 +188,19 @@ def test_another_workspace_sees_only_its_own_figures_even_with_a_copied_button(
     standin.wait_for("files.completeUploadExternal", count=3)
     rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(standin.files[2].content.decode("utf-8")))}
     assert rows["touchpoints.total"] == ["1", "0"]
+
+
+def test_the_shell_shows_the_summary_and_says_where_it_wrote_the_chart(run_shell: Run, tmp_path: Path) -> None:
+    out = after(run_shell(":demo", "/report"), "/report")
+
+    assert "Report · 27 Oct – 25 Nov 2026" in out
+    assert "Touchpoints" in out and "Follow-ups kept on time" in out
+    chart = tmp_path / ".touchpoint-files" / "report-2026-10-27..2026-11-25.png"
+    assert f"file: {chart.name} → {chart} (open it to see the chart)" in out
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_the_shell_lists_report_among_the_commands(run_shell: Run) -> None:
+    out = run_shell(":help")
+
+    assert "`/report`" in out.split("Slack commands", 1)[1].split("Buttons and menus", 1)[0]
