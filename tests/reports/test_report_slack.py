@@ -123,6 +123,32 @@ def test_share_in_channel_posts_the_same_report_visibly_with_its_chart(
     assert "Shared the report for 1 Nov – 30 Nov 2026" in note["text"]
 
 
+def test_a_channel_the_bot_is_not_in_gets_a_private_hint_and_no_chart(
+    slack: SlackSimulator, standin: SlackStandIn
+) -> None:
+    summary = summary_of(standin, slack, NOVEMBER)
+    standin.wait_for("files.completeUploadExternal")
+    standin.fail_next("chat.postMessage", error="not_in_channel")
+
+    slack.click("U0ANNA", element(summary, "report_share")[1], channel="C0SECRET")
+
+    note = standin.wait_for("response_url", count=2)[1].params
+    assert "/invite @Touchpoint" in note["text"] and note["replace_original"] is False
+    assert [f.channel for f in standin.files] == ["DU0ANNA"]
+
+
+def test_a_chart_that_cannot_be_uploaded_loses_nothing_of_the_summary(
+    slack: SlackSimulator, standin: SlackStandIn
+) -> None:
+    standin.fail_next("files.getUploadURLExternal", error="not_allowed_token_type")
+
+    summary = summary_of(standin, slack, NOVEMBER)
+    standin.wait_for("files.getUploadURLExternal")
+
+    assert figures(summary)["Touchpoints"] == "10  _↑ from 4_"
+    assert standin.files == []
+
+
 def test_download_csv_uploads_every_figure_to_the_dm(slack: SlackSimulator, standin: SlackStandIn) -> None:
     summary = summary_of(standin, slack, NOVEMBER)
     standin.wait_for("files.completeUploadExternal")
