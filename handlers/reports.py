@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import reports as report_blocks
 from bot.reports.asked import Asked, read_words
 from bot.reports.chart import render_chart
-from bot.reports.chart_data import chart_spec, chart_title
+from bot.reports.chart_data import chart_spec, figures_title
 from bot.reports.measures import Report, build_report, report_csv
 from bot.reports.periods import ReportWordsError
 from bot.reports.uploads import upload_file
@@ -72,7 +72,7 @@ def csv_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client
         channel=user_id,
         filename=f"report-{made.period.describe()}.csv",
         content=report_csv(made).encode("utf-8"),
-        title=chart_title(made).replace("Touchpoints and follow-ups", "Report figures"),
+        title=figures_title(made),
         initial_comment=report_blocks.csv_comment(made),
     )
 

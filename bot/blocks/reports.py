@@ -74,7 +74,8 @@ def report_words_error(problem: str) -> Message:
 
 
 def report_shared_note(report: Report) -> Message:
-    return message(f"Shared the report for {days_in_words(report.period)} in this channel, with its chart.", [])
+    text = f"Shared the report for {days_in_words(report.period)} in this channel, with its chart."
+    return message(text, [mrkdwn(text)])
 
 
 def report_share_failed() -> Message:

@@ -60,6 +60,11 @@ def chart_title(report: Report) -> str:
     return f"Touchpoints and follow-ups · {days_in_words(report.period)} · {report.filter.describe()}"
 
 
+def figures_title(report: Report) -> str:
+    """The CSV file's title, like the chart's: "Report figures · 1 Nov – 30 Nov 2026 · everyone"."""
+    return f"Report figures · {days_in_words(report.period)} · {report.filter.describe()}"
+
+
 def days_in_words(period: Period) -> str:
     if period.first == period.last:
         return _day(period.first, year=True)

@@ -94,6 +94,18 @@ def test_report_answers_with_the_summary_and_uploads_the_chart_to_the_dm(
     assert [c.params["users"] for c in standin.calls_to("conversations.open")] == ["U0ANNA"]
 
 
+def test_the_period_is_local_days_in_the_viewers_zone(slack: SlackSimulator, standin: SlackStandIn) -> None:
+    # November in New York begins at 04:00 UTC on the 1st (its DST ends that day) and ends at 05:00 UTC on
+    # 1 December: the touchpoint of 23:30 UTC on 31 October is October's there, and the 30th's at 22:30 stays in.
+    standin.add_user("U0BEN", name="ben", real_name="Ben", tz="America/New_York")
+
+    summary = summary_of(standin, slack, NOVEMBER, user="U0BEN")
+
+    assert figures(summary)["Touchpoints"] == "9  _↑ from 5_"
+    assert "made Wed 2 Dec, 04:00" in texts(summary)
+    standin.wait_for("files.completeUploadExternal")
+
+
 def test_a_filter_is_read_and_said(slack: SlackSimulator, standin: SlackStandIn) -> None:
     summary = summary_of(standin, slack, f"{NOVEMBER} support #fair2026")
 
@@ -159,6 +171,7 @@ def test_download_csv_uploads_every_figure_to_the_dm(slack: SlackSimulator, stan
     standin.wait_for("files.completeUploadExternal", count=2)
     sheet = standin.files[1]
     assert (sheet.name, sheet.channel) == (f"report-{NOVEMBER}.csv", "DU0ANNA")
+    assert sheet.title == "Report figures · 1 Nov – 30 Nov 2026 · everyone"
     rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(sheet.content.decode("utf-8")))}
     assert rows["touchpoints.total"] == ["10", "4"]
     assert rows["follow_ups.on_time_rate"] == ["0.5714", "0.5"]
