@@ -21,6 +21,7 @@ from bot.reports.chart_data import chart_spec, figures_title
 from bot.reports.measures import Report, build_report, report_csv
 from bot.reports.periods import ReportWordsError
 from bot.reports.uploads import upload_file
+from handlers.commands import HELP_WORDS
 from handlers.common import member, runtime
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 def report_command(ack: Ack, command: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
     user_id = command["user_id"]
     asked = Asked(_typed(command.get("text") or ""), runtime(context).now())
+    if asked.words.lower() in HELP_WORDS:
+        ack(**report_blocks.report_help())
+        return
     try:
         workspace_id, made = _report(context, client, user_id, asked, acknowledge=ack)
     except ReportWordsError as error:

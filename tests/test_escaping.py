@@ -88,6 +88,7 @@ NO_USER_TEXT = {
     "bot.blocks.card.history_gone_view",
     "bot.blocks.followups.followups_help",
     "bot.blocks.followups.digest_reply",
+    "bot.blocks.reports.report_help",
     "bot.blocks.reports.report_share_failed",
     "bot.blocks.reports.report_shared_note",
     "bot.blocks.link",  # it writes no link at all for an address it can't write safely
@@ -425,6 +426,7 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         ],
         "bot.blocks.reports.report_shared_note": [lambda: report_ui.report_shared_note(report(h))],
         "bot.blocks.reports.report_share_failed": [report_ui.report_share_failed],
+        "bot.blocks.reports.report_help": [report_ui.report_help],
         "bot.blocks.reports.chart_comment": [lambda: report_ui.chart_comment(report(h))],
         "bot.blocks.reports.csv_comment": [lambda: report_ui.csv_comment(report(h))],
     }

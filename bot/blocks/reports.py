@@ -73,6 +73,18 @@ def report_words_error(problem: str) -> Message:
     return message(f":thinking_face: {said}", [mrkdwn(f":thinking_face: {said}"), context(f"For example: {TRY}")])
 
 
+def report_help() -> Message:
+    """`/report help`: what the words may be, with examples."""
+    lines = [
+        "*`/report [period] [filter]`*: the last 30 days (or the period you name) in a few figures, beside the"
+        " period before, with a chart in your DM.",
+        "*Period*: `today`, `yesterday`, `last 14 days`, `this week`, `last month`, `this quarter`, `last year`,"
+        " `2026-10-01..2026-12-31`",
+        "*Filter*: a department (`finance`), a person (`@dana`), a tag (`#expo2026`) or a customer (`acme`)",
+    ]
+    return message("How to use /report", [mrkdwn("\n".join(lines)), context(f"For example: {TRY}")])
+
+
 def report_shared_note(report: Report) -> Message:
     text = f"Shared the report for {days_in_words(report.period)} in this channel, with its chart."
     return message(text, [mrkdwn(text)])

@@ -199,6 +199,14 @@ def test_bad_words_are_answered_in_the_ack_with_examples(
     assert standin.calls_to("response_url") == [] and standin.files == []
 
 
+@pytest.mark.parametrize("words", ["help", "?"])
+def test_help_says_what_the_words_may_be(slack: SlackSimulator, standin: SlackStandIn, words: str) -> None:
+    answer = slack.command("U0ANNA", words, command="/report").json()
+
+    assert "*Period*: `today`" in texts(answer) and "*Filter*: a department" in texts(answer)
+    assert standin.calls_to("response_url") == []
+
+
 def test_a_workspace_with_no_touchpoints_gets_a_friendly_empty_report_and_no_chart(
     served: str, standin: SlackStandIn, history: int
 ) -> None:
