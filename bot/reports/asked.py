@@ -50,9 +50,11 @@ class Asked:
         """The `Asked` a button carried; None for a value this module did not write."""
         try:
             data = json.loads(value)
-            return cls(str(data["words"]), datetime.fromisoformat(data["at"]))
+            words, at = data["words"], datetime.fromisoformat(data["at"])
         except (ValueError, KeyError, TypeError):
             return None
+        # An instant without its offset names no moment; words that are not text were not typed.
+        return cls(words, at) if isinstance(words, str) and at.tzinfo is not None else None
 
 
 def read_words(
