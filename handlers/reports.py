@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def report_command(ack: Ack, command: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
+    """Bad words in the acknowledgement; else acknowledged at once, the summary by response URL, the chart in the DM."""
     user_id = command["user_id"]
     asked = Asked(_typed(command.get("text") or ""), runtime(context).now())
     if asked.words.lower() in HELP_WORDS:
@@ -39,8 +40,7 @@ def report_command(ack: Ack, command: dict, context: BoltContext, client: WebCli
         ack(**report_blocks.report_words_error(str(error)))
         return
     respond(**report_blocks.report_summary(made, asked))
-    if not made.is_empty():
-        _upload_chart(context, client, user_id, workspace_id, made)
+    _upload_chart(context, client, user_id, workspace_id, made)
 
 
 def share_clicked(
@@ -122,6 +122,8 @@ def _rebuilt(
 
 def _upload_chart(context: BoltContext, client: WebClient, channel: str, workspace_id: int, made: Report) -> None:
     """The chart drawn and shared in `channel` (a person's id: their DM); a failed upload is only logged."""
+    if made.is_empty():  # the summary says there is nothing yet: a picture of nothing would add nothing
+        return
     with runtime(context).readers.begin() as session:
         spec = chart_spec(session, workspace_id, made)
     upload_file(
