@@ -11,7 +11,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ import bot.blocks.card as card_ui
 import bot.blocks.curation as curation_ui
 import bot.blocks.followups as followup_ui
 import bot.blocks.home as home_ui
+import bot.blocks.reports as report_ui
 from bot.capture.touchpoints import Entry, LogOutcome, LoopOffer, TouchpointView
 from bot.customers.card import JOURNEY_MOVES, Card, FollowUpsKept, HistoryPage, Journey
 from bot.customers.curation import Change, CustomerNames, LookAlike, MergeOutcome
@@ -40,13 +41,29 @@ from bot.followups.operations import (
 from bot.home import ALREADY_DONE, CANCELLED, DONE, GONE, Home, Notice, QuietCustomer, TouchpointLine
 from bot.home import REOPENED as HOME_REOPENED
 from bot.home import SNOOZED as HOME_SNOOZED
+from bot.reports.asked import Asked
+from bot.reports.measures import (
+    Action,
+    Churn,
+    Coverage,
+    FollowUps,
+    Kept,
+    Quiet,
+    Report,
+    Source,
+    Sources,
+    Touchpoints,
+    Week,
+)
+from bot.reports.measures import Figure as Measured
+from bot.reports.periods import Filter, Period
 from bot.text import truncate
 from storage.cards import ContactRow, FirstTouchRow, FollowUpRow, StageChangeRow, TouchpointRow
 from storage.followups import FollowUpView
 from storage.models import Contact, Customer
 from tests.conftest import BERLIN, START
 
-MODULES = (log_ui, card_ui, curation_ui, followup_ui, home_ui)
+MODULES = (log_ui, card_ui, curation_ui, followup_ui, home_ui, report_ui)
 # Public functions of those modules that are pieces, not replies: they take mrkdwn made already, or ids.
 PIECES = {
     "bot.blocks.when",
@@ -71,6 +88,9 @@ NO_USER_TEXT = {
     "bot.blocks.card.history_gone_view",
     "bot.blocks.followups.followups_help",
     "bot.blocks.followups.digest_reply",
+    "bot.blocks.reports.report_help",
+    "bot.blocks.reports.report_share_failed",
+    "bot.blocks.reports.report_shared_note",
     "bot.blocks.link",  # it writes no link at all for an address it can't write safely
 }
 
@@ -230,6 +250,30 @@ def home(h: str, notice: Notice | None) -> Home:
     )
 
 
+def report(h: str, *, empty: bool = False) -> Report:
+    """A report whose every name (departments, people, customers, tags, stages) and action is `h`."""
+    figure, none = Measured(3, 1), Measured(0, 0)
+    kept = Kept(figure, figure, figure, figure, figure, Measured(0.5, None))
+    period = Period(date(2026, 11, 1), date(2026, 11, 30), BERLIN, h)
+    return Report(
+        period=period,
+        previous=period.previous(),
+        filter=Filter(department=h, user_id="U0BOB", customer_id=5, customer_name=h, tag=h, user_name=h),
+        made_at=NOW,
+        touchpoints=Touchpoints(
+            none if empty else figure, {h: figure}, {h: figure}, {h: figure}, [Week(period.first, figure, {h: figure})]
+        ),
+        coverage=Coverage(figure, {h: figure}, {"1": figure}, h, figure, [h, h]),
+        follow_ups=FollowUps(kept, figure, figure, {h: kept}, {h: kept}),
+        quiet_customers=Quiet(figure, {h: figure}, {h: figure}),
+        stage_moves={f"{h} -> {h}": figure},
+        conversion=[],
+        churn=Churn(h, figure, figure),
+        sources=Sources(figure, {h: Source(figure, figure)}, Source(figure, figure)),
+        actions=[Action(kind, 3, h) for kind in ("overdue_follow_ups", "active_gone_quiet", "x", "y")],
+    )
+
+
 def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
     """Each builder, called with `h` in every piece of user text it takes (several ways where it branches)."""
     tz = BERLIN
@@ -372,6 +416,20 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.followups.snooze_modal": [lambda: followup_ui.snooze_modal(fu, tz, NOW, {"fu": 7})],
         "bot.blocks.home.home_view": [lambda n=n: home_ui.home_view(home(h, n), tz) for n in [None, *notices]],
         "bot.blocks.home.snooze_modal": [lambda: home_ui.snooze_modal(fu, tz, NOW)],
+        "bot.blocks.reports.report_summary": [
+            lambda: report_ui.report_summary(report(h), Asked(h, NOW)),
+            lambda: report_ui.report_summary(report(h), Asked(h[:400], NOW), shared_by="U0BOB"),
+            lambda: report_ui.report_summary(report(h, empty=True), Asked(h, NOW)),
+        ],
+        "bot.blocks.reports.empty_report": [lambda: report_ui.empty_report(report(h, empty=True))],
+        "bot.blocks.reports.report_words_error": [
+            lambda: report_ui.report_words_error(f"No department or customer is called `{h}`. Departments: {h}.")
+        ],
+        "bot.blocks.reports.report_shared_note": [lambda: report_ui.report_shared_note(report(h))],
+        "bot.blocks.reports.report_share_failed": [report_ui.report_share_failed],
+        "bot.blocks.reports.report_help": [report_ui.report_help],
+        "bot.blocks.reports.chart_comment": [lambda: report_ui.chart_comment(report(h))],
+        "bot.blocks.reports.csv_comment": [lambda: report_ui.csv_comment(report(h))],
     }
 
 

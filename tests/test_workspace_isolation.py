@@ -235,6 +235,14 @@ def clicks(t1: Ids, t2: Ids) -> dict[str, list[Attack]]:
         "card_create": [click("card_create", "quokka holdings")],
         "card_create_anyway": [click("card_create_anyway", "quokka partners")],
         "merge_undo": [click("merge_undo", str(t1.merge_event))],
+        # A report's buttons carry only words and an instant: the figures are always the clicking workspace's.
+        **{
+            action_id: [
+                click(action_id, json.dumps({"words": words, "at": "2026-11-25T09:30:00+00:00"}))
+                for words in ("", "quokka", "<@U0ALICE>")
+            ]
+            for action_id in ("report_share", "report_csv")
+        },
         "card_history_page": [
             lambda s, a, b: s.t2.click_in_view(
                 MALLORY, {"id": "V0HISTORY"}, {"action_id": "card_history_page", "value": f"{customer}:0"}
@@ -360,6 +368,10 @@ def others(t1: Ids, t2: Ids) -> dict[tuple[str, str], list[Attack]]:
             lambda s, a, b, text=text: s.t2.command(MALLORY, text, command="/followups")
             for text in ("", "quokka", "<@U0ALICE>")
         ],
+        ("command", "/report"): [
+            lambda s, a, b, text=text: s.t2.command(MALLORY, text, command="/report")
+            for text in ("", "quokka", "quokka holdings", "<@U0ALICE>", "#expo", "last 7 days")
+        ],
         ("event", "app_home_opened"): [lambda s, a, b: s.t2.event(home)],
     }
 
@@ -468,6 +480,12 @@ def test_nothing_sent_from_another_workspace_with_this_ones_ids_changes_or_shows
     ]
     shown = [(call.method, leaks(json.dumps(call.params))) for call in to_t2]
     assert [(method, found) for method, found in shown if found] == []
+    # Files (a report's chart and CSV) are bytes, not call parameters: read them too.
+    files = [
+        (f.name, leaks(f.title + (f.initial_comment or "") + f.content.decode("utf-8", "replace")))
+        for f in standin.files
+    ]
+    assert [(name, found) for name, found in files if found] == []
     assert [leaks(ack.body) for ack in served.acks if leaks(ack.body)] == []
     assert leaks(export.getvalue()) == []
 

@@ -107,6 +107,7 @@ Try:
   `/log`            opens the log form
   `/log help`       how a line is read
   `/customer acme`  a customer's whole story
+  `/report`         the last 30 days in figures, and a chart
 Type a button's number to press it. `:help` lists everything, `:quit` leaves."""
 
 HELP = """\
@@ -115,6 +116,7 @@ HELP = """\
   `/log`   opens the form     `/log help`   how a line is read
   `/followups`   your open follow-ups (`/followups @bob`, `/followups Acme`, `/followups help`)
   `/customer acme`   a customer's card: stage, owner, latest touchpoints, follow-ups (`/customer` alone: recent ones)
+  `/report`   the measures of the last 30 days and a chart (`/report last week`, `/report this quarter sales`)
 *Buttons and menus* (the numbers on the latest message):
   `1`  or  `:press 1`                   press button [1]
   `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]
