@@ -407,11 +407,11 @@ def late_delay_percentiles(
 @dataclass(frozen=True)
 class FollowUpWeekCount:
     week: int  # which of `week_starts` (0 first) the follow-up fell due in
-    kept: bool  # on time; False: done late, or still open past its grace
+    outcome: str  # as `follow_up_counts` counts it, NEAR_DONE and NEAR_OPEN included
     count: int
 
 
-def follow_ups_kept_by_week(
+def follow_up_counts_by_week(
     session: Session,
     workspace_id: int,
     start: datetime,
@@ -420,32 +420,20 @@ def follow_ups_kept_by_week(
     week_starts: Sequence[datetime],
     *,
     now: datetime,
-    offset_minutes: int,
+    shortest: timedelta,
+    longest: timedelta,
 ) -> list[FollowUpWeekCount]:
-    """Follow-ups that fell due in each week of the period (by `now`), kept on time or not: the chart's lower panel.
-
-    The same follow-ups and the same on-time rule as `follow_up_counts` (its `on_time` against `late` plus
-    `open_overdue`); one still open within its grace is neither yet and is left out, as the on-time rate
-    leaves it out. `week_starts` as in `touchpoint_counts`.
-    """
-    dates = _Dates(session)
-    grace = _grace_days(dates, offset_minutes)
-    kept = case(
-        (and_(FollowUp.status == "done", dates.within_days(FollowUp.due_at, FollowUp.completed_at, grace)), 1),
-        (FollowUp.status == "done", 0),
-        (dates.within_days(FollowUp.due_at, _instant(now), grace), None),
-        else_=0,
-    )
-    later = list(enumerate(week_starts))[1:]
-    week = case(*((FollowUp.due_at < at, index - 1) for index, at in later), else_=len(week_starts) - 1)
-    if not later:
-        week = literal(0)  # type: ignore[assignment]
+    """The follow-ups `follow_up_counts` counts, per week they fell due in instead of per person: the chart's
+    lower panel. `week_starts` as in `touchpoint_counts`; NEAR_DONE and NEAR_OPEN are left to the caller to
+    judge (`follow_ups_near_grace` lists them)."""
+    outcome = _outcome(_Dates(session), now, shortest, longest)
+    week = _bucket(FollowUp.due_at, list(week_starts), 0)
     rows = session.execute(
-        select(week.label("week"), kept.label("kept"), func.count())
-        .where(*_follow_ups_due(session, workspace_id, start, min(end, now), scope), kept.is_not(None))
-        .group_by(week, kept)
+        select(week.label("week"), outcome.label("outcome"), func.count())
+        .where(*_follow_ups_due(session, workspace_id, start, min(end, now), scope))
+        .group_by(week, outcome)
     )
-    return [FollowUpWeekCount(int(w), bool(k), count) for w, k, count in rows]
+    return [FollowUpWeekCount(int(w), kind, count) for w, kind, count in rows]
 
 
 # ---------------------------------------------------------------------------------------------------------

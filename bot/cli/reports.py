@@ -11,7 +11,8 @@ import argparse
 import json
 import sys
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.cli.common import CommandError, one_line_errors, required_workspace, with_store
 from bot.config import Settings
 from bot.customers.name_index import CustomerIndexes
+from bot.reports.chart_data import chart_spec
 from bot.reports.measures import build_report, report_csv, report_json, report_text
 from bot.reports.periods import (
     Filter,
@@ -36,6 +38,9 @@ from bot.runtime import system_clock
 from storage import reports as report_store
 from storage.db import make_reader_factory
 
+if TYPE_CHECKING:
+    from bot.reports.chart import ChartSpec
+
 # Who the customer matcher searches as: only an empty query depends on it, and --customer is never empty.
 VIEWER = "U0REPORT"
 
@@ -46,8 +51,6 @@ def report(args: argparse.Namespace, settings: Settings) -> int:
     now = _instant(args.now, tz) if args.now else system_clock()
     since = _day(args.since, "--since") if args.since else None
     until = _day(args.until, "--until") if args.until else None
-    if args.chart:
-        raise CommandError("--chart is not available yet; leave it out to print the report")
     try:
         period = period_between(since, until, now, tz)
     except ReportWordsError as error:
@@ -64,6 +67,9 @@ def _report(engine: Engine, args: argparse.Namespace, settings: Settings, period
         except ReportWordsError as error:
             raise CommandError(str(error).replace("`", "")) from None
         made = build_report(session, workspace_id, period, chosen, now=now, quiet_after_days=settings.quiet_after_days)
+        spec = chart_spec(session, workspace_id, made) if args.chart else None
+    if spec is not None:
+        _write_chart(args.chart, spec)
     if args.format == "json":
         print(json.dumps(report_json(made), ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -71,6 +77,18 @@ def _report(engine: Engine, args: argparse.Namespace, settings: Settings, period
     else:
         sys.stdout.write(report_text(made))
     return 0
+
+
+def _write_chart(path: str, spec: ChartSpec) -> None:
+    """The chart `/report` uploads, as a PNG file; matplotlib is loaded only here (bot.reports.chart)."""
+    from bot.reports.chart import render_chart
+
+    picture = render_chart(spec)
+    try:
+        Path(path).write_bytes(picture)
+    except OSError as error:
+        raise CommandError(f"--chart: cannot write {path} ({error.strerror or error})") from None
+    print(f"chart written to {Path(path).resolve()}", file=sys.stderr)
 
 
 def _filter(session: Session, workspace_id: int, args: argparse.Namespace) -> Filter:

@@ -9,12 +9,13 @@ viewer's zone from the period's first day (`Period.weeks`). Nothing here imports
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from bisect import bisect_right
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from bot.reports.chart import ChartSpec
-from bot.reports.measures import Report, scope_of
+from bot.reports.measures import GRACE_BOUNDS, Report, judged_outcome, scope_of
 from bot.reports.periods import Period
 from storage import reports as report_store
 
@@ -34,18 +35,24 @@ def chart_spec(session: Session, workspace_id: int, report: Report) -> ChartSpec
         for name in departments
     }
     on_time, late = [0] * len(weeks), [0] * len(weeks)
-    rows = report_store.follow_ups_kept_by_week(
-        session,
-        workspace_id,
-        period.start,
-        period.end,
-        scope_of(report.filter),
-        [start for _, start, _ in weeks],
-        now=report.made_at,
-        offset_minutes=_offset_minutes(report),
-    )
-    for row in rows:
-        (on_time if row.kept else late)[row.week] += row.count
+    starts = [start for _, start, _ in weeks]
+    scope, grace = scope_of(report.filter), {"now": report.made_at, **GRACE_BOUNDS}
+    # Kept or not by the rule the report's figures use: the store settles what is certain, the rest is judged.
+    counted = [
+        (row.week, row.outcome, row.count)
+        for row in report_store.follow_up_counts_by_week(
+            session, workspace_id, period.start, period.end, scope, starts, **grace
+        )
+        if row.outcome not in (report_store.NEAR_DONE, report_store.NEAR_OPEN)
+    ]
+    for near in report_store.follow_ups_near_grace(session, workspace_id, period.start, period.end, scope, **grace):
+        outcome = judged_outcome(near.due_at, near.completed_at, report.made_at, period.tz)
+        counted.append((bisect_right(starts, near.due_at) - 1, outcome, 1))
+    for week, outcome, count in counted:
+        if outcome == "on_time":
+            on_time[week] += count
+        elif outcome in ("late", "open_overdue"):
+            late[week] += count
     return ChartSpec(
         title=chart_title(report),
         week_starts=[first for first, _, _ in weeks],
@@ -73,9 +80,3 @@ def days_in_words(period: Period) -> str:
 
 def _day(day: date, *, year: bool) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]}" + (f" {day.year}" if year else "")
-
-
-def _offset_minutes(report: Report) -> int:
-    """The viewer's UTC offset that decides a follow-up's weekday, read as `build_report` reads it."""
-    at = min(report.period.end, report.made_at).astimezone(report.period.tz)
-    return int((at.utcoffset() or timedelta(0)).total_seconds() // 60)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -294,13 +295,24 @@ def _on_time_rate(counts: dict[str, int]) -> float | None:
     return round(counts.get("on_time", 0) / known, 4) if known else None
 
 
+# The store's view of how long a grace can be, for the queries that settle what is certain (storage.reports).
+GRACE_BOUNDS = {"shortest": GRACE_AT_LEAST, "longest": GRACE_AT_MOST}
+
+
+def judged_outcome(due_at: datetime, completed_at: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    """A follow-up the store could not settle, judged by `kept_on_time`: on_time, late, open or open_overdue."""
+    if completed_at is None:
+        return "open" if now <= grace_until(due_at, tz) else "open_overdue"
+    return "on_time" if kept_on_time(due_at, completed_at, tz) else "late"
+
+
 def _follow_ups(
     session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, now: datetime
 ) -> FollowUps:
     """Kept or not by `kept_on_time`, the customer card's rule: the store counts what is certain, the rest is judged
     here one follow-up at a time (those closed, or still open, between the shortest and the longest grace)."""
     tz = period.tz
-    grace = {"now": now, "shortest": GRACE_AT_LEAST, "longest": GRACE_AT_MOST}
+    grace = {"now": now, **GRACE_BOUNDS}
     judged_late: dict[Period, list[float]] = {}
 
     def counted(which: Period) -> list[report_store.FollowUpCount]:
@@ -311,12 +323,8 @@ def _follow_ups(
         ]
         late_hours = judged_late.setdefault(which, [])
         for near in report_store.follow_ups_near_grace(session, workspace_id, which.start, which.end, scope, **grace):
-            if near.completed_at is None:
-                outcome = "open" if now <= grace_until(near.due_at, tz) else "open_overdue"
-            elif kept_on_time(near.due_at, near.completed_at, tz):
-                outcome = "on_time"
-            else:
-                outcome = "late"
+            outcome = judged_outcome(near.due_at, near.completed_at, now, tz)
+            if outcome == "late" and near.completed_at is not None:
                 late_hours.append((near.completed_at - near.due_at).total_seconds() / 3600)
             rows.append(report_store.FollowUpCount(near.assignee, near.department, outcome, 1))
         return rows

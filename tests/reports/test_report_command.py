@@ -36,6 +36,16 @@ def test_it_prints_the_report_as_json(history: int, capsys: pytest.CaptureFixtur
     assert data["period"]["time_zone"] == "Europe/Berlin"
 
 
+def test_the_chart_is_written_where_asked_and_said_so(
+    history: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["report", *NOVEMBER, "--chart", "november.png"]) == 0
+
+    picture = (tmp_path / "november.png").read_bytes()
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n") and len(picture) > 10_000
+    assert capsys.readouterr().err == f"chart written to {tmp_path / 'november.png'}\n"
+
+
 def test_filters_are_found_by_name(history: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", *NOVEMBER, "--format", "json", "--customer", "acme", "--user", "anna"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -103,7 +113,7 @@ def test_a_workspace_with_nothing_logged_gets_a_friendly_empty_report(
         (["--tag", "expo2025"], "No tag is called #expo2025. Did you mean: #expo2026"),
         (["--user", "zed"], "No person is called @zed."),
         (["--customer", "Zyxwvut Ltd"], "--customer: no customer is called 'Zyxwvut Ltd'"),
-        (["--chart", "chart.png"], "--chart is not available yet"),
+        (["--chart", "no/such/dir/chart.png"], "--chart: cannot write no/such/dir/chart.png"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(
