@@ -20,7 +20,7 @@ from bot.reports.chart import render_chart
 from bot.reports.chart_data import chart_spec, figures_title
 from bot.reports.measures import Report, build_report, report_csv
 from bot.reports.periods import ReportWordsError
-from bot.reports.uploads import upload_file
+from bot.uploads import upload_file
 from handlers.commands import HELP_WORDS
 from handlers.common import member, runtime
 

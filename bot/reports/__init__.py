@@ -10,8 +10,10 @@ The domain API the `/report` command, the weekly report and `touchpoint report` 
   figure a `Figure(value, previous)`; `report_json`, `report_csv` and `report_text` render it.
 - `bot.reports.chart`: `render_chart(ChartSpec(...))` draws touchpoints per week by department and follow-ups
   kept vs late as a PNG; the plotting library is imported only there, when a chart is drawn, never on
-  `/log`'s path.
-- `bot.reports.uploads`: `upload_file(...)`, the one way a file reaches Slack (`files_upload_v2`).
+  `/log`'s path; `bot.reports.chart_data.chart_spec` fills it from a `Report`.
+
+Nothing here imports Slack: the listeners (`handlers/reports.py`) render with `bot.blocks.reports` and upload
+with `bot.uploads`.
 
 Every measure is defined, exactly as computed, in the README's "Measures" section.
 """

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.local import shell
 from bot.reports.chart import ChartSpec, render_chart
-from bot.reports.uploads import upload_file
+from bot.uploads import upload_file
 from tests.conftest import Run
 from tests.helpers import after
 

@@ -165,7 +165,7 @@ def test_series_that_do_not_match_the_weeks_are_refused(overrides: dict[str, obj
 IMPORTS_WITHOUT_PLOTTING = """
 import io, json, sys
 sys.stdin = io.StringIO("/log Acme: call with Dana, follow up friday\\n")
-import bot.app, bot.server, bot.reports, bot.reports.chart, bot.reports.chart_data, bot.reports.uploads
+import bot.app, bot.server, bot.reports, bot.reports.chart, bot.reports.chart_data, bot.uploads
 import bot.blocks.reports, handlers.reports
 from bot.cli import main
 code = main(["shell"])

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 
 from bot.app import build_app
 from bot.local.slack_standin import UPLOAD_URL_METHOD, SlackStandIn
-from bot.reports.uploads import BYTE_UPLOAD_RETRIES, upload_file
 from bot.runtime import Runtime
+from bot.uploads import BYTE_UPLOAD_RETRIES, upload_file
 from tests.conftest import BOT_TOKEN
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
@@ -76,7 +76,7 @@ def test_bytes_refused_every_time_give_none_and_a_warning(
     standin.fail_next(UPLOAD_URL_METHOD, retry_after=1, times=BYTE_UPLOAD_RETRIES + 1)
     waited: list[float] = []
 
-    with caplog.at_level(logging.WARNING, logger="bot.reports.uploads"):
+    with caplog.at_level(logging.WARNING, logger="bot.uploads"):
         assert upload(client, sleep=waited.append) is None
 
     assert waited == [1.0] * BYTE_UPLOAD_RETRIES
@@ -91,7 +91,7 @@ def test_invalid_auth_at_any_step_gives_none_and_a_warning(
 ) -> None:
     standin.fail_next(step, error="invalid_auth")
 
-    with caplog.at_level(logging.WARNING, logger="bot.reports.uploads"):
+    with caplog.at_level(logging.WARNING, logger="bot.uploads"):
         assert upload(client) is None
 
     assert standin.files == []
