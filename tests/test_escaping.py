@@ -43,6 +43,7 @@ from bot.home import REOPENED as HOME_REOPENED
 from bot.home import SNOOZED as HOME_SNOOZED
 from bot.reports.asked import Asked
 from bot.reports.measures import (
+    PERSON,
     Action,
     Churn,
     Coverage,
@@ -270,7 +271,10 @@ def report(h: str, *, empty: bool = False) -> Report:
         conversion=[],
         churn=Churn(h, figure, figure),
         sources=Sources(figure, {h: Source(figure, figure)}, Source(figure, figure)),
-        actions=[Action(kind, 3, h) for kind in ("overdue_follow_ups", "active_gone_quiet", "x", "y")],
+        actions=[
+            Action("overdue_follow_ups", 3, f"{h} (2 of them assigned to {PERSON})", person="U0BOB"),
+            *(Action(kind, 3, h) for kind in ("active_gone_quiet", "x", "y")),
+        ],
     )
 
 

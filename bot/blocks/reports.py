@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.blocks import BUTTON_VALUE_LIMIT, Block, Message, actions, button, context, mention, message, mrkdwn, when
 from bot.reports.asked import Asked
 from bot.reports.chart_data import days_in_words
-from bot.reports.measures import Figure, Report
+from bot.reports.measures import PERSON, Action, Figure, Report
 from bot.text import escape, plural, truncate
 
 REPORT_SHARE = "report_share"
@@ -43,7 +43,7 @@ def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{shown}"} for name, shown in figures]},
     ]
     if report.actions:
-        listed = "\n".join(f"• {escape(truncate(a.text, ACTION_CHARS))}" for a in report.actions[:MOST_ACTIONS])
+        listed = "\n".join(f"• {_action(a)}" for a in report.actions[:MOST_ACTIONS])
         blocks.append(mrkdwn(f"*Worth acting on*\n{listed}"))
     value = asked.as_value()
     if len(value) <= BUTTON_VALUE_LIMIT:  # always, for words `read_words` accepted; a cut value would mislead
@@ -148,3 +148,11 @@ def _rate(rate: Figure, on_time: Figure, late: Figure, overdue: Figure) -> str:
 
 def _percent(fraction: float) -> str:
     return f"{round(fraction * 100)}%"
+
+
+def _action(action: Action) -> str:
+    """An action's words escaped, and its person as a mention the bot writes itself (never escaped away)."""
+    said = escape(action.text)
+    if action.person:
+        said = said.replace(escape(PERSON), mention(action.person))
+    return truncate(said, ACTION_CHARS)  # never cuts an entity or the mention in half

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +33,8 @@ from storage.reports import Scope
 
 # The window after entering a stage (or a first touchpoint) in which a move counts as conversion.
 CONVERSION_DAYS = 90
+# Where an action's text names its person, for each rendering to show in its own way.
+PERSON = "\u2063person\u2063"
 # Where a row with no department, stage or owner recorded is counted.
 NONE = "(none)"
 Number = int | float | None
@@ -138,7 +140,12 @@ class Action:
 
     kind: str  # overdue_follow_ups, active_gone_quiet, department_stopped_logging
     count: int
-    text: str
+    text: str  # may hold PERSON where `person` is named: each rendering shows a person its own way
+    person: str | None = None  # a Slack user id
+
+    def said(self, person_shown: Callable[[str], str]) -> str:
+        """The text with its person shown by `person_shown` (a mention in Slack, @id in a terminal)."""
+        return self.text.replace(PERSON, person_shown(self.person)) if self.person else self.text
 
 
 @dataclass(frozen=True)
@@ -495,10 +502,11 @@ def actions_for(report: Report) -> list[Action]:
     if overdue:
         most = max(report.follow_ups.by_assignee.items(), key=lambda item: (item[1].open_overdue.value or 0, item[0]))
         top = most[1].open_overdue.value or 0
-        whose = f" ({top} of them assigned to {most[0]})" if overdue > 1 and top > 1 else ""
+        named = overdue > 1 and top > 1 and most[0] != NONE
+        whose = f" ({top} of them assigned to {PERSON})" if named else ""
         verb = "is" if overdue == 1 else "are"
         said = f"{plural(overdue, 'follow-up')} that fell due in the period {verb} still open past the grace{whose}."
-        found.append(Action("overdue_follow_ups", overdue, said))
+        found.append(Action("overdue_follow_ups", overdue, said, most[0] if named else None))
     untouched = int(report.coverage.active_untouched.value or 0)
     if untouched:
         names = report.coverage.active_untouched_names
@@ -672,7 +680,7 @@ def report_text(report: Report) -> str:
         return "\n".join(lines) + "\n"
     if report.actions:
         lines.append("Worth acting on:")
-        lines.extend(f"  - {action.text}" for action in report.actions)
+        lines.extend(f"  - {action.said(lambda user_id: '@' + user_id)}" for action in report.actions)
         lines.append("")
     rows = list(figure_rows(report))
     width = max(len(path) for path, _, _ in rows)

@@ -1,0 +1,30 @@
+"""The thing most worth acting on names the person behind it: a mention in Slack, @id in a terminal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import bot.blocks.reports as report_ui
+from bot.reports.asked import Asked
+from bot.reports.measures import Figure, FollowUps, Kept, actions_for, report_text
+from tests.helpers import texts
+from tests.test_escaping import NOW, report
+
+
+def kept(overdue: int) -> Kept:
+    none = Figure(0, 0)
+    return Kept(Figure(overdue, 0), none, none, Figure(overdue, 0), none, Figure(0.0, None))
+
+
+def test_the_person_with_most_overdue_follow_ups_is_named_as_slack_shows_people():
+    base = report("Acme")
+    follow_ups = FollowUps(kept(3), Figure(None, None), Figure(None, None), {"U0BEN": kept(2), "U0ANA": kept(1)}, {})
+    made = replace(base, follow_ups=follow_ups)
+    made = replace(made, actions=actions_for(made))
+
+    summary = texts(report_ui.report_summary(made, Asked("", NOW)))
+    assert (
+        "3 follow-ups that fell due in the period are still open past the grace (2 of them assigned to <@U0BEN>)."
+        in (summary)
+    )
+    assert "(2 of them assigned to @U0BEN)." in report_text(made)
