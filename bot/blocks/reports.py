@@ -12,7 +12,7 @@ from __future__ import annotations
 from bot.blocks import BUTTON_VALUE_LIMIT, Block, Message, actions, button, context, mention, message, mrkdwn, when
 from bot.reports.asked import Asked
 from bot.reports.chart_data import days_in_words
-from bot.reports.measures import PERSON, Action, Figure, Report
+from bot.reports.measures import PERSON, Action, Figure, Kept, Report
 from bot.text import escape, plural, truncate
 
 REPORT_SHARE = "report_share"
@@ -34,7 +34,7 @@ def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None
     figures = [
         ("Touchpoints", _count(report.touchpoints.total)),
         ("Customers touched", _count(report.coverage.customers_touched)),
-        ("Follow-ups kept on time", _rate(kept.on_time_rate, kept.on_time, kept.late, kept.open_overdue)),
+        ("Follow-ups kept on time", _rate(kept)),
         ("Quiet customers", _count(report.quiet_customers.total)),
     ]
     blocks: list[Block] = [
@@ -131,14 +131,17 @@ def _change(figure: Figure) -> str:
     return f"{'↑' if value > before else '↓'} from {before}"
 
 
-def _rate(rate: Figure, on_time: Figure, late: Figure, overdue: Figure) -> str:
+def _rate(kept: Kept) -> str:
+    """The on-time rate of what was settled; follow-ups still within their grace are neither kept nor late yet."""
+    rate, due = kept.on_time_rate, kept.due
     if rate.value is None:
-        shown = "none fell due"
+        waiting = int(due.value or 0)
+        shown = f"{waiting} fell due, still within the grace" if waiting else "none fell due"
     else:
-        counted = int(on_time.value or 0) + int(late.value or 0) + int(overdue.value or 0)
-        shown = f"{_percent(rate.value)} ({int(on_time.value or 0)} of {counted})"
+        counted = int(kept.on_time.value or 0) + int(kept.late.value or 0) + int(kept.open_overdue.value or 0)
+        shown = f"{_percent(rate.value)} ({int(kept.on_time.value or 0)} of {counted})"
     if rate.previous is None:
-        return f"{shown}  _none fell due before_"
+        return f"{shown}  _none fell due before_" if not due.previous else f"{shown}  _none settled before_"
     if rate.value is None or rate.value == rate.previous:
         change = f"was {_percent(rate.previous)}" if rate.value is None else "same as before"
     else:

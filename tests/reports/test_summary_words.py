@@ -1,7 +1,9 @@
-"""The thing most worth acting on names the person behind it: a mention in Slack, @id in a terminal."""
+"""How the summary says what it says: the person behind what is worth acting on (a mention in Slack, @id in a
+terminal), and follow-ups that fell due but are still within their grace."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import bot.blocks.reports as report_ui
@@ -28,3 +30,12 @@ def test_the_person_with_most_overdue_follow_ups_is_named_as_slack_shows_people(
         in (summary)
     )
     assert "(2 of them assigned to @U0BEN)." in report_text(made)
+
+
+def test_follow_ups_still_within_their_grace_are_said_to_be_so_not_that_none_fell_due():
+    waiting = Kept(Figure(2, 0), Figure(0, 0), Figure(0, 0), Figure(0, 0), Figure(2, 0), Figure(None, None))
+    base = report("Acme")
+    made = replace(base, follow_ups=replace(base.follow_ups, kept=waiting))
+
+    summary = json.dumps(report_ui.report_summary(made, Asked("", NOW)), ensure_ascii=False)  # fields included
+    assert "2 fell due, still within the grace" in summary and "none fell due  " not in summary
