@@ -27,6 +27,9 @@ EXPORT_FIELDS = (
     "department",
     "source",
     "permalink",
+    "source_system",
+    "external_id",
+    "url",
     "follow_up_due_at",
     "follow_up_status",
 )
@@ -78,6 +81,10 @@ def export_record(
         "department": touchpoint.author_department,
         "source": touchpoint.source,
         "permalink": touchpoint.permalink,
+        # A touchpoint another system sent through the HTTP API: which one, its own id there, and a link back.
+        "source_system": touchpoint.source_system,
+        "external_id": touchpoint.external_id,
+        "url": touchpoint.url,
         "follow_up_due_at": _iso_utc(due_at) if due_at else None,
         "follow_up_status": follow_up_status,
     }

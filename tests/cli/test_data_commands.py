@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.capture.records import as_slack_sends
+from bot.capture.records import EXPORT_FIELDS, as_slack_sends, export_record
 from bot.capture.touchpoints import log_line, undo_touchpoint
 from bot.cli import main
 from bot.customers.name_index import CustomerIndexes
@@ -277,6 +277,9 @@ def expected_rows(sessions: sessionmaker[Session], ids: dict[str, int]) -> list[
             "department": "sales",
             "source": "command",
             "permalink": None,
+            "source_system": None,
+            "external_id": None,
+            "url": None,
             "follow_up_due_at": "2026-11-27T08:00:00+00:00",
             "follow_up_status": "open",
         },
@@ -294,6 +297,9 @@ def expected_rows(sessions: sessionmaker[Session], ids: dict[str, int]) -> list[
             "department": None,
             "source": "command",
             "permalink": None,
+            "source_system": None,
+            "external_id": None,
+            "url": None,
             "follow_up_due_at": None,
             "follow_up_status": None,
         },
@@ -307,7 +313,8 @@ def test_export_jsonl_writes_one_object_per_live_touchpoint(capsys, logged, sess
     assert [json.loads(line) for line in out.splitlines()] == expected_rows(sessions, logged)
     assert list(json.loads(out.splitlines()[0])) == [
         "id", "occurred_at", "customer_id", "customer", "customer_text", "kind", "summary", "tags",
-        "author", "author_name", "department", "source", "permalink", "follow_up_due_at", "follow_up_status",
+        "author", "author_name", "department", "source", "permalink", "source_system", "external_id", "url",
+        "follow_up_due_at", "follow_up_status",
     ]  # fmt: skip
 
 
@@ -524,3 +531,29 @@ def test_export_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(capsys, st
     assert summaries == ["'" + text for text in hostile]
     status, out, _ = run(capsys, "export", "touchpoints", "--format", "jsonl")
     assert [json.loads(line)["summary"] for line in out.splitlines()] == hostile  # JSON keeps what was typed
+
+
+def test_the_export_says_which_system_a_touchpoint_came_from_and_links_back():
+    sent = Touchpoint(
+        id=7,
+        occurred_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+        customer_id=3,
+        kind="delivery",
+        summary="order 42 shipped",
+        tags=[],
+        author_user_id="shop",
+        source="api",
+        source_system="shop",
+        external_id="order-42",
+        url="https://shop.example/orders/42",
+    )
+
+    record = export_record(sent, "Acme Corp", None)
+
+    assert (record["source"], record["source_system"], record["external_id"], record["url"]) == (
+        "api",
+        "shop",
+        "order-42",
+        "https://shop.example/orders/42",
+    )
+    assert list(record) == list(EXPORT_FIELDS)
