@@ -252,3 +252,37 @@ class SlackSimulator:
         }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return self.send(json.dumps(body), "application/json", headers=headers)
+
+    def function_executed(
+        self,
+        execution_id: str,
+        bot_access_token: str,
+        callback_id: str,
+        inputs: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry: int | None = None,
+    ) -> Reply:
+        """Run a workflow's custom step: the function_executed event Slack sends for one execution (from
+        `SlackStandIn.begin_function_execution`), carrying the step's inputs and its own bot token."""
+        event = {
+            "type": "function_executed",
+            "function": {
+                "id": "Fn0" + callback_id.upper()[:8],
+                "callback_id": callback_id,
+                "title": callback_id.replace("_", " ").capitalize(),
+                "type": "app",
+                "app_id": "A0TOUCH",
+                "input_parameters": [],
+                "output_parameters": [],
+                "date_created": 1_700_000_000,
+                "date_updated": 1_700_000_000,
+                "date_deleted": 0,
+            },
+            "inputs": inputs,
+            "function_execution_id": execution_id,
+            "workflow_execution_id": "Wx" + execution_id.removeprefix("Fx"),
+            "event_ts": f"{self.clock():.6f}",
+            "bot_access_token": bot_access_token,
+        }
+        return self.event(event, event_id=event_id, retry=retry)

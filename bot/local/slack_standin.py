@@ -5,6 +5,10 @@ so ``slack_sdk.WebClient(base_url=standin.api_url)`` and the Bolt app run unchan
 test suite uses it the way bolt-python's own tests use ``tests/mock_web_api_server``, and
 ``touchpoint shell`` uses it to run the real app without a Slack account.
 
+A Workflow Builder step's run ends with functions.completeSuccess or functions.completeError: the stand-in keeps
+each execution it was told of (``begin_function_execution``), answers those two as Slack does (once per execution,
+``function_execution_not_found`` for one it never began) and records the outputs or error with the token used.
+
 Files are shared as Slack now takes them (``files_upload_v2``: an upload URL on the stand-in itself, the
 bytes POSTed there, then files.completeUploadExternal); ``files`` keeps each shared file with its bytes, and
 the retired files.upload answers ``method_deprecated``.
@@ -25,7 +29,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,10 +38,12 @@ from zoneinfo import ZoneInfo
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RecordedCall", "SlackStandIn", "UploadedFile"]
+__all__ = ["FunctionExecution", "RecordedCall", "SlackStandIn", "UploadedFile"]
 
 # Form-encoded requests carry these as JSON strings; tests want to assert on the structure, not on text.
-_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks", "files"})
+_JSON_FIELDS = frozenset(
+    {"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks", "files", "outputs"}
+)
 
 # Slack's ts values look like epoch seconds with microseconds; a fixed origin keeps them deterministic.
 _TS_ORIGIN = 1_700_000_000
@@ -98,6 +104,21 @@ class UploadedFile:
 
 
 @dataclass
+class FunctionExecution:
+    """One run of a custom step, from the function_executed event Slack sends to its completion."""
+
+    id: str
+    callback_id: str
+    # The event's bot_access_token: what the app is meant to make the run's calls with.
+    bot_access_token: str
+    state: str = "running"  # then "completed" or "failed"
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+    # The token functions.completeSuccess or functions.completeError was called with.
+    completed_with: str | None = None
+
+
+@dataclass
 class _PendingUpload:
     """A file between files.getUploadURLExternal and files.completeUploadExternal."""
 
@@ -154,6 +175,7 @@ class _Workspace:
         self._home_view_ids: dict[str, str] = {}
         self._pending_uploads: dict[str, _PendingUpload] = {}
         self.files: list[UploadedFile] = []
+        self.function_executions: dict[str, FunctionExecution] = {}
         # Set by the server once it listens: upload URLs point back at the stand-in itself.
         self.base_url = ""
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -176,6 +198,12 @@ class _Workspace:
             "files.getUploadURLExternal": self.files_get_upload_url_external,
             "files.completeUploadExternal": self.files_complete_upload_external,
             "files.upload": self.files_upload,
+        }
+        # The handlers that also keep who asked (the token the call came with).
+        self.token_handlers: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
+            "files.completeUploadExternal": self.files_complete_upload_external,
+            "functions.completeSuccess": self.functions_complete_success,
+            "functions.completeError": self.functions_complete_error,
         }
 
     # --- id generators (requests arrive on many server threads at once) ---
@@ -422,6 +450,43 @@ class _Workspace:
     def files_upload(self, params: dict[str, Any]) -> dict[str, Any]:
         # Slack retired files.upload (for new apps in 2024, for all in 2025); its answer now is this.
         raise _SlackError("method_deprecated")
+
+    # --- custom steps: a run ends once, with its outputs or an error ---
+
+    def begin_function_execution(self, callback_id: str) -> FunctionExecution:
+        number = self._next("function_execution")
+        execution = FunctionExecution(
+            id=f"Fx{number:010d}",
+            callback_id=callback_id,
+            bot_access_token=f"xwfp-{self.team_id}-{number:06d}-standin",
+        )
+        with self.lock:
+            self.function_executions[execution.id] = execution
+        return execution
+
+    def functions_complete_success(self, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        outputs = params.get("outputs")
+        if not isinstance(outputs, dict):
+            raise _SlackError("invalid_arguments")
+        self._complete(params, token, state="completed", outputs=outputs)
+        return _ok()
+
+    def functions_complete_error(self, params: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        error = params.get("error")
+        if not isinstance(error, str) or not error:
+            raise _SlackError("invalid_arguments")
+        self._complete(params, token, state="failed", error=error)
+        return _ok()
+
+    def _complete(self, params: dict[str, Any], token: str | None, **outcome: Any) -> None:
+        with self.lock:
+            execution = self.function_executions.get(str(params.get("function_execution_id") or ""))
+            if execution is None:
+                raise _SlackError("function_execution_not_found")
+            if execution.state != "running":
+                raise _SlackError("execution_not_in_running_state")
+            for name, value in {**outcome, "completed_with": token}.items():
+                setattr(execution, name, value)
 
 
 def _file_object(uploaded: UploadedFile) -> dict[str, Any]:
@@ -794,6 +859,28 @@ class SlackStandIn:
     def file(self, file_id: str) -> UploadedFile | None:
         return next((f for f in self.files if f.id == file_id), None)
 
+    def begin_function_execution(self, callback_id: str) -> FunctionExecution:
+        """A run of the custom step `callback_id` that Slack is about to tell the app of (function_executed): its
+        execution id and the bot_access_token the event carries. Send the event with
+        `SlackSimulator.function_executed`."""
+        return self._workspace.begin_function_execution(callback_id)
+
+    def function_execution(self, execution_id: str) -> FunctionExecution:
+        """How a run stands now (a copy): running, completed with outputs or failed with an error."""
+        with self._workspace.lock:
+            return replace(self._workspace.function_executions[execution_id])
+
+    def wait_for_completion(self, execution_id: str, timeout: float = 5.0) -> FunctionExecution:
+        """Block until the run was completed or failed (functions.completeSuccess or completeError); return it."""
+        deadline = time.monotonic() + timeout
+        with self._calls_changed:  # an execution changes state just before its call is recorded and notified
+            while (execution := self.function_execution(execution_id)).state == "running":
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"the step run {execution_id} was left running after {timeout}s")
+                self._calls_changed.wait(remaining)
+        return execution
+
     @property
     def views(self) -> dict[str, dict[str, Any]]:
         """The latest version of every view opened, pushed, updated or published, by view id."""
@@ -956,14 +1043,15 @@ class SlackStandIn:
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> _Reply:
         workspace = self._workspace
         handler = workspace.handlers.get(method)
-        if handler is None:
+        if handler is None and method not in workspace.token_handlers:
             # Unforeseen methods succeed so a new API call in the app does not crash the shell or tests;
             # the recording still shows it was made.
             return _Reply(200, _ok())
         try:
-            if method == "files.completeUploadExternal":
-                # The one answer that keeps who asked: a shared file records the token that shared it.
-                return _Reply(200, workspace.files_complete_upload_external(params, token))
+            if method in workspace.token_handlers:
+                # Answers that keep who asked: a shared file, a step's completion record the token used.
+                return _Reply(200, workspace.token_handlers[method](params, token))
+            assert handler is not None
             return _Reply(200, handler(params))
         except _SlackError as exc:
             return _Reply(200, {"ok": False, "error": exc.error})

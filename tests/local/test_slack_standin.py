@@ -298,3 +298,38 @@ def test_files_shared_to_one_conversation_are_limited_per_conversation(standin, 
 
     assert [c.status for c in standin.calls_to("files.completeUploadExternal")] == [200, 200, 429, 200]
     assert [(f.channel, f.name) for f in standin.files] == [("C1", "a.csv"), ("C2", "b.csv"), ("C1", "c.csv")]
+
+
+def test_a_step_run_completes_once_with_its_outputs_and_the_token_used(standin):
+    execution = standin.begin_function_execution("log_touchpoint")
+    step_client = WebClient(token=execution.bot_access_token, base_url=standin.api_url)
+
+    step_client.functions_completeSuccess(function_execution_id=execution.id, outputs={"touchpoint_id": 7})
+    with pytest.raises(SlackApiError) as again:
+        step_client.functions_completeError(function_execution_id=execution.id, error="too late")
+    with pytest.raises(SlackApiError) as unknown:
+        step_client.functions_completeSuccess(function_execution_id="Fx0NEVER", outputs={})
+
+    done = standin.wait_for_completion(execution.id)
+    assert (done.state, done.outputs, done.completed_with) == (
+        "completed",
+        {"touchpoint_id": 7},
+        "xwfp-T0001-000001-standin",
+    )
+    assert again.value.response["error"] == "execution_not_in_running_state"
+    assert unknown.value.response["error"] == "function_execution_not_found"
+
+
+def test_a_step_run_fails_with_its_error_and_waiting_on_one_left_running_says_so(standin):
+    failed, left = (standin.begin_function_execution("log_touchpoint") for _ in range(2))
+
+    WebClient(token=failed.bot_access_token, base_url=standin.api_url).functions_completeError(
+        function_execution_id=failed.id, error="“Customer” is empty"
+    )
+
+    assert (standin.function_execution(failed.id).state, standin.function_execution(failed.id).error) == (
+        "failed",
+        "“Customer” is empty",
+    )
+    with pytest.raises(AssertionError, match="left running"):
+        standin.wait_for_completion(left.id, timeout=0.2)
