@@ -2,9 +2,35 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, customers, errors, followups, home, options, reports, retries, shortcuts, views
+from handlers import (
+    actions,
+    commands,
+    customers,
+    errors,
+    followups,
+    home,
+    options,
+    reports,
+    retries,
+    shortcuts,
+    steps,
+    views,
+)
 
 
 def register(app: App) -> None:
-    for module in (retries, commands, actions, views, followups, customers, reports, shortcuts, options, home, errors):
+    for module in (
+        retries,
+        commands,
+        actions,
+        views,
+        followups,
+        customers,
+        reports,
+        shortcuts,
+        options,
+        home,
+        steps,
+        errors,
+    ):
         module.register(app)

@@ -293,7 +293,7 @@ class Touchpoint(Base):
     raw_text: Mapped[str | None] = mapped_column(StorableText)
     tags: Mapped[list[str]] = mapped_column(StorableJSON, default=list)
     occurred_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(FittedString(10))  # command, modal, shortcut, import, api
+    source: Mapped[str] = mapped_column(FittedString(10))  # command, modal, shortcut, import, api, workflow
     permalink: Mapped[str | None] = mapped_column(FittedString(500))
     channel_id: Mapped[str | None] = mapped_column(FittedString(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

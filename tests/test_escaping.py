@@ -22,6 +22,7 @@ import bot.blocks.curation as curation_ui
 import bot.blocks.followups as followup_ui
 import bot.blocks.home as home_ui
 import bot.blocks.reports as report_ui
+import bot.blocks.steps as step_ui
 from bot.capture.touchpoints import Entry, LogOutcome, LoopOffer, TouchpointView
 from bot.customers.card import JOURNEY_MOVES, Card, FollowUpsKept, HistoryPage, Journey
 from bot.customers.curation import Change, CustomerNames, LookAlike, MergeOutcome
@@ -58,13 +59,13 @@ from bot.reports.measures import (
 )
 from bot.reports.measures import Figure as Measured
 from bot.reports.periods import Filter, Period
-from bot.text import truncate
+from bot.text import escape, truncate
 from storage.cards import ContactRow, FirstTouchRow, FollowUpRow, StageChangeRow, TouchpointRow
 from storage.followups import FollowUpView
 from storage.models import Contact, Customer
 from tests.conftest import BERLIN, START
 
-MODULES = (log_ui, card_ui, curation_ui, followup_ui, home_ui, report_ui)
+MODULES = (log_ui, card_ui, curation_ui, followup_ui, home_ui, report_ui, step_ui)
 # Public functions of those modules that are pieces, not replies: they take mrkdwn made already, or ids.
 PIECES = {
     "bot.blocks.when",
@@ -434,6 +435,10 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.reports.report_help": [report_ui.report_help],
         "bot.blocks.reports.chart_comment": [lambda: report_ui.chart_comment(report(h))],
         "bot.blocks.reports.csv_comment": [lambda: report_ui.csv_comment(report(h))],
+        "bot.blocks.steps.step_outputs": [
+            lambda: step_ui.step_outputs(log_outcome(h), PERMALINK),
+            lambda: step_ui.step_outputs(log_outcome(h, touchpoint=known), None),
+        ],
     }
 
 
@@ -602,3 +607,15 @@ def test_a_notification_text_reads_like_its_message_with_names_escaped_once():
 def test_shortening_never_cuts_an_entity_or_a_token_in_half(text, limit, shortened):
     assert truncate(text, limit) == shortened
     assert len(truncate(text, limit)) <= limit
+
+
+def test_a_steps_outputs_carry_the_customers_name_escaped_once_and_cut_to_fit():
+    """A workflow's next step may post the name in a message: it must not ping or link from there either."""
+    h = PIECES_OF_HOSTILE_TEXT * LENGTHS["over the limits"]
+
+    typed = step_ui.step_outputs(log_outcome(h), PERMALINK)
+    known = step_ui.step_outputs(log_outcome(h, touchpoint=touchpoint("x", customer_id=5, customer_name=h)), None)
+
+    assert typed["customer_name"] == known["customer_name"] == escape(truncate(h, step_ui.NAME_LIMIT))
+    assert "<" not in typed["customer_name"] and not RAW_AMPERSAND.search(typed["customer_name"])
+    assert (typed["message_link"], "message_link" in known) == (PERMALINK, False)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from bot.app import build_app
 from bot.blocks import followups as fu_blocks
 from bot.capture.records import write_export
+from bot.capture.steps import STEP_ID
 from bot.customers import curation
 from bot.local.simulator import Reply, SlackSimulator, http_transport
 from bot.runtime import Runtime
@@ -79,12 +80,18 @@ class Served:
     t2: SlackSimulator
     executor: TrackedExecutor
     acks: list[Reply]
+    standin: Any = None
 
     def send(self, request: Callable[[], Reply]) -> Reply:
         reply = request()
         self.acks.append(reply)
         self.executor.wait_idle()
         return reply
+
+    def step_in_t2(self, inputs: dict[str, Any]) -> Reply:
+        """A run of the Workflow Builder step in a workflow of T2's."""
+        execution = self.standin.begin_function_execution(STEP_ID)
+        return self.t2.function_executed(execution.id, execution.bot_access_token, STEP_ID, inputs)
 
 
 @pytest.fixture
@@ -101,7 +108,7 @@ def served(runtime: Runtime, standin) -> Iterator[Served]:
         SlackSimulator(transport, SIGNING_SECRET, team_id=t, response_url=standin.response_url) for t in (TEAM, T2)
     ]
     standin.add_user(MALLORY, name="mallory", team_id=T2, is_admin=True, tz="Europe/Berlin")
-    yield Served(*senders, executor=executor, acks=[])
+    yield Served(*senders, executor=executor, acks=[], standin=standin)
     server.shutdown()
     server.server_close()
     executor.shutdown()
@@ -373,6 +380,13 @@ def others(t1: Ids, t2: Ids) -> dict[tuple[str, str], list[Attack]]:
             for text in ("", "quokka", "quokka holdings", "<@U0ALICE>", "#expo", "last 7 days")
         ],
         ("event", "app_home_opened"): [lambda s, a, b: s.t2.event(home)],
+        # A T2 workflow naming T1's customer by name, domain and contact: T2's own unknown name, never T1's.
+        ("function", STEP_ID): [
+            lambda s, a, b, customer=customer: s.step_in_t2(
+                {"customer": customer, "summary": "a line of our own", "follow_up": "friday", "logged_by": MALLORY}
+            )
+            for customer in ("quokka holdings", "quokka.com", "zebedee@quokka.com", "quokka partners")
+        ],
     }
 
 

@@ -103,6 +103,7 @@ SOURCES = {
     "modal": "via the `/log` form",
     "shortcut": "via a message shortcut",
     "import": "via an import",
+    "workflow": "via a Workflow Builder step",
 }
 TAGS_ON_CARD = 300
 

@@ -159,6 +159,11 @@ def _rstrip_lead(text: str) -> str:
     return text[:end]
 
 
+def tags_in(text: str) -> list[str]:
+    """Every `#word` of a text, lower case, each once, as `/log` reads a line's tags."""
+    return _tags(text)
+
+
 def _tags(wire: str) -> list[str]:
     seen: dict[str, None] = {}
     for match in _TAG.finditer(wire):

@@ -1,4 +1,5 @@
-"""Logging touchpoints: the domain operations behind `/log`, the modal, the shortcut and the HTTP API.
+"""Logging touchpoints: the domain operations behind `/log`, the modal, the shortcut, the HTTP API and the
+Workflow Builder step (`bot.capture.steps`).
 
 Each function takes an open session and the clock as `now`; the caller owns the transaction.
 """
@@ -120,6 +121,9 @@ class Entry:
     external_id: str | None = None
     url: str | None = None
     department: str | None = None
+    # The customer as typed, kept beside customer_id as /log keeps it: a name nobody created yet stays readable
+    # and can be created or picked later from the reply (a Workflow Builder step's "Customer").
+    customer_text: str | None = None
 
 
 def log_line(
@@ -308,6 +312,7 @@ def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, 
     row = Touchpoint(
         workspace_id=workspace_id,
         customer_id=customer_id,
+        customer_text=entry.customer_text,
         author_user_id=author_id,
         author_department=department,
         kind=entry.kind,
