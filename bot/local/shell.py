@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from bot import blocks as bot_blocks
 from bot.app import build_app
-from bot.capture import due_times
+from bot.capture import due_times, steps
 from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
 from bot.local import demo
@@ -128,6 +128,7 @@ HELP = """\
   `:user bob`   act as someone else        `:users`   who is here
   `:advance 3d`   move the clock on (also 2h, 30m, 1w): due nudges and digests arrive   `:now`   the time
   `:home`   open the app's Home tab        `:shortcut <text>`   *Log as touchpoint* on a message
+  `:step customer: Acme; summary: call with Dana; follow up: friday; for: @bob`   run the Workflow Builder step
   `:demo`   fill the store with sample customers, touchpoints and follow-ups
   `:help`   this list                      `:quit`   leave (Ctrl-D works too)"""
 
@@ -649,6 +650,7 @@ class Shell:
             "now": lambda _: self.show_now(),
             "home": lambda _: self.open_home(),
             "shortcut": self.shortcut,
+            "step": self.workflow_step,
             "messages": lambda _: self.list_messages(),
             "demo": lambda _: self.fill_demo(),
         }
@@ -946,6 +948,41 @@ class Shell:
         if reply is not None:
             self._reply_ok(reply)
         self._flush()
+
+    def workflow_step(self, rest: str) -> None:
+        """Run Workflow Builder's *Log a touchpoint* as a workflow would, with inputs as `name: value; …`."""
+        if self._modal_blocks("running a workflow step"):
+            return
+        inputs: dict[str, str] = {}
+        for part in filter(None, (piece.strip() for piece in rest.split(";"))):
+            name, _, value = part.partition(":")
+            key = _STEP_INPUTS.get(name.strip().casefold())
+            if key is None:
+                self.note(f"Give the step's inputs as `name: value; …` with names among {_STEP_INPUT_NAMES}.")
+                return
+            person = self._user_id_for(value) if key in (steps.ASSIGNEE, steps.LOGGED_BY) else None
+            # An empty value goes as it is: the step's own answer says what is missing.
+            inputs[key] = person or to_wire(value.strip(), self._name_index())
+        if not inputs:
+            self.note("Give the step's inputs: `:step customer: Acme; summary: call with Dana; follow up: friday`.")
+            return
+        assert self.standin is not None
+        inputs.setdefault(steps.LOGGED_BY, self.user)  # as "Person who used this workflow" would be
+        execution = self.standin.begin_function_execution(steps.STEP_ID)
+        reply = self._request(
+            lambda: self.slack.function_executed(execution.id, execution.bot_access_token, steps.STEP_ID, inputs)
+        )
+        if reply is not None:
+            self._reply_ok(reply)
+        self._flush()
+        done = self.standin.function_execution(execution.id)
+        if done.state == "completed":
+            outputs = ", ".join(f"{name} = {value}" for name, value in (done.outputs or {}).items())
+            self.note(f"The workflow step completed; its outputs: {outputs}")  # escaped already, as mrkdwn
+        elif done.state == "failed":
+            self.problem(f"The workflow step failed: {done.error}")
+        else:
+            self.problem("The workflow step has not completed yet.")
 
     def open_home(self) -> None:
         if self._modal_blocks("opening the Home tab"):
@@ -1475,6 +1512,22 @@ class Shell:
         if same:
             return dict(same[-1])
         return {"private_metadata": "", "callback_id": "", **sent, "id": f"VSHELL{next(self._keys)}"}
+
+
+# What `:step` takes, by the names Workflow Builder shows and shorter ones.
+_STEP_INPUTS = {
+    "customer": steps.CUSTOMER,
+    "kind": steps.KIND,
+    "summary": steps.SUMMARY,
+    "what happened": steps.SUMMARY,
+    "follow up": steps.FOLLOW_UP,
+    "follow_up": steps.FOLLOW_UP,
+    "for": steps.ASSIGNEE,
+    "follow-up for": steps.ASSIGNEE,
+    "by": steps.LOGGED_BY,
+    "logged by": steps.LOGGED_BY,
+}
+_STEP_INPUT_NAMES = "customer, kind, summary, follow up, for, by"
 
 
 def _json_or_text(body: str) -> dict[str, Any]:
