@@ -54,9 +54,10 @@ def _log(step: steps.StepInputs, context: BoltContext, client: WebClient) -> dic
     rt = runtime(context)
     now = rt.now()
     workspace_id, author = member(context, client, step.logged_by)  # Slack asked, when it must be, before the write
-    execution_id = context.function_execution_id or ""
     with rt.sessions.begin() as session:
-        outcome = steps.log_step(session, rt.indexes, workspace_id, author, step, execution_id, now=now)
+        outcome = steps.log_step(
+            session, rt.indexes, workspace_id, author, step, context.function_execution_id, now=now
+        )
         if not outcome.already_logged:
             outcome = followups.with_loop_offer(session, workspace_id, author.user_id, outcome)
     link = None if outcome.already_logged else _confirm(context, client, workspace_id, outcome, author)

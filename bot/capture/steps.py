@@ -29,6 +29,7 @@ from bot.capture.parsing import FOLLOW_UP_EXAMPLES, FollowUpPlan, customer_named
 from bot.capture.touchpoints import Entry, LogOutcome, log_record, touchpoint_view
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
+from bot.text import fold
 from storage import customers as customer_store
 
 # The step's callback_id, as manifest.yml declares it under `functions:`.
@@ -75,6 +76,8 @@ def read_inputs(inputs: Mapping[str, Any]) -> StepInputs:
     customer = _text(inputs.get(CUSTOMER))
     if not customer:
         problems.append("“Customer” is empty: map it to a name, a domain or a form's answer.")
+    elif not fold(customer):
+        problems.append("“Customer” needs at least one letter or digit.")
     elif len(customer) > MAX_CUSTOMER:
         problems.append(f"“Customer” has more than {MAX_CUSTOMER} characters.")
     summary = _text(inputs.get(SUMMARY))
@@ -104,11 +107,12 @@ def log_step(
     workspace_id: int,
     author: Author,
     step: StepInputs,
-    execution_id: str,
+    execution_id: str | None,
     *,
     now: datetime,
 ) -> LogOutcome:
-    """Save the step's touchpoint, or find the one this execution saved already (`already_logged`)."""
+    """Save the step's touchpoint, or find the one this execution saved already (`already_logged`); a run without
+    an execution id (never from Slack) is saved each time."""
     customer_id, matched_by, scored = customer_named(step.customer, indexes.current(session, workspace_id))
     asked = [customer_id] if customer_id is not None else [c.customer_id for c in scored]
     live = customer_store.live_customer_refs(session, workspace_id, asked)

@@ -157,6 +157,7 @@ def test_a_follow_up_as_epoch_seconds_is_that_instant(slack, standin, runtime, a
     [
         ({"customer": "Acme Corp", "summary": "  "}, "“What happened” is empty"),
         ({"customer": "", "summary": "Call"}, "“Customer” is empty"),
+        ({"customer": "!!!", "summary": "Call"}, "“Customer” needs at least one letter or digit"),
         ({"customer": "Acme Corp", "summary": "Call", "kind": "banana"}, "“Kind” must be one of event, visit"),
         ({"customer": "Acme Corp", "summary": "Call", "logged_by": ""}, "“Logged by” is empty"),
         ({"customer": "Acme Corp", "summary": "Call", "logged_by": "bob"}, "“Logged by” must be a person"),
