@@ -6,7 +6,10 @@ import argparse
 import gc
 import logging
 import os
+import signal
 import sys
+import threading
+from types import FrameType
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -69,15 +72,46 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def socket(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    """The app over Socket Mode until SIGTERM or Ctrl-C, with a scheduler in this process if asked.
 
-    _, app = warmed_app(settings)
+    The client is slack_sdk's websocket-client one, not its built-in default: the built-in one notices a link
+    that dropped without a close frame only after five failed pings (about a minute with Bolt's 10 s interval),
+    spinning a core meanwhile; websocket-client sees the end of the stream and reconnects within a second
+    (tests/socket_mode/test_reconnects.py).
+    """
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+
+    rt, app = warmed_app(settings)
+    handler = SocketModeHandler(app, settings.slack_app_token)
     try:
-        SocketModeHandler(app, settings.slack_app_token).start()
+        handler.connect()  # asks apps.connections.open for a link: a bad or revoked app token fails here
     except (SlackApiError, OSError) as error:
+        handler.close()
         print(
-            f"touchpoint: could not connect to Slack over Socket Mode ({error}); check SLACK_APP_TOKEN", file=sys.stderr
+            f"touchpoint: could not connect to Slack over Socket Mode ({_reason(error)}); check SLACK_APP_TOKEN",
+            file=sys.stderr,
         )
         return 1
+    if getattr(args, "with_scheduler", False):
+        scheduling.start_in_process(rt)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("touchpoint: connected to Slack over Socket Mode; stop with Ctrl-C", file=sys.stderr, flush=True)
+    stopping.wait()
+    logger.info("stopping: closing the Socket Mode link")
+    scheduling.stop_in_process()  # a pass under way sends what it started and gives the rest back
+    handler.close()
     return 0
+
+
+def _reason(error: Exception) -> str:
+    """Slack's error code (invalid_auth, not_allowed_token_type…) rather than the whole response."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or error)
+    return str(error)

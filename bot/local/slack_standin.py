@@ -5,6 +5,9 @@ so ``slack_sdk.WebClient(base_url=standin.api_url)`` and the Bolt app run unchan
 test suite uses it the way bolt-python's own tests use ``tests/mock_web_api_server``, and
 ``touchpoint shell`` uses it to run the real app without a Slack account.
 
+``apps.connections.open`` answers, for an app-level token (``xapp-``), a link URL of the Socket Mode stand-in
+attached with ``attach_socket_mode`` (``bot.local.socket_mode_standin``, which only the tests import).
+
 Files are shared as Slack now takes them (``files_upload_v2``: an upload URL on the stand-in itself, the
 bytes POSTed there, then files.completeUploadExternal); ``files`` keeps each shared file with its bytes, and
 the retired files.upload answers ``method_deprecated``.
@@ -691,6 +694,8 @@ class SlackStandIn:
         self._calls: list[RecordedCall] = []
         self._calls_changed = threading.Condition()
         self._subscribers: list[Callable[[RecordedCall], None]] = []
+        # Issues a Socket Mode link URL for apps.connections.open; None: this app has Socket Mode off.
+        self._socket_mode: Callable[[], str] | None = None
         self._server: _StandInServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -799,6 +804,10 @@ class SlackStandIn:
         """The latest version of every view opened, pushed, updated or published, by view id."""
         with self._workspace.lock:
             return dict(self._workspace.views)
+
+    def attach_socket_mode(self, issue_url: Callable[[], str] | None) -> None:
+        """Let apps.connections.open hand out the link URLs `issue_url` makes (None: Socket Mode off again)."""
+        self._socket_mode = issue_url
 
     # --- fault injection ---
 
@@ -956,17 +965,32 @@ class SlackStandIn:
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> _Reply:
         workspace = self._workspace
         handler = workspace.handlers.get(method)
-        if handler is None:
+        if handler is None and method != "apps.connections.open":
             # Unforeseen methods succeed so a new API call in the app does not crash the shell or tests;
             # the recording still shows it was made.
             return _Reply(200, _ok())
         try:
+            if method == "apps.connections.open":
+                # The one answer that depends on the token: only an app-level token opens a link.
+                return _Reply(200, self._open_connection(token))
             if method == "files.completeUploadExternal":
                 # The one answer that keeps who asked: a shared file records the token that shared it.
                 return _Reply(200, workspace.files_complete_upload_external(params, token))
+            assert handler is not None
             return _Reply(200, handler(params))
         except _SlackError as exc:
             return _Reply(200, {"ok": False, "error": exc.error})
+
+    def _open_connection(self, token: str | None) -> dict[str, Any]:
+        """A Socket Mode link URL, for an app-level token only, as Slack answers."""
+        if not token:
+            raise _SlackError("not_authed")
+        if not token.startswith("xapp-"):
+            raise _SlackError("not_allowed_token_type")  # a bot or user token cannot open a link
+        if self._socket_mode is None:
+            # The stand-in's own word for an app whose Socket Mode is not turned on.
+            raise _SlackError("socket_mode_not_enabled")
+        return _ok(url=self._socket_mode())
 
     def _receive_upload(self, params: dict[str, Any], content: bytes) -> _Reply:
         if not self._workspace.receive_upload(str(params["file_id"]), content):
