@@ -96,6 +96,7 @@ def socket_app(socket_store: str, tmp_path_factory: pytest.TempPathFactory) -> I
             ("U0BOB", "bob", "America/New_York"),
             ("U0CAROL", "carol", "Asia/Tokyo"),
             ("U0DAVE", "dave", "Europe/Berlin"),
+            ("U0ERIN", "erin", "Europe/Lisbon"),
         ):
             api.add_user(user, name=name, tz=tz)
         api.attach_socket_mode(link.issue_url)
