@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,18 @@ def start_touchpoint(args: list[str], env: dict[str, str], cwd: Path, stderr: Pa
         )
 
 
+def wait_for_first_link(app: SocketApp) -> None:
+    """Until the app has linked; an app that exited meanwhile is told at once, with what it said."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while app.process.poll() is None and time.monotonic() < deadline:
+        try:
+            app.link.wait_for_link(timeout=0.5)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"touchpoint socket never linked (exit {app.process.poll()}); it said:\n{app.log()}")
+
+
 @pytest.fixture(scope="package")
 def socket_store(store_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     if store_template.startswith("postgresql"):
@@ -109,10 +122,7 @@ def socket_app(socket_store: str, tmp_path_factory: pytest.TempPathFactory) -> I
         slack = SlackSimulator(link.transport(), "unused", team_id=TEAM, response_url=api.response_url)
         app = SocketApp(process, api, link, slack, engine, stderr)
         try:
-            try:
-                link.wait_for_link(timeout=START_TIMEOUT_S)
-            except AssertionError:
-                raise AssertionError(f"touchpoint socket never linked; it said:\n{app.log()}") from None
+            wait_for_first_link(app)
             yield app
         finally:
             process.send_signal(signal.SIGTERM)
