@@ -66,7 +66,9 @@ def build_app(rt: Runtime, listener_executor: Executor | None = None) -> App:
 def _vouch_for_socket_mode(rt: Runtime) -> Callable[..., None]:
     """Socket Mode requests arrive over a socket Slack opened with our app token: as verified as a signed one.
 
-    HTTP requests were verified by `bot.edge` before dispatch, which gave them their guarded `respond`.
+    HTTP requests were verified by `bot.edge` before dispatch, which gave them their guarded `respond`. A request's
+    mode is not something a sender can claim: only Bolt's Socket Mode adapter builds requests in socket_mode, and
+    `bot.edge` builds every HTTP one in Bolt's default http mode (tests/socket_mode/test_only_from_the_socket.py).
     """
 
     def vouch(request: BoltRequest, context: BoltContext, next: Callable[[], None]) -> None:

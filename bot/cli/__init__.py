@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_lazy("bot.cli.serving", "serve"))
 
     socket = _command(commands, "socket", "connect to Slack over Socket Mode (no public URL needed)")
+    socket.add_argument(
+        "--with-scheduler", action="store_true", help="also send due nudges and digests from this process"
+    )
     socket.set_defaults(run=_lazy("bot.cli.serving", "socket"))
 
     scheduler = _command(commands, "scheduler", "send due nudges and daily digests, until stopped")

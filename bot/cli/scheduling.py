@@ -1,4 +1,4 @@
-"""`touchpoint scheduler`, `touchpoint nudge` (one pass), and the scheduler of `touchpoint serve --with-scheduler`."""
+"""`touchpoint scheduler`, `touchpoint nudge` (one pass), and the scheduler of `serve` and `socket --with-scheduler`."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def read_instant(text: str, settings: Settings) -> datetime:
 
 
 # --------------------------------------------------------------------------------------------------------
-# Inside `touchpoint serve --with-scheduler`
+# Inside `touchpoint serve --with-scheduler` and `touchpoint socket --with-scheduler`
 # --------------------------------------------------------------------------------------------------------
 
 # What this gunicorn worker runs, to be stopped when it exits.
@@ -127,8 +127,15 @@ def start_if_elected(rt: Runtime, lock_path: str) -> bool:
         os.close(fd)
         return False
     # The descriptor stays open for the worker's life: closing it would let another worker in.
+    dispatcher = start_in_process(rt)
+    logger.info("scheduler %s runs in worker %d", dispatcher.worker_id, os.getpid())
+    return True
+
+
+def start_in_process(rt: Runtime) -> Dispatcher:
+    """A scheduler in a thread of this process (a served worker, or `touchpoint socket`), until stop_in_process."""
     settings = rt.settings
-    # Its own connections: the worker's are bounded to answer Slack in time, the scheduler's ticks may take longer.
+    # Its own connections: the app's are bounded to answer Slack in time, the scheduler's ticks may take longer.
     rt = replace(rt, engine=create_store_engine(settings.database_url, BACKGROUND_TIMEOUTS))
     options = DispatchOptions(
         messages_per_second=settings.slack_messages_per_second, admin_channel=settings.admin_channel
@@ -137,8 +144,7 @@ def start_if_elected(rt: Runtime, lock_path: str) -> bool:
     background = ticking.build_scheduler(dispatcher, background=True)
     background.start()
     _running.append((background, dispatcher))
-    logger.info("scheduler %s runs in worker %d", dispatcher.worker_id, os.getpid())
-    return True
+    return dispatcher
 
 
 def stop_in_process() -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -22,6 +27,10 @@ from bot.store import open_store
 from storage.workspaces import all_workspace_ids
 
 logger = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+# Slack could not be reached at all: nothing wrong with the settings, try again later.
+EXIT_UNREACHABLE = 1
 
 
 def warmed_app(settings: Settings) -> tuple[Runtime, App]:
@@ -68,16 +77,61 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def socket(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    _, app = warmed_app(settings)
+@contextlib.contextmanager
+def _quiet(log: logging.Logger) -> Iterator[None]:
+    level = log.level
+    log.setLevel(logging.CRITICAL)
     try:
-        SocketModeHandler(app, settings.slack_app_token).start()
-    except (SlackApiError, OSError) as error:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def socket(args: argparse.Namespace, settings: Settings) -> int:
+    """The app over Socket Mode until SIGTERM or Ctrl-C, with a scheduler in this process if asked.
+
+    The client is slack_sdk's websocket-client one, not its built-in default: the built-in one notices a link
+    that dropped without a close frame only after five failed pings (about a minute with Bolt's 10 s interval),
+    spinning a core meanwhile; websocket-client sees the end of the stream and reconnects within a second
+    (tests/socket_mode/test_reconnects.py).
+    """
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+
+    rt, app = warmed_app(settings)
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    try:
+        with _quiet(app.logger):  # what went wrong is said once, below, not in each retry's log lines too
+            handler.connect()  # asks apps.connections.open for a link: a bad or revoked app token fails here
+    except SlackApiError as error:
+        handler.close()
+        # Slack read the token and refused it: a setting to fix, like a malformed one.
+        reason = error.response.get("error") or "refused"
         print(
-            f"touchpoint: could not connect to Slack over Socket Mode ({error}); check SLACK_APP_TOKEN", file=sys.stderr
+            f"touchpoint: Slack refused to open a Socket Mode link ({reason}); check SLACK_APP_TOKEN "
+            "(an app-level token with connections:write) and that Socket Mode is on in the app's settings",
+            file=sys.stderr,
         )
-        return 1
+        return EXIT_USAGE
+    except OSError as error:
+        handler.close()
+        print(
+            f"touchpoint: could not reach Slack at {settings.slack_api_url} to open a Socket Mode link ({error})",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    if getattr(args, "with_scheduler", False):
+        scheduling.start_in_process(rt)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print("touchpoint: listening to Slack over Socket Mode; stop with Ctrl-C", file=sys.stderr, flush=True)
+    stopping.wait()
+    logger.info("stopping: closing the Socket Mode link")
+    scheduling.stop_in_process()  # a pass under way sends what it started and gives the rest back
+    handler.close()
     return 0

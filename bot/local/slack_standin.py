@@ -9,6 +9,9 @@ A Workflow Builder step's run ends with functions.completeSuccess or functions.c
 each execution it was told of (``begin_function_execution``), answers those two as Slack does (once per execution,
 ``function_execution_not_found`` for one it never began) and records the outputs or error with the token used.
 
+``apps.connections.open`` answers, for an app-level token (``xapp-``), a link URL of the Socket Mode stand-in
+attached with ``attach_socket_mode`` (``bot.local.socket_mode_standin``, which only the tests import).
+
 Files are shared as Slack now takes them (``files_upload_v2``: an upload URL on the stand-in itself, the
 bytes POSTed there, then files.completeUploadExternal); ``files`` keeps each shared file with its bytes, and
 the retired files.upload answers ``method_deprecated``.
@@ -756,6 +759,8 @@ class SlackStandIn:
         self._calls: list[RecordedCall] = []
         self._calls_changed = threading.Condition()
         self._subscribers: list[Callable[[RecordedCall], None]] = []
+        # Issues a Socket Mode link URL for apps.connections.open; None: this app has Socket Mode off.
+        self._socket_mode: Callable[[], str] | None = None
         self._server: _StandInServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -886,6 +891,10 @@ class SlackStandIn:
         """The latest version of every view opened, pushed, updated or published, by view id."""
         with self._workspace.lock:
             return dict(self._workspace.views)
+
+    def attach_socket_mode(self, issue_url: Callable[[], str] | None) -> None:
+        """Let apps.connections.open hand out the link URLs `issue_url` makes (None: Socket Mode off again)."""
+        self._socket_mode = issue_url
 
     # --- fault injection ---
 
@@ -1043,11 +1052,14 @@ class SlackStandIn:
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> _Reply:
         workspace = self._workspace
         handler = workspace.handlers.get(method)
-        if handler is None and method not in workspace.token_handlers:
+        if handler is None and method not in workspace.token_handlers and method != "apps.connections.open":
             # Unforeseen methods succeed so a new API call in the app does not crash the shell or tests;
             # the recording still shows it was made.
             return _Reply(200, _ok())
         try:
+            if method == "apps.connections.open":
+                # Only an app-level token opens a link.
+                return _Reply(200, self._open_connection(token))
             if method in workspace.token_handlers:
                 # Answers that keep who asked: a shared file, a step's completion record the token used.
                 return _Reply(200, workspace.token_handlers[method](params, token))
@@ -1055,6 +1067,17 @@ class SlackStandIn:
             return _Reply(200, handler(params))
         except _SlackError as exc:
             return _Reply(200, {"ok": False, "error": exc.error})
+
+    def _open_connection(self, token: str | None) -> dict[str, Any]:
+        """A Socket Mode link URL, for an app-level token only, as Slack answers."""
+        if not token:
+            raise _SlackError("not_authed")
+        if not token.startswith("xapp-"):
+            raise _SlackError("not_allowed_token_type")  # a bot or user token cannot open a link
+        if self._socket_mode is None:
+            # The stand-in's own word for an app whose Socket Mode is not turned on.
+            raise _SlackError("socket_mode_not_enabled")
+        return _ok(url=self._socket_mode())
 
     def _receive_upload(self, params: dict[str, Any], content: bytes) -> _Reply:
         if not self._workspace.receive_upload(str(params["file_id"]), content):
