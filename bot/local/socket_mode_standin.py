@@ -259,8 +259,8 @@ class SocketModeStandIn:
             "debug_info": {"host": "standin", "approximate_connection_time": 18060},
             "connection_info": {"app_id": self.app_id},
         }
-        connection.send(json.dumps(hello))
-        with self._lock:
+        with self._lock:  # hello first: the link is not there to deliver on until it was said
+            connection.send(json.dumps(hello))
             self.links.append(link)
             self._lock.notify_all()
         try:
