@@ -23,7 +23,7 @@ import bot.blocks.followups as followup_ui
 import bot.blocks.home as home_ui
 import bot.blocks.reports as report_ui
 import bot.blocks.steps as step_ui
-from bot.capture.touchpoints import Entry, LogOutcome, LoopOffer, TouchpointView
+from bot.capture.touchpoints import MAX_NAME_LENGTH, Entry, LogOutcome, LoopOffer, TouchpointView
 from bot.customers.card import JOURNEY_MOVES, Card, FollowUpsKept, HistoryPage, Journey
 from bot.customers.curation import Change, CustomerNames, LookAlike, MergeOutcome
 from bot.customers.lookup import CustomerFate
@@ -616,6 +616,6 @@ def test_a_steps_outputs_carry_the_customers_name_escaped_once_and_cut_to_fit():
     typed = step_ui.step_outputs(log_outcome(h), PERMALINK)
     known = step_ui.step_outputs(log_outcome(h, touchpoint=touchpoint("x", customer_id=5, customer_name=h)), None)
 
-    assert typed["customer_name"] == known["customer_name"] == escape(truncate(h, step_ui.NAME_LIMIT))
+    assert typed["customer_name"] == known["customer_name"] == escape(truncate(h, MAX_NAME_LENGTH))
     assert "<" not in typed["customer_name"] and not RAW_AMPERSAND.search(typed["customer_name"])
     assert (typed["message_link"], "message_link" in known) == (PERMALINK, False)

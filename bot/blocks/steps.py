@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.capture.touchpoints import LogOutcome
+from bot.capture.touchpoints import MAX_NAME_LENGTH, LogOutcome
 from bot.text import escape, truncate
 
 # Output parameters, by name, as manifest.yml declares them under functions.log_touchpoint.
 TOUCHPOINT_ID, CUSTOMER_NAME, MESSAGE_LINK = "touchpoint_id", "customer_name", "message_link"
-NAME_LIMIT = 200
 
 
 def step_outputs(outcome: LogOutcome, message_link: str | None) -> dict[str, Any]:
@@ -22,7 +21,7 @@ def step_outputs(outcome: LogOutcome, message_link: str | None) -> dict[str, Any
     confirmation sent to the person who ran the step, when Slack gave one."""
     tp = outcome.touchpoint
     name = tp.customer_name or tp.customer_text or ""
-    outputs: dict[str, Any] = {TOUCHPOINT_ID: tp.id, CUSTOMER_NAME: escape(truncate(name, NAME_LIMIT))}
+    outputs: dict[str, Any] = {TOUCHPOINT_ID: tp.id, CUSTOMER_NAME: escape(truncate(name, MAX_NAME_LENGTH))}
     if message_link:
         outputs[MESSAGE_LINK] = message_link
     return outputs

@@ -90,7 +90,7 @@ def parse_due(when_text: str, now: datetime, tz: ZoneInfo) -> datetime:
     try:
         reading = _read_rules(phrase)
         due = reading.resolve(now, tz) if reading else _read_with_dateparser(phrase, now, tz)
-        too_far = due is not None and due > _horizon(now)
+        too_far = due is not None and due > follow_up_horizon(now)
     except OverflowError:
         # "in 9999 years" runs past what date and datetime can hold. Any step of the arithmetic may be the
         # one to overflow, so every overflow is the user's "too far", not a failed request.
@@ -653,7 +653,8 @@ def _end_of_gap(inside_gap: datetime, tz: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(after, tz)
 
 
-def _horizon(now: datetime) -> datetime:
+def follow_up_horizon(now: datetime) -> datetime:
+    """The last instant a follow-up may be due, HORIZON_YEARS ahead of `now`, however its time was given."""
     # Feb 29 plus ten years is Feb 28: _add_months clamps the day as "in 10 years" itself does.
     horizon_day = _add_months(now.date(), 12 * HORIZON_YEARS)
     return datetime.combine(horizon_day, time.max, now.tzinfo)

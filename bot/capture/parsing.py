@@ -95,7 +95,7 @@ class ParsedLine:
 def parse_log_line(text: str, names: NameLookup, *, now: datetime, tz: ZoneInfo, author: str) -> ParsedLine:
     wire = text.strip()
     follow_up, follow_up_text, errors, body = _split_follow_up(wire, now=now, tz=tz, author=author)
-    tags = _tags(wire)
+    tags = tags_in(wire)
     plain = slack_to_plain(body).strip()
     customer_text, rest, has_separator = _split_customer(plain, names)
     customer_id, matched_by, candidates = _resolve_customer(customer_text, names, has_separator)
@@ -159,12 +159,8 @@ def _rstrip_lead(text: str) -> str:
     return text[:end]
 
 
-def tags_in(text: str) -> list[str]:
+def tags_in(wire: str) -> list[str]:
     """Every `#word` of a text, lower case, each once, as `/log` reads a line's tags."""
-    return _tags(text)
-
-
-def _tags(wire: str) -> list[str]:
     seen: dict[str, None] = {}
     for match in _TAG.finditer(wire):
         seen.setdefault(match.group(1).lower(), None)

@@ -23,14 +23,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.capture.due_times import HORIZON_YEARS, DueTimeError
+from bot.capture.due_times import HORIZON_YEARS, DueTimeError, follow_up_horizon
 from bot.capture.kinds import KINDS, detect_kind
 from bot.capture.parsing import FOLLOW_UP_EXAMPLES, FollowUpPlan, customer_named, follow_up_from_words, tags_in
-from bot.capture.touchpoints import Entry, LogOutcome, log_record, touchpoint_view
+from bot.capture.touchpoints import MAX_NAME_LENGTH, Entry, LogOutcome, live_match, log_record, touchpoint_view
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from bot.text import fold
-from storage import customers as customer_store
 
 # The step's callback_id, as manifest.yml declares it under `functions:`.
 STEP_ID = "log_touchpoint"
@@ -44,7 +43,7 @@ CUSTOMER, KIND, SUMMARY, FOLLOW_UP, ASSIGNEE, LOGGED_BY = (
     "follow_up_assignee",
     "logged_by",
 )
-MAX_CUSTOMER = 200
+MAX_CUSTOMER = MAX_NAME_LENGTH  # what it names is a customer's name, held to the same length
 MAX_SUMMARY = 10_000
 MAX_FOLLOW_UP = 200
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
@@ -114,12 +113,9 @@ def log_step(
     """Save the step's touchpoint, or find the one this execution saved already (`already_logged`); a run without
     an execution id (never from Slack) is saved each time."""
     customer_id, matched_by, scored = customer_named(step.customer, indexes.current(session, workspace_id))
-    asked = [customer_id] if customer_id is not None else [c.customer_id for c in scored]
-    live = customer_store.live_customer_refs(session, workspace_id, asked)
-    customer = live.get(customer_id) if customer_id is not None else None
+    customer, candidates = live_match(session, workspace_id, customer_id, [c.customer_id for c in scored])
     if customer_id is not None and customer is None:  # a name of a customer deleted since: as if unknown
         matched_by = "unknown"
-    candidates = list({live[i].id: live[i].name for i in asked if i in live and customer is None}.items())
     errors: list[str] = []
     follow_up = None
     if step.follow_up is not None:
@@ -160,7 +156,7 @@ def _follow_up(text: str, assignee: str, author: Author, now: datetime) -> Follo
         due_at = datetime.fromtimestamp(int(text), UTC)
         if due_at <= now:
             raise DueTimeError("That follow-up time is in the past.")
-        if due_at.year > now.year + HORIZON_YEARS:
+        if due_at > follow_up_horizon(now):
             raise DueTimeError(f"That follow-up is more than {HORIZON_YEARS} years away.")
         return FollowUpPlan(due_at, assignee, f"{due_at:%Y-%m-%d %H:%M} UTC")
     return follow_up_from_words(text, now=now, tz=author.tz, author=assignee)

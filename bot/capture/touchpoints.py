@@ -160,12 +160,22 @@ def plan_line(
 ) -> LinePlan:
     names = indexes.current(session, workspace_id)
     parsed = parse_log_line(text, names, now=now, tz=author.tz, author=author.user_id)
-    candidate_ids = [c.customer_id for c in parsed.candidates]
-    asked = [parsed.customer_id, *candidate_ids] if parsed.customer_id else candidate_ids
+    customer, candidates = live_match(
+        session, workspace_id, parsed.customer_id, [c.customer_id for c in parsed.candidates]
+    )
+    return LinePlan(parsed, customer, candidates)
+
+
+def live_match(
+    session: Session, workspace_id: int, customer_id: int | None, candidate_ids: list[int]
+) -> tuple[CustomerRef | None, list[tuple[int, str]]]:
+    """The matched customer and the offered candidates that are still live (not deleted or merged away since the
+    name index was read), in one query: what `/log` and the Workflow Builder step save and offer."""
+    asked = [customer_id, *candidate_ids] if customer_id else candidate_ids
     live = customer_store.live_customer_refs(session, workspace_id, asked)
-    customer = live.get(parsed.customer_id) if parsed.customer_id else None
+    customer = live.get(customer_id) if customer_id else None
     candidates = {live[i].id: live[i].name for i in candidate_ids if i in live}
-    return LinePlan(parsed, customer, list(candidates.items()))
+    return customer, list(candidates.items())
 
 
 def save_line(
