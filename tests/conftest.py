@@ -90,9 +90,9 @@ def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture
-def database_url(store_template: str, tmp_path: Path) -> str:
-    """A store of the test's own: a copied SQLite file, or the PostgreSQL test database emptied first."""
+def fresh_store(store_template: str, directory: Path) -> str:
+    """A store at the head revision with nothing in it: the SQLite template copied into `directory`, or the
+    PostgreSQL test database emptied."""
     if store_template.startswith("postgresql"):
         engine = create_engine(store_template)
         tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
@@ -100,9 +100,15 @@ def database_url(store_template: str, tmp_path: Path) -> str:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return store_template
-    path = tmp_path / "touchpoint.db"
+    path = directory / "touchpoint.db"
     shutil.copyfile(store_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(store_template: str, tmp_path: Path) -> str:
+    """A store of the test's own: a copied SQLite file, or the PostgreSQL test database emptied first."""
+    return fresh_store(store_template, tmp_path)
 
 
 @pytest.fixture

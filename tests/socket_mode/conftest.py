@@ -9,7 +9,6 @@ stand-ins (starting the app takes seconds), so each works on customers and peopl
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from bot.local.simulator import SlackSimulator
 from bot.local.slack_standin import SlackStandIn
 from bot.local.socket_mode_standin import SocketModeStandIn
 from storage.db import create_store_engine
-from storage.models import Base
-from tests.conftest import BOT_TOKEN, TEAM
+from tests.conftest import BOT_TOKEN, TEAM, fresh_store
 
 APP_TOKEN = "xapp-1-A0TOUCH-1-test"
 # Starting the app loads the store's indexes and dateparser; on a busy two-core machine that takes a while.
@@ -88,16 +86,7 @@ def wait_for_first_link(app: SocketApp) -> None:
 
 @pytest.fixture(scope="package")
 def socket_store(store_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if store_template.startswith("postgresql"):
-        engine = create_engine(store_template)
-        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return store_template
-    path = tmp_path_factory.mktemp("socket-store") / "touchpoint.db"
-    shutil.copyfile(store_template, path)
-    return f"sqlite:///{path}"
+    return fresh_store(store_template, tmp_path_factory.mktemp("socket-store"))
 
 
 @pytest.fixture(scope="package")
