@@ -14,7 +14,7 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -59,21 +59,35 @@ class Recipient:
 # --------------------------------------------------------------------------------------------------------
 
 
-def _claimable(due_by: datetime, now: datetime) -> ColumnElement[bool]:
-    """Open, not nudged, due, not under someone's live lease, not waiting out a backoff or a deferral.
+def _claimable(
+    due_by: datetime, now: datetime, pass_began: datetime | None, passed_over: Collection[int]
+) -> ColumnElement[bool]:
+    """Open, not nudged, due, not under someone's live lease, not waiting out a backoff or a deferral that
+    ends after the pass began, and not one of the rows the pass was told to leave alone.
 
-    The first two conditions are the partial index's, so the planner can use it.
+    A row that failed during a pass is backed off from a later reading of the clock; measured against the
+    pass's start it is never tried again within that pass, however long the pass runs. The first two
+    conditions are the partial index's, so the planner can use it.
     """
-    return and_(
+    condition = and_(
         FollowUp.status == "open",
         FollowUp.nudged_at.is_(None),
         FollowUp.due_at <= due_by,
         or_(FollowUp.lease_until.is_(None), FollowUp.lease_until <= now),
-        or_(FollowUp.next_attempt_at.is_(None), FollowUp.next_attempt_at <= now),
+        or_(FollowUp.next_attempt_at.is_(None), FollowUp.next_attempt_at <= min(now, pass_began or now)),
     )
+    return and_(condition, FollowUp.id.not_in(passed_over)) if passed_over else condition
 
 
-def lock_people_with_due_follow_ups(session: Session, *, due_by: datetime, now: datetime, limit: int) -> list[Person]:
+def lock_people_with_due_follow_ups(
+    session: Session,
+    *,
+    due_by: datetime,
+    now: datetime,
+    limit: int,
+    pass_began: datetime | None = None,
+    passed_over: Collection[int] = (),
+) -> list[Person]:
     """Up to `limit` people with claimable follow-ups, longest waiting first, each locked to this transaction.
 
     On PostgreSQL a person another process is claiming right now is left out (its advisory lock is taken),
@@ -81,7 +95,7 @@ def lock_people_with_due_follow_ups(session: Session, *, due_by: datetime, now: 
     """
     people = (
         select(FollowUp.workspace_id, FollowUp.assignee_user_id)
-        .where(_claimable(due_by, now))
+        .where(_claimable(due_by, now, pass_began, passed_over))
         .group_by(FollowUp.workspace_id, FollowUp.assignee_user_id)
         .order_by(func.min(FollowUp.due_at), FollowUp.workspace_id, FollowUp.assignee_user_id)
         .limit(limit)
@@ -96,7 +110,13 @@ def lock_people_with_due_follow_ups(session: Session, *, due_by: datetime, now: 
 
 
 def lock_due_follow_ups_of(
-    session: Session, people: Sequence[Person], *, due_by: datetime, now: datetime
+    session: Session,
+    people: Sequence[Person],
+    *,
+    due_by: datetime,
+    now: datetime,
+    pass_began: datetime | None = None,
+    passed_over: Collection[int] = (),
 ) -> list[DueRow]:
     """The claimable follow-ups of these people, earliest due first; rows a click holds locked are skipped."""
     if not people:
@@ -110,7 +130,10 @@ def lock_due_follow_ups_of(
             FollowUp.due_at,
             FollowUp.due_text,
         )
-        .where(_claimable(due_by, now), tuple_(FollowUp.workspace_id, FollowUp.assignee_user_id).in_(people))
+        .where(
+            _claimable(due_by, now, pass_began, passed_over),
+            tuple_(FollowUp.workspace_id, FollowUp.assignee_user_id).in_(people),
+        )
         .order_by(FollowUp.due_at, FollowUp.id)
         .with_for_update(skip_locked=True)
     )

@@ -178,6 +178,11 @@ class _Pass:
 
     now: datetime
     outbox: Outbox
+    # The clock when the pass began: what fails during the pass is backed off from later readings, and waits
+    # for a later pass even when its backoff ends before this one does.
+    began: datetime
+    # Follow-ups this pass leaves alone: those an earlier pass of the same run found a retry will not mend.
+    passed_over: frozenset[int] = frozenset()
     report: PassReport = field(default_factory=PassReport)
     held: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -241,8 +246,11 @@ class Dispatcher:
         """Stop claiming; messages being sent finish, claimed rows not yet sent are given back at once."""
         self._stopping.set()
 
-    def run_pass(self, now: datetime, *, since: datetime | None = None) -> PassReport:
-        """Everything due at `now`: the digests first, so what they cover is not nudged separately.
+    def run_pass(
+        self, now: datetime, *, since: datetime | None = None, passed_over: frozenset[int] = frozenset()
+    ) -> PassReport:
+        """Everything due at `now` but the follow-ups `passed_over`: the digests first, so what they cover is not
+        nudged separately.
 
         With `since` (where a clock that jumped was before), first one pass at each instant crossed on the way
         at which something was scheduled (`crossing`), in order, as a scheduler ticking all along would have.
@@ -256,7 +264,7 @@ class Dispatcher:
                     report += self.send_digests(instant) + self.send_nudges(instant)
                 finally:
                     self._replaying_at = None
-        return report + self.send_digests(now) + self.send_nudges(now)
+        return report + self.send_digests(now) + self.send_nudges(now, passed_over=passed_over)
 
     def _crossed(self, after: datetime, before: datetime) -> list[datetime]:
         with self.rt.readers.begin() as session:
@@ -275,7 +283,8 @@ class Dispatcher:
         """
         total, retrying, stuck, failed_once = PassReport(), frozenset[int](), frozenset[int](), frozenset[int]()
         while True:
-            report = self.run_pass(now)
+            # What a retry will not mend is tried once in the run, not again each time its backoff ends.
+            report = self.run_pass(now, passed_over=stuck)
             total += report
             failed_once |= report.retrying | report.stuck
             with self.rt.readers.begin() as session:
@@ -304,8 +313,8 @@ class Dispatcher:
 
     # --- nudges ---
 
-    def send_nudges(self, now: datetime) -> PassReport:
-        run = _Pass(now=now, outbox=Outbox(self.options.senders, "nudges"))
+    def send_nudges(self, now: datetime, *, passed_over: frozenset[int] = frozenset()) -> PassReport:
+        run = _Pass(now=now, outbox=Outbox(self.options.senders, "nudges"), began=self.clock(), passed_over=passed_over)
         try:
             self._claim_until_done(run)
         finally:
@@ -337,10 +346,9 @@ class Dispatcher:
     def _claim(self, run: _Pass) -> int:
         lease_now = self.clock()
         with self.rt.sessions.begin() as session:
-            people = store.lock_people_with_due_follow_ups(
-                session, due_by=run.now, now=lease_now, limit=self.options.claim_batch
-            )
-            rows = store.lock_due_follow_ups_of(session, people, due_by=run.now, now=lease_now)
+            claimable = {"due_by": run.now, "now": lease_now, "pass_began": run.began, "passed_over": run.passed_over}
+            people = store.lock_people_with_due_follow_ups(session, limit=self.options.claim_batch, **claimable)
+            rows = store.lock_due_follow_ups_of(session, people, **claimable)
             members = store.recipients(session, people)
             jobs = self._plan(session, run, rows, members, lease_now)
         for job in jobs:
@@ -470,7 +478,7 @@ class Dispatcher:
     # --- digests ---
 
     def send_digests(self, now: datetime) -> PassReport:
-        run = _Pass(now=now, outbox=Outbox(self.options.senders, "digests"))
+        run = _Pass(now=now, outbox=Outbox(self.options.senders, "digests"), began=self.clock())
         # No zone is more than 14 hours ahead of UTC, so nobody's today is later than this.
         latest_day = (now + timedelta(hours=14)).date()
         with self.rt.readers.begin() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -223,6 +224,20 @@ def test_a_500_backs_off_and_is_retried_only_after_the_backoff(runtime, standin,
     clock.instant = row.next_attempt_at
     assert dispatcher.run_pass(clock()).nudges == 1
     assert follow_up(runtime, fu_id).nudged_at == clock()
+
+
+def test_what_fails_in_a_pass_is_not_tried_again_in_that_pass_however_long_it_runs(runtime, standin, clock, dispatcher):
+    fu_id = add_follow_up(runtime, "U0ALICE", START)
+    standin.fail_next("chat.postMessage", status=503)
+    readings = itertools.count()
+    # Every reading of the dispatcher's clock a minute later than the last: the 30 s backoff ends mid-pass.
+    dispatcher.clock = lambda: clock() + timedelta(minutes=next(readings))
+
+    report = dispatcher.run_pass(clock())
+
+    assert (report.nudges, report.failed) == (0, 1)
+    assert len(posts(standin, ok=None)) == 1
+    assert follow_up(runtime, fu_id).attempts == 1
 
 
 def test_backoff_doubles_with_each_failure(runtime, standin, clock, dispatcher):

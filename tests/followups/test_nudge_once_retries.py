@@ -75,3 +75,22 @@ def test_a_refusal_a_retry_will_not_mend_is_not_retried_but_still_exits_non_zero
 
     assert capsys.readouterr().out.startswith("sent 0 nudges, 0 catch-ups, 0 digests; 1 failed")
     assert len(posts(standin, ok=None)) == 1
+
+
+def test_a_refusal_a_retry_will_not_mend_is_tried_once_while_the_run_retries_the_rest(
+    runtime, standin, nudge_env, capsys
+):
+    standin.add_user("U0ALICE", name="alice", tz="UTC")
+    standin.add_user("U0BOB", name="bob", tz="UTC")
+    refused = add_follow_up(runtime, "U0ALICE", DUE, customer="Acme Corp")
+    retried = add_follow_up(runtime, "U0BOB", DUE.replace(minute=5), customer="Globex")
+    # One sender, so Alice (due first) meets the refusal and Bob the 503s.
+    standin.fail_next("chat.postMessage", error="invalid_blocks")
+    standin.fail_next("chat.postMessage", status=503, times=3)
+
+    assert nudge_once("--senders", "1", "--max-seconds", "10") == 1
+
+    assert capsys.readouterr().out.startswith("sent 1 nudge, 0 catch-ups, 0 digests; 1 failed; 1 sent on a retry")
+    to_alice = [c for c in posts(standin, ok=None) if c.params["channel"] == "U0ALICE"]
+    assert [c.ok for c in to_alice] == [False]  # passes that retried Bob's never tried Alice's again
+    assert follow_up(runtime, refused).nudged_at is None and follow_up(runtime, retried).nudged_at is not None
