@@ -100,6 +100,10 @@ def read_inputs(inputs: Mapping[str, Any]) -> StepInputs:
     return StepInputs(customer, summary, kind, follow_up, assignee, logged_by)
 
 
+# What the step's “Follow up” takes, as the sentences above say it.
+_WHEN = " or ".join(f"“{example.removeprefix('follow up ')}”" for example in FOLLOW_UP_EXAMPLES)
+
+
 def log_step(
     session: Session,
     indexes: CustomerIndexes,
@@ -122,8 +126,13 @@ def log_step(
         try:
             follow_up = _follow_up(step.follow_up, step.assignee or author.user_id, author, now)
         except DueTimeError as error:
-            hint = " or ".join(f"“{example.removeprefix('follow up ')}”" for example in FOLLOW_UP_EXAMPLES)
-            errors.append(f"{error} The touchpoint is saved without a follow-up; the step's “Follow up” takes {hint}.")
+            errors.append(f"{error} The touchpoint is saved without a follow-up; the step's “Follow up” takes {_WHEN}.")
+    elif step.assignee is not None:
+        # Who follows up was mapped but not when: say so rather than drop it unseen.
+        errors.append(
+            "“Follow-up for” names someone but “Follow up” is empty, so the touchpoint is saved without a"
+            f" follow-up; map “Follow up” to when, e.g. {_WHEN}."
+        )
     entry = Entry(
         customer_id=customer.id if customer else None,
         new_customer_name=None,

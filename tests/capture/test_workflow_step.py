@@ -144,6 +144,15 @@ def test_a_follow_up_it_cannot_read_leaves_the_touchpoint_saved_with_a_way_to_se
     assert done.state == "completed"
 
 
+def test_a_follow_up_for_someone_without_when_is_told_not_dropped_unseen(slack, standin, runtime, acme):
+    done = run_step(slack, standin, customer="Acme Corp", summary="Call about the renewal", follow_up_assignee="U0BOB")
+
+    assert len(touchpoints(runtime)) == 1 and follow_ups(runtime) == []
+    reply = confirmation(standin)
+    assert "“Follow up” is empty" in texts(reply) and element(reply, "tp_set_follow_up")
+    assert done.state == "completed"
+
+
 def test_a_follow_up_as_epoch_seconds_is_that_instant(slack, standin, runtime, acme):
     due = int(runtime.now().timestamp()) + 3 * 86400
     run_step(slack, standin, customer="Acme Corp", summary="Quote sent", follow_up=str(due))
