@@ -60,20 +60,25 @@ class Recipient:
 
 
 def _claimable(
-    due_by: datetime, now: datetime, pass_began: datetime | None, passed_over: Collection[int]
+    due_by: datetime, now: datetime, pass_began: datetime | None, passed_over: Collection[int], worker_id: str | None
 ) -> ColumnElement[bool]:
-    """Open, not nudged, due, not under someone's live lease, not waiting out a backoff or a deferral that
-    ends after the pass began, and not one of the rows the pass was told to leave alone.
+    """Open, not nudged, due, not under someone's live lease nor held by this worker at all, not waiting out a
+    backoff or a deferral that ends after the pass began, and not one of the rows the pass was told to leave alone.
 
     A row that failed during a pass is backed off from a later reading of the clock; measured against the
-    pass's start it is never tried again within that pass, however long the pass runs. The first two
+    pass's start it is never tried again within that pass, however long the pass runs. A lease that ran out
+    is taken over only by another worker: what a worker still holds is in flight in its own senders, and a
+    second claim under the same worker id would pass their "still ours" check and send it twice. The first two
     conditions are the partial index's, so the planner can use it.
     """
+    lease_ran_out = FollowUp.lease_until <= now
+    if worker_id is not None:
+        lease_ran_out = and_(lease_ran_out, or_(FollowUp.claimed_by.is_(None), FollowUp.claimed_by != worker_id))
     condition = and_(
         FollowUp.status == "open",
         FollowUp.nudged_at.is_(None),
         FollowUp.due_at <= due_by,
-        or_(FollowUp.lease_until.is_(None), FollowUp.lease_until <= now),
+        or_(FollowUp.lease_until.is_(None), lease_ran_out),
         or_(FollowUp.next_attempt_at.is_(None), FollowUp.next_attempt_at <= min(now, pass_began or now)),
     )
     return and_(condition, FollowUp.id.not_in(passed_over)) if passed_over else condition
@@ -87,6 +92,7 @@ def lock_people_with_due_follow_ups(
     limit: int,
     pass_began: datetime | None = None,
     passed_over: Collection[int] = (),
+    worker_id: str | None = None,
 ) -> list[Person]:
     """Up to `limit` people with claimable follow-ups, longest waiting first, each locked to this transaction.
 
@@ -95,7 +101,7 @@ def lock_people_with_due_follow_ups(
     """
     people = (
         select(FollowUp.workspace_id, FollowUp.assignee_user_id)
-        .where(_claimable(due_by, now, pass_began, passed_over))
+        .where(_claimable(due_by, now, pass_began, passed_over, worker_id))
         .group_by(FollowUp.workspace_id, FollowUp.assignee_user_id)
         .order_by(func.min(FollowUp.due_at), FollowUp.workspace_id, FollowUp.assignee_user_id)
         .limit(limit)
@@ -117,6 +123,7 @@ def lock_due_follow_ups_of(
     now: datetime,
     pass_began: datetime | None = None,
     passed_over: Collection[int] = (),
+    worker_id: str | None = None,
 ) -> list[DueRow]:
     """The claimable follow-ups of these people, earliest due first; rows a click holds locked are skipped."""
     if not people:
@@ -131,7 +138,7 @@ def lock_due_follow_ups_of(
             FollowUp.due_text,
         )
         .where(
-            _claimable(due_by, now, pass_began, passed_over),
+            _claimable(due_by, now, pass_began, passed_over, worker_id),
             tuple_(FollowUp.workspace_id, FollowUp.assignee_user_id).in_(people),
         )
         .order_by(FollowUp.due_at, FollowUp.id)

@@ -346,7 +346,13 @@ class Dispatcher:
     def _claim(self, run: _Pass) -> int:
         lease_now = self.clock()
         with self.rt.sessions.begin() as session:
-            claimable = {"due_by": run.now, "now": lease_now, "pass_began": run.began, "passed_over": run.passed_over}
+            claimable = {
+                "due_by": run.now,
+                "now": lease_now,
+                "pass_began": run.began,
+                "passed_over": run.passed_over,
+                "worker_id": self.worker_id,
+            }
             people = store.lock_people_with_due_follow_ups(session, limit=self.options.claim_batch, **claimable)
             rows = store.lock_due_follow_ups_of(session, people, **claimable)
             members = store.recipients(session, people)

@@ -378,6 +378,28 @@ def test_one_person_is_claimed_whole_by_one_process(runtime, clock):
     assert [user for _, user in second] == ["U0BOB"]
 
 
+def test_a_lease_that_ran_out_is_taken_over_by_another_worker_never_by_the_one_holding_it(runtime):
+    fu_id = add_follow_up(runtime, "U0ALICE", START)
+    later = START + timedelta(minutes=5)  # long after the lease's end: its holder's senders may still be at it
+    with runtime.sessions.begin() as session:
+        dispatch_store.claim(session, [fu_id], "one", START + timedelta(minutes=1))
+
+    def claimable_for(worker):
+        with runtime.sessions.begin() as session:
+            people = dispatch_store.lock_people_with_due_follow_ups(
+                session, due_by=later, now=later, limit=10, worker_id=worker
+            )
+            return [
+                r.id
+                for r in dispatch_store.lock_due_follow_ups_of(
+                    session, people, due_by=later, now=later, worker_id=worker
+                )
+            ]
+
+    assert claimable_for("one") == []
+    assert claimable_for("two") == [fu_id]
+
+
 def test_a_row_marked_done_after_the_claim_is_not_sent(runtime, standin, clock, dispatcher):
     fu_id = add_follow_up(runtime, "U0ALICE", START)
     with runtime.sessions.begin() as session:

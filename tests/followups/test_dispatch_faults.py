@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from bot.local.slack_standin import SlackStandIn
 from storage.customers import add_customer
-from storage.db import make_session_factory
+from storage.db import COMMAND_TIMEOUTS, create_store_engine, make_session_factory
 from storage.models import FollowUp, Touchpoint
 from storage.workspaces import workspace_for_team
 from tests.conftest import BOT_TOKEN, TEAM
@@ -114,6 +114,15 @@ def until(check: Callable[[], bool], timeout: float, what: str) -> None:
 def touchpoint_command() -> list[str]:
     script = Path(sys.executable).with_name("touchpoint")
     return [str(script)] if script.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test's own seeding and reading: the schedulers under test keep their own limits, and a loaded machine
+    must not fail the 2,000-row seed on the 1.5 s a request to Slack is allowed."""
+    engine = create_store_engine(database_url, COMMAND_TIMEOUTS)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_what_is_still_undelivered_at_the_deadline_exits_non_zero_and_is_kept(ru
         session.execute(update(FollowUp).where(FollowUp.id.not_in(ids)).values(status="done"))
     standin.set_failure_rate("chat.postMessage", 1.0, status=500)
 
-    assert nudge_once("--max-seconds", "1") == 1
+    assert nudge_once("--max-seconds", "3") == 1  # time for a retry or more, even on a loaded machine
 
     assert capsys.readouterr().out.startswith("sent 0 nudges, 0 catch-ups, 0 digests; 3 failed")
     rows = [follow_up(runtime, i) for i in ids]
