@@ -10,6 +10,7 @@ dispatcher does, and each row carries its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -176,3 +177,19 @@ def release_weekly_report(session: Session, report_id: int, worker: str) -> int:
         execution_options=_NO_SYNC,
     )
     return result.rowcount or 0
+
+
+def still_due(session: Session, report_ids: Iterable[int], *, due_by: datetime) -> list[int]:
+    """Which of these subscriptions are on and still have a post due by `due_by` (not made yet)."""
+    report_ids = list(report_ids)
+    if not report_ids:
+        return []
+    return list(
+        session.scalars(
+            select(WeeklyReport.id).where(
+                WeeklyReport.id.in_(report_ids),
+                WeeklyReport.stopped_at.is_(None),
+                WeeklyReport.next_due_at <= due_by,
+            )
+        )
+    )

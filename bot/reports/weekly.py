@@ -174,6 +174,11 @@ def subscription(row: WeeklyReport) -> WeeklySubscription:
     )
 
 
+def planned(channel_id: str, filter_words: str, *, tz: ZoneInfo, user_id: str, now: datetime) -> WeeklySubscription:
+    """The subscription `subscribe` would make now, before it is written (the channel's notice tells of it)."""
+    return WeeklySubscription(channel_id, filter_words, tz, next_post_at(now, tz), user_id)
+
+
 def subscriptions(session: Session, workspace_id: int) -> list[WeeklySubscription]:
     """The workspace's weekly reports that are on, soonest first."""
     return [subscription(row) for row in store.live_weekly_reports(session, workspace_id)]
