@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import WeeklyReport
@@ -53,21 +53,23 @@ def live_weekly_reports(session: Session, workspace_id: int) -> list[WeeklyRepor
     )
 
 
-def _claimable(now: datetime) -> list:
+def _claimable(due_by: datetime, lease_now: datetime) -> list[ColumnElement[bool]]:
+    """Live, due by `due_by` (the pass's instant), and at `lease_now` (the clock) held by nobody, waiting for no
+    backoff. The two differ when a pass is run at an instant of its own (`touchpoint nudge --at`)."""
     return [
         WeeklyReport.stopped_at.is_(None),
-        WeeklyReport.next_due_at <= now,
-        or_(WeeklyReport.lease_until.is_(None), WeeklyReport.lease_until <= now),
-        or_(WeeklyReport.next_attempt_at.is_(None), WeeklyReport.next_attempt_at <= now),
+        WeeklyReport.next_due_at <= due_by,
+        or_(WeeklyReport.lease_until.is_(None), WeeklyReport.lease_until <= lease_now),
+        or_(WeeklyReport.next_attempt_at.is_(None), WeeklyReport.next_attempt_at <= lease_now),
     ]
 
 
-def weekly_reports_due(session: Session, now: datetime, *, limit: int) -> list[int]:
-    """Ids of the posts due by `now` that nobody holds and that wait for no backoff, earliest first."""
+def weekly_reports_due(session: Session, *, due_by: datetime, lease_now: datetime, limit: int) -> list[int]:
+    """Ids of the posts due by `due_by` that nobody holds and that wait for no backoff, earliest first."""
     return list(
         session.scalars(
             select(WeeklyReport.id)
-            .where(*_claimable(now))
+            .where(*_claimable(due_by, lease_now))
             .order_by(WeeklyReport.next_due_at, WeeklyReport.id)
             .limit(limit)
         )
@@ -75,12 +77,12 @@ def weekly_reports_due(session: Session, now: datetime, *, limit: int) -> list[i
 
 
 def claim_weekly_report(
-    session: Session, report_id: int, worker: str, *, now: datetime, lease_until: datetime
+    session: Session, report_id: int, worker: str, *, due_by: datetime, lease_now: datetime, lease_until: datetime
 ) -> DueWeeklyReport | None:
     """Take the post if it is still claimable: of two processes trying, the UPDATE of one changes the row."""
     result = session.execute(
         update(WeeklyReport)
-        .where(WeeklyReport.id == report_id, *_claimable(now))
+        .where(WeeklyReport.id == report_id, *_claimable(due_by, lease_now))
         .values(claimed_by=worker, lease_until=lease_until),
         execution_options=_NO_SYNC,
     )

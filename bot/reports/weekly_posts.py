@@ -85,7 +85,8 @@ class WeeklyPoster:
         tried: set[int] = set()
         while not self.stopping():
             with self.rt.readers.begin() as session:
-                due = [i for i in store.weekly_reports_due(session, now, limit=BATCH + len(tried)) if i not in tried]
+                listed = store.weekly_reports_due(session, due_by=now, lease_now=self.clock(), limit=BATCH + len(tried))
+            due = [i for i in listed if i not in tried]
             if not due:
                 break
             for report_id in due[:BATCH]:
@@ -99,7 +100,12 @@ class WeeklyPoster:
         lease_now = self.clock()
         with self.rt.sessions.begin() as session:
             claimed = store.claim_weekly_report(
-                session, report_id, self.worker_id, now=lease_now, lease_until=lease_now + self.options.lease
+                session,
+                report_id,
+                self.worker_id,
+                due_by=now,
+                lease_now=lease_now,
+                lease_until=lease_now + self.options.lease,
             )
         if claimed is None:  # another process has it, or posted it a moment ago
             return
@@ -129,7 +135,7 @@ class WeeklyPoster:
                     quiet_after_days=self.rt.settings.quiet_after_days,
                 )
         except ReportWordsError as error:
-            self._skip(due, tz, f"the filter no longer reads: {error}", result)
+            self._skip(due, now, tz, f"the filter no longer reads: {error}", result)
             return
         message = report_blocks.report_summary(made, Asked(words, now, tz.key), weekly=True)
         with self.rt.readers.begin() as session:
@@ -144,7 +150,7 @@ class WeeklyPoster:
                 channel=due.channel_id, text=message["text"], blocks=message["blocks"], unfurl_links=False
             )
         except SlackApiError as error:
-            self._refused(due, tz, error, result)
+            self._refused(due, now, tz, error, result)
             return
         marked = write_retried(
             self.rt,
@@ -162,19 +168,21 @@ class WeeklyPoster:
         result.posted += 1
         share_chart(self.rt.readers, self.client, due.channel_id, due.workspace_id, made)
 
-    def _refused(self, due: store.DueWeeklyReport, tz: ZoneInfo, error: SlackApiError, result: WeeklyPass) -> None:
+    def _refused(
+        self, due: store.DueWeeklyReport, now: datetime, tz: ZoneInfo, error: SlackApiError, result: WeeklyPass
+    ) -> None:
         status = error.response.status_code
         code = str(error.response.get("error") or "")
         if code in REFUSED_FOR_GOOD:
-            self._skip(due, tz, code, result)
+            self._skip(due, now, tz, code, result)
             return
         wait = None
         if status == 429 or code == "ratelimited":
             wait = min(MAX_RETRY_AFTER, timedelta(seconds=retry_after(error)))
         self._back_off(due, f"HTTP {status} {code}".strip(), result, wait=wait)
 
-    def _skip(self, due: store.DueWeeklyReport, tz: ZoneInfo, reason: str, result: WeeklyPass) -> None:
-        next_due = next_post_at(self.clock(), tz)
+    def _skip(self, due: store.DueWeeklyReport, now: datetime, tz: ZoneInfo, reason: str, result: WeeklyPass) -> None:
+        next_due = next_post_at(now, tz)
         write_retried(
             self.rt, lambda s: store.skip_weekly_report(s, due.id, self.worker_id, next_due_at=next_due, error=reason)
         )

@@ -7,7 +7,10 @@ Alice is in Berlin, so her weekly report is due at 08:00 UTC.
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,13 +19,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.cli import main
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client
 from bot.local.slack_standin import RecordedCall, SlackStandIn
 from bot.reports.weekly import subscribe
 from bot.runtime import Runtime
+from bot.scheduler import WEEKLY_REPORTS, build_scheduler
 from storage.models import AuditEvent, Member, Touchpoint, WeeklyReport
 from storage.workspaces import workspace_for_team
 from tests.conftest import BERLIN, BOT_TOKEN, TEAM, Clock
+from tests.followups.test_dispatch_faults import touchpoint_command, until
 from tests.helpers import element, texts
 from tests.reports.test_report_slack import PNG_SIGNATURE, figures
 
@@ -349,3 +355,78 @@ def test_the_subscription_is_read_in_the_zone_of_whoever_set_it_up(slack, standi
     assert row(runtime).next_due_at == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
     with runtime.sessions.begin() as session:
         assert session.scalar(select(Member.tz).where(Member.slack_user_id == "U0BOB")) == "America/New_York"
+
+
+# --- what runs the passes ---
+
+
+def nudge_env(database_url: str, standin: SlackStandIn) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": standin.api_url,
+        "DEFAULT_TZ": "UTC",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def test_touchpoint_nudge_at_monday_nine_delivers_the_weekly_report(
+    runtime, standin, database_url, monkeypatch, capsys
+):
+    seed_weeks(runtime)
+    subscribed(runtime)
+    for name, value in nudge_env(database_url, standin).items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["nudge", "--at", "2026-12-07T09:00:00+01:00"]) == 0
+    assert capsys.readouterr().out == "sent 0 nudges, 0 catch-ups, 0 digests; 0 failed; 1 weekly report\n"
+    assert main(["nudge", "--at", "2026-12-07T09:05:00+01:00"]) == 0
+    assert capsys.readouterr().out == "sent 0 nudges, 0 catch-ups, 0 digests; 0 failed\n"
+    (post,) = weekly_posts(standin)
+    assert "Report · 30 Nov – 6 Dec 2026" in texts(post)
+
+
+def claimants(runtime: Runtime) -> set[str]:
+    with runtime.readers.begin() as session:
+        return set(session.scalars(select(WeeklyReport.claimed_by).where(WeeklyReport.claimed_by.is_not(None))))
+
+
+def test_two_touchpoint_nudge_processes_at_once_post_each_report_once(runtime, standin, database_url, tmp_path):
+    seed_weeks(runtime)
+    channels = [f"C0PROC{n:02d}" for n in range(10)]
+    for channel in channels:
+        subscribed(runtime, channel)
+    command = [*touchpoint_command(), "nudge", "--at", "2026-12-07T09:00:30+01:00"]
+    # Both are held at Slack's door until both have started claiming, so their passes overlap.
+    standin.hold("chat.postMessage")
+    processes = [
+        subprocess.Popen(command, env=nudge_env(database_url, standin), cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    try:
+        until(lambda: len(claimants(runtime)) == 2, 60, "both processes hold a post at once")
+        standin.release("chat.postMessage")
+        outs = [p.communicate(timeout=120)[0] for p in processes]
+    finally:
+        standin.release()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    assert [p.returncode for p in processes] == [0, 0]
+    assert {channel: len(weekly_posts(standin, channel)) for channel in channels} == dict.fromkeys(channels, 1)
+    posted = sum(int(m.group(1)) for out in outs for m in re.finditer(r"(\d+) weekly reports?", out))
+    assert posted == len(channels)
+
+
+def test_the_scheduler_ticks_the_weekly_reports_every_minute(runtime, standin):
+    scheduler = build_scheduler(make_dispatcher(runtime, standin, "a"), background=True)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job(WEEKLY_REPORTS)
+    finally:
+        scheduler.shutdown(wait=False)
+
+    assert job.trigger.interval == timedelta(seconds=60) and job.max_instances == 1 and job.coalesce
