@@ -129,7 +129,10 @@ def weekly_subscribed(subscribed: Subscribed) -> Message:
     else:
         did = {"changed": "Changed", "restarted": "Started again"}.get(subscribed.outcome, "Set up")
         text = f":calendar: {did}: {what} in {where} every Monday at 09:00 {sub.tz.key}. The first is on {next_post}."
-    stop = f"`/report weekly {_channel(sub.channel_id)} off` stops it; `/report weekly` lists every channel's."
+    # Slack shows a channel inside `code` as its raw token, so the channel stays outside the backticks.
+    stop = (
+        f"`/report weekly` then {_channel(sub.channel_id)} and `off` stops it; `/report weekly` alone lists them all."
+    )
     return message(text, [mrkdwn(text), context(stop)])
 
 
@@ -165,7 +168,7 @@ def weekly_stopped(channel_id: str, stopped: WeeklySubscription | None) -> Messa
     if stopped is None:
         text = f"{where} does not get the weekly report, so there is nothing to stop."
     else:
-        text = f"Stopped: {where} no longer gets the weekly report. `/report weekly {where}` starts it again."
+        text = f"Stopped: {where} no longer gets the weekly report. `/report weekly` then {where} starts it again."
     return message(text, [mrkdwn(text)])
 
 
@@ -174,7 +177,7 @@ def weekly_not_in_channel(channel_id: str) -> Message:
     where = _channel(channel_id)
     text = (
         f":warning: I'm not in {where}, so I can't post the weekly report there. Invite me with"
-        f" `/invite @Touchpoint` in {where}, then run `/report weekly {where}` again."
+        f" `/invite @Touchpoint` in {where}, then `/report weekly` then {where} again."
     )
     return message(text, [mrkdwn(text)])
 

@@ -29,7 +29,7 @@ from storage.models import AuditEvent, Member, Touchpoint, WeeklyReport
 from storage.workspaces import workspace_for_team
 from tests.conftest import BERLIN, BOT_TOKEN, TEAM, Clock
 from tests.followups.test_dispatch_faults import touchpoint_command, until
-from tests.helpers import element, texts
+from tests.helpers import after, element, texts
 from tests.reports.test_report_slack import PNG_SIGNATURE, figures
 
 THURSDAY = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -430,3 +430,20 @@ def test_the_scheduler_ticks_the_weekly_reports_every_minute(runtime, standin):
         scheduler.shutdown(wait=False)
 
     assert job.trigger.interval == timedelta(seconds=60) and job.max_instances == 1 and job.coalesce
+
+
+def test_the_shell_sets_up_the_weekly_report_and_shows_it_when_the_clock_reaches_monday(run_shell, tmp_path):
+    # The shell's clock starts on Wednesday 25 November 2026 and alice is in Berlin: Monday 30 November, 08:00 UTC.
+    out = run_shell(":demo", "/report weekly #general", ":advance 4d21h", ":advance 2h")
+
+    subscribing = after(out, "/report weekly #general")
+    assert (
+        "Set up: the previous week's report for everyone in #general every Monday at 09:00 Europe/Berlin" in subscribing
+    )
+    assert "Monday 30 November at 09:00 Europe/Berlin" in subscribing
+    assert "@alice set up the weekly report here" in subscribing
+    before, monday = out.split("> :advance 2h", 1)
+    assert "Report · 23 Nov – 29 Nov 2026" not in before
+    assert monday.count("Report · 23 Nov – 29 Nov 2026") == 1 and "in #general" in monday
+    chart = tmp_path / ".touchpoint-files" / "report-2026-11-23..2026-11-29.png"
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
