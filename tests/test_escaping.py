@@ -432,6 +432,7 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.reports.report_summary": [
             lambda: report_ui.report_summary(report(h), Asked(h, NOW)),
             lambda: report_ui.report_summary(report(h), Asked(h[:400], NOW), shared_by="U0BOB"),
+            lambda: report_ui.report_summary(report(h), Asked(h[:400], NOW, "Europe/Berlin"), weekly=True),
             lambda: report_ui.report_summary(report(h, empty=True), Asked(h, NOW)),
         ],
         "bot.blocks.reports.empty_report": [lambda: report_ui.empty_report(report(h, empty=True))],

@@ -128,7 +128,8 @@ def weekly_subscribed(subscribed: Subscribed) -> Message:
         text = f":calendar: {where} already gets {what} every Monday at 09:00; the next is on {next_post}."
     else:
         did = {"changed": "Changed", "restarted": "Started again"}.get(subscribed.outcome, "Set up")
-        text = f":calendar: {did}: {what} in {where} every Monday at 09:00 {sub.tz.key}. The first is on {next_post}."
+        which = "next" if subscribed.outcome == "changed" else "first"
+        text = f":calendar: {did}: {what} in {where} every Monday at 09:00 {sub.tz.key}. The {which} is on {next_post}."
     # Slack shows a channel inside `code` as its raw token, so the channel stays outside the backticks.
     stop = (
         f"`/report weekly` then {_channel(sub.channel_id)} and `off` stops it; `/report weekly` alone lists them all."

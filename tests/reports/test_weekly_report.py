@@ -447,3 +447,43 @@ def test_the_shell_sets_up_the_weekly_report_and_shows_it_when_the_clock_reaches
     assert monday.count("Report · 23 Nov – 29 Nov 2026") == 1 and "in #general" in monday
     chart = tmp_path / ".touchpoint-files" / "report-2026-11-23..2026-11-29.png"
     assert chart.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_asking_again_with_a_filter_changes_the_one_subscription_and_off_then_on_reuses_it(slack, standin, runtime):
+    touch(runtime, TEAM, "U0CAROL", datetime(2026, 12, 1, 12, 0, tzinfo=UTC), department="Finance")
+    reply_to(slack, standin, "weekly <#C0SALES|sales>")
+
+    changed = reply_to(slack, standin, "weekly <#C0SALES|sales> finance")
+    assert "Changed: the previous week's report for finance in <#C0SALES>" in changed["text"]
+    assert "The next is on Monday 7 December" in changed["text"]
+    reply_to(slack, standin, "weekly <#C0SALES|sales> off")
+    restarted = reply_to(slack, standin, "weekly <#C0SALES|sales>")
+    assert "Started again: the previous week's report for everyone" in restarted["text"]
+
+    with runtime.sessions.begin() as session:
+        (kept,) = session.scalars(select(WeeklyReport)).all()
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity_id == kept.id).order_by(AuditEvent.id)
+        ).all()
+    assert (kept.filter_words, kept.stopped_at) == ("", None)
+    assert actions == [
+        "weekly_report_started",
+        "weekly_report_changed",
+        "weekly_report_stopped",
+        "weekly_report_restarted",
+    ]
+
+
+def test_a_429_waits_for_its_retry_after_before_the_report_is_tried_again(runtime, standin, clock):
+    subscribed(runtime)
+    standin.fail_next("chat.postMessage", retry_after=120)
+    clock.instant = MONDAY_NINE_BERLIN
+    dispatcher = make_dispatcher(runtime, standin, "a")
+
+    assert dispatcher.send_weekly_reports(clock.instant).weekly_reports == 0
+    assert row(runtime).next_attempt_at == MONDAY_NINE_BERLIN + timedelta(seconds=120)
+    clock.instant += timedelta(seconds=119)
+    assert dispatcher.send_weekly_reports(clock.instant).weekly_reports == 0
+    clock.instant += timedelta(seconds=1)
+    assert dispatcher.send_weekly_reports(clock.instant).weekly_reports == 1
+    assert len(weekly_posts(standin)) == 1
