@@ -25,7 +25,7 @@ from bot.reports.weekly import (
     subscriptions,
     unsubscribe,
 )
-from bot.reports.weekly_posts import REFUSED_FOR_GOOD
+from bot.reports.weekly_posts import CANNOT_POST_THERE
 from handlers.common import acting_in, member, runtime
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def weekly_command(
         except SlackApiError as error:
             code = str(error.response.get("error") or "")
             logger.info("the weekly report's notice in %s was refused: %s", asked.channel_id, code)
-            if code in REFUSED_FOR_GOOD:
+            if code in CANNOT_POST_THERE:
                 respond(**report_blocks.weekly_not_in_channel(asked.channel_id))
             else:
                 respond(**report_blocks.report_share_failed())

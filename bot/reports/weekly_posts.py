@@ -42,10 +42,10 @@ logger = logging.getLogger(__name__)
 
 # Posts taken per look at the queue.
 BATCH = 50
-# Slack's answers that the next attempt would get as well: the week is skipped, the reason shown.
-REFUSED_FOR_GOOD = frozenset(
-    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "invalid_blocks", "msg_too_long"}
-)
+# Slack's answers when the bot may not post in a channel: someone has to let it in (`/invite`).
+CANNOT_POST_THERE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+# Those and others the next attempt would get as well: the week is skipped, the reason shown.
+REFUSED_FOR_GOOD = CANNOT_POST_THERE | {"invalid_blocks", "msg_too_long"}
 MAX_RETRY_AFTER = timedelta(minutes=30)
 
 
