@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +16,8 @@ from bot.config import Settings
 from bot.customers.name_index import CustomerIndexes
 from bot.response_urls import ResponseUrls
 from storage.db import make_reader_factory, make_session_factory
+
+logger = logging.getLogger(__name__)
 
 
 def system_clock() -> datetime:
@@ -39,3 +44,17 @@ class Runtime:
 
     def now(self) -> datetime:
         return self.clock()
+
+
+def write_retried(rt: Runtime, change: Callable[[Session], Any], attempts: int = 3) -> Any:
+    """A short write retried a moment later if the store hiccups: after a send, it is what stands between
+    Slack's acceptance and a second message (a nudge's, a weekly report's)."""
+    for attempt in range(attempts):
+        try:
+            with rt.sessions.begin() as session:
+                return change(session)
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            logger.warning("store write failed, trying again", exc_info=True)
+            time.sleep(0.2 * 3**attempt)

@@ -1,10 +1,10 @@
 """APScheduler drives the ticks; the store says what is due.
 
-Two interval jobs, nothing else: due nudges every few seconds and digests every minute. Neither keeps state of
-its own (there is no job store to share, and APScheduler's guide says job stores must never be shared between
-schedulers): each tick asks the follow_ups table, so a restart loses nothing and any number of processes can
-tick at once. `max_instances=1` lets a long pass finish before the next starts; `coalesce` folds the ticks it
-missed meanwhile into one.
+Three interval jobs, nothing else: due nudges every few seconds, digests and weekly reports every minute. None
+keeps state of its own (there is no job store to share, and APScheduler's guide says job stores must never be
+shared between schedulers): each tick asks the store (follow_ups, weekly_reports), so a restart loses nothing
+and any number of processes can tick at once. `max_instances=1` lets a long pass finish before the next
+starts; `coalesce` folds the ticks it missed meanwhile into one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 NUDGE_EVERY_S = 2.0
 DIGEST_EVERY_S = 60.0
-NUDGES, DIGESTS = "nudges", "digests"
+WEEKLY_EVERY_S = 60.0
+NUDGES, DIGESTS, WEEKLY_REPORTS = "nudges", "digests", "weekly_reports"
 
 
 class _LongPassIsNormal(logging.Filter):
@@ -67,6 +68,15 @@ def build_scheduler(
         id=DIGESTS,
         name="daily digests",
         next_run_time=start,
+    )
+    scheduler.add_job(
+        tick,
+        "interval",
+        args=(dispatcher, dispatcher.send_weekly_reports),
+        seconds=WEEKLY_EVERY_S,
+        id=WEEKLY_REPORTS,
+        name="weekly reports",
+        next_run_time=start + timedelta(seconds=min(2.0, nudge_every)),
     )
     apscheduler_log = logging.getLogger("apscheduler.scheduler")
     if not any(isinstance(f, _LongPassIsNormal) for f in apscheduler_log.filters):

@@ -1,4 +1,5 @@
-"""`/report [words]` and the buttons under its summary: *Share in channel* and *Download CSV*.
+"""`/report [words]` and the buttons under its summary: *Share in channel* and *Download CSV*; `/report weekly …`
+goes to `handlers.weekly_reports`.
 
 Words that name no period or no known filter are answered in the acknowledgement itself. Otherwise the
 command is acknowledged at once, and the report is built in a read session afterwards: the summary comes
@@ -16,13 +17,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import reports as report_blocks
 from bot.reports.asked import Asked, read_words
-from bot.reports.chart import render_chart
-from bot.reports.chart_data import chart_spec, figures_title
+from bot.reports.chart_data import figures_title
 from bot.reports.measures import Report, build_report, report_csv
 from bot.reports.periods import ReportWordsError
+from bot.reports.sharing import share_chart
+from bot.reports.weekly import WEEKLY
 from bot.uploads import upload_file
 from handlers.commands import HELP_WORDS
 from handlers.common import member, runtime
+from handlers.weekly_reports import weekly_command
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ def report_command(ack: Ack, command: dict, context: BoltContext, client: WebCli
     asked = Asked(_typed(command.get("text") or ""), runtime(context).now())
     if asked.words.lower() in HELP_WORDS:
         ack(**report_blocks.report_help())
+        return
+    first, _, rest = asked.words.partition(" ")
+    if first.lower() == WEEKLY:
+        weekly_command(ack, rest, user_id, context, client, respond)
         return
     try:
         workspace_id, made = _report(context, client, user_id, asked, acknowledge=ack)
@@ -95,7 +102,8 @@ def _report(
     rt = runtime(context)
     workspace_id, viewer = member(context, client, user_id)
     with rt.readers.begin() as session:
-        period, chosen = read_words(session, rt.indexes, workspace_id, user_id, asked.words, now=asked.at, tz=viewer.tz)
+        tz = asked.zone(viewer.tz)
+        period, chosen = read_words(session, rt.indexes, workspace_id, user_id, asked.words, now=asked.at, tz=tz)
     if acknowledge is not None:
         acknowledge()
     with rt.readers.begin() as session:
@@ -122,18 +130,7 @@ def _rebuilt(
 
 def _upload_chart(context: BoltContext, client: WebClient, channel: str, workspace_id: int, made: Report) -> None:
     """The chart drawn and shared in `channel` (a person's id: their DM); a failed upload is only logged."""
-    if made.is_empty():  # the summary says there is nothing yet: a picture of nothing would add nothing
-        return
-    with runtime(context).readers.begin() as session:
-        spec = chart_spec(session, workspace_id, made)
-    upload_file(
-        client,
-        channel=channel,
-        filename=f"report-{made.period.describe()}.png",
-        content=render_chart(spec),
-        title=spec.title,
-        initial_comment=report_blocks.chart_comment(made),
-    )
+    share_chart(runtime(context).readers, client, channel, workspace_id, made)
 
 
 def _typed(text: str) -> str:

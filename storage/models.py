@@ -368,6 +368,49 @@ class FollowUp(Base):
     taken_over_from: Mapped[str | None] = mapped_column(FittedString(32))
 
 
+class WeeklyReport(Base):
+    """A channel's weekly report: the previous Monday-to-Sunday week posted there every Monday at 09:00 in `tz`.
+
+    One row per (workspace, channel), so subscribing again changes it rather than adding a second. Like a
+    follow-up, it is claimed with `claimed_by` and a `lease_until` by a conditional UPDATE that one process
+    wins, and `next_due_at` moves on to the next Monday only after Slack accepted the post: a process that dies
+    mid-post loses nothing, and two never post the same week. Stopping sets `stopped_at`; the row stays.
+    """
+
+    __tablename__ = "weekly_reports"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id"),
+        Index(
+            "ix_weekly_reports_due",
+            "next_due_at",
+            postgresql_where=text("stopped_at IS NULL"),
+            sqlite_where=text("stopped_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    # The filter words after the channel (`finance`, `@dana`, `#expo2026`), read again for each week; not cut
+    # to fit, as a cut filter would report on something else (the command refuses longer).
+    filter_words: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    tz: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(FittedString(32))
+    created_at: Mapped[datetime]
+    changed_by: Mapped[str | None] = mapped_column(FittedString(32))
+    changed_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(FittedString(64))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(FittedString(200))
+    # The first day (a Monday) of the week last posted, and when.
+    last_week_first: Mapped[date | None] = mapped_column(Date)
+    last_posted_at: Mapped[datetime | None]
+
+
 class AuditEvent(Base):
     """Who changed what and when; deletes and undos are recorded here, never lost."""
 

@@ -59,6 +59,7 @@ from bot.reports.measures import (
 )
 from bot.reports.measures import Figure as Measured
 from bot.reports.periods import Filter, Period
+from bot.reports.weekly import Subscribed, WeeklySubscription
 from bot.text import escape, truncate
 from storage.cards import ContactRow, FirstTouchRow, FollowUpRow, StageChangeRow, TouchpointRow
 from storage.followups import FollowUpView
@@ -93,6 +94,8 @@ NO_USER_TEXT = {
     "bot.blocks.reports.report_help",
     "bot.blocks.reports.report_share_failed",
     "bot.blocks.reports.report_shared_note",
+    "bot.blocks.reports.weekly_not_in_channel",
+    "bot.blocks.reports.weekly_stopped",
     "bot.blocks.link",  # it writes no link at all for an address it can't write safely
 }
 
@@ -102,7 +105,7 @@ LENGTHS = {"short": 1, "long": 25, "over the limits": 60}  # 75, 1,875 and 4,500
 PERMALINK = "https://acme.slack.com/archives/C0GENERAL/p1700000000000100"
 NOW = START
 # The only mentions and links the bot writes itself in these replies: the people and the message link below.
-BOTS_OWN_TOKENS = re.compile(r"<@U0(?:ALICE|BOB|CAROL)>|<" + re.escape(PERMALINK) + r"\|message>")
+BOTS_OWN_TOKENS = re.compile(r"<@U0(?:ALICE|BOB|CAROL)>|<#C0SALES>|<" + re.escape(PERMALINK) + r"\|message>")
 RAW_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 ESCAPED_TWICE = ("&amp;lt;", "&amp;gt;", "&amp;amp;amp;", "Q&amp;amp;A")
 
@@ -250,6 +253,11 @@ def home(h: str, notice: Notice | None) -> Home:
         quiet_after_days=30,
         notice=notice,
     )
+
+
+def weekly(h: str, *, last_error: str | None = None) -> WeeklySubscription:
+    """A weekly report whose filter words (as Slack sent them, a person's mention and all) are `h`."""
+    return WeeklySubscription("C0SALES", f"<@U0BOB|{h}> {h}", BERLIN, NOW, "U0ALICE", last_error=last_error)
 
 
 def report(h: str, *, empty: bool = False) -> Report:
@@ -424,6 +432,7 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.reports.report_summary": [
             lambda: report_ui.report_summary(report(h), Asked(h, NOW)),
             lambda: report_ui.report_summary(report(h), Asked(h[:400], NOW), shared_by="U0BOB"),
+            lambda: report_ui.report_summary(report(h), Asked(h[:400], NOW, "Europe/Berlin"), weekly=True),
             lambda: report_ui.report_summary(report(h, empty=True), Asked(h, NOW)),
         ],
         "bot.blocks.reports.empty_report": [lambda: report_ui.empty_report(report(h, empty=True))],
@@ -435,6 +444,20 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.reports.report_help": [report_ui.report_help],
         "bot.blocks.reports.chart_comment": [lambda: report_ui.chart_comment(report(h))],
         "bot.blocks.reports.csv_comment": [lambda: report_ui.csv_comment(report(h))],
+        "bot.blocks.reports.weekly_subscribed": [
+            lambda outcome=outcome: report_ui.weekly_subscribed(Subscribed(weekly(h), outcome))
+            for outcome in ("new", "changed", "restarted", "same")
+        ],
+        "bot.blocks.reports.weekly_channel_notice": [lambda: report_ui.weekly_channel_notice("U0BOB", weekly(h))],
+        "bot.blocks.reports.weekly_list": [
+            lambda: report_ui.weekly_list([weekly(h), weekly(h, last_error=h)] * 20),
+            lambda: report_ui.weekly_list([]),
+        ],
+        "bot.blocks.reports.weekly_stopped": [
+            lambda: report_ui.weekly_stopped("C0SALES", weekly(h)),
+            lambda: report_ui.weekly_stopped("C0SALES", None),
+        ],
+        "bot.blocks.reports.weekly_not_in_channel": [lambda: report_ui.weekly_not_in_channel("C0SALES")],
         "bot.blocks.steps.step_outputs": [
             lambda: step_ui.step_outputs(log_outcome(h), PERMALINK),
             lambda: step_ui.step_outputs(log_outcome(h, touchpoint=known), None),

@@ -1,5 +1,5 @@
-"""`/report`'s replies: the summary (ephemeral, or shared in a channel), the empty report, the reply to bad
-words, and the comments on the files it uploads.
+"""`/report`'s replies: the summary (ephemeral, shared in a channel, or the weekly report's post), the empty
+report, the reply to bad words, the comments on the files it uploads, and `/report weekly`'s replies.
 
 The summary shows the few figures someone acts on (touchpoints, customers touched, follow-ups kept on time,
 quiet customers), each beside the previous period's, and the three things most worth acting on
@@ -9,10 +9,15 @@ The buttons carry `Asked` (the words and the instant), never a workspace.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from bot.blocks import BUTTON_VALUE_LIMIT, Block, Message, actions, button, context, mention, message, mrkdwn, when
 from bot.reports.asked import Asked
 from bot.reports.chart_data import days_in_words
 from bot.reports.measures import PERSON, Action, Figure, Kept, Report
+from bot.reports.weekly import Subscribed, WeeklySubscription
 from bot.text import escape, plural, truncate
 
 REPORT_SHARE = "report_share"
@@ -26,10 +31,14 @@ HEADER_LIMIT = 150
 TRY = "`/report`, `/report last week`, `/report this quarter finance`, `/report @dana`, `/report #expo2026`"
 
 
-def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None) -> Message:
-    """The report in a few figures; with `shared_by`, the copy posted in a channel, saying who shared it."""
+def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None, weekly: bool = False) -> Message:
+    """The report in a few figures; with `shared_by`, the copy posted in a channel, saying who shared it; `weekly`,
+    the weekly report's post in its channel."""
     if report.is_empty():
         return empty_report(report)
+    posted = f" · shared by {mention(shared_by)}" if shared_by else ""
+    if weekly:
+        posted = " · the weekly report, every Monday"
     kept = report.follow_ups.kept
     figures = [
         ("Touchpoints", _count(report.touchpoints.total)),
@@ -39,7 +48,7 @@ def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None
     ]
     blocks: list[Block] = [
         _header(report),
-        context(_about(report) + (f" · shared by {mention(shared_by)}" if shared_by else "")),
+        context(_about(report) + posted),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{shown}"} for name, shown in figures]},
     ]
     if report.actions:
@@ -48,7 +57,7 @@ def report_summary(report: Report, asked: Asked, *, shared_by: str | None = None
     value = asked.as_value()
     if len(value) <= BUTTON_VALUE_LIMIT:  # always, for words `read_words` accepted; a cut value would mislead
         buttons = [button("Download CSV", REPORT_CSV, value)]
-        if shared_by is None:
+        if shared_by is None and not weekly:  # already in a channel
             buttons.insert(0, button("Share in channel", REPORT_SHARE, value))
         blocks.append(actions(*buttons))
     total = report.touchpoints.total
@@ -81,6 +90,8 @@ def report_help() -> Message:
         "*Period*: `today`, `yesterday`, `last 14 days`, `this week`, `last month`, `this quarter`, `last year`,"
         " `2026-10-01..2026-12-31`",
         "*Filter*: a department (`finance`), a person (`@dana`), a tag (`#expo2026`) or a customer (`acme`)",
+        "*Every week*: `/report weekly #channel [filter]` posts the previous Monday-to-Sunday week there every"
+        " Monday at 09:00; `/report weekly #channel off` stops it; `/report weekly` lists them.",
     ]
     return message("How to use /report", [mrkdwn("\n".join(lines)), context(f"For example: {TRY}")])
 
@@ -106,6 +117,92 @@ def chart_comment(report: Report) -> str:
 def csv_comment(report: Report) -> str:
     about = escape(truncate(report.filter.describe(), FILTER_CHARS))
     return f"Every figure of the report for {about}, {days_in_words(report.period)}, beside the period before"
+
+
+def weekly_subscribed(subscribed: Subscribed) -> Message:
+    """The ephemeral confirmation of `/report weekly #channel`: what, where, and when next."""
+    sub = subscribed.subscription
+    what = f"the previous week's report for {_filter_words(sub.filter_words)}"
+    where, next_post = _channel(sub.channel_id), _moment(sub.next_due_at, sub.tz)
+    if subscribed.outcome == "same":
+        text = f":calendar: {where} already gets {what} every Monday at 09:00; the next is on {next_post}."
+    else:
+        did = {"changed": "Changed", "restarted": "Started again"}.get(subscribed.outcome, "Set up")
+        which = "next" if subscribed.outcome == "changed" else "first"
+        text = f":calendar: {did}: {what} in {where} every Monday at 09:00 {sub.tz.key}. The {which} is on {next_post}."
+    # Slack shows a channel inside `code` as its raw token, so the channel stays outside the backticks.
+    stop = (
+        f"`/report weekly` then {_channel(sub.channel_id)} and `off` stops it; `/report weekly` alone lists them all."
+    )
+    return message(text, [mrkdwn(text), context(stop)])
+
+
+def weekly_channel_notice(user_id: str, sub: WeeklySubscription) -> Message:
+    """Posted in the channel when its weekly report is set up: the channel knows what is coming and from whom."""
+    text = (
+        f":calendar: {mention(user_id)} set up the weekly report here: {_filter_words(sub.filter_words)}, the"
+        f" previous Monday to Sunday, every Monday at 09:00 {sub.tz.key}, starting {_moment(sub.next_due_at, sub.tz)}."
+    )
+    return message(text, [mrkdwn(text)])
+
+
+def weekly_list(subscriptions: list[WeeklySubscription]) -> Message:
+    """`/report weekly` alone: each channel's weekly report, when next, and what went wrong last, if anything."""
+    if not subscriptions:
+        text = "No channel gets the weekly report yet. `/report weekly #channel` posts it there every Monday at 09:00."
+        return message(text, [mrkdwn(text)])
+    lines = []
+    for sub in subscriptions:
+        line = f"• {_channel(sub.channel_id)}: {_filter_words(sub.filter_words)}"
+        line += f", next on {_moment(sub.next_due_at, sub.tz)}"
+        if sub.last_error:
+            line += f" (the last one could not be posted: {escape(truncate(sub.last_error, ERROR_CHARS // 10))})"
+        lines.append(line)
+    text = f"The weekly report goes to {len(subscriptions)} channel{'s' if len(subscriptions) > 1 else ''}"
+    listed = truncate("\n".join(lines), ERROR_CHARS)
+    hint = "`/report weekly #channel off` stops one; `/report weekly #channel department` narrows it."
+    return message(text, [mrkdwn(f"*{text}*\n{listed}"), context(hint)])
+
+
+def weekly_stopped(channel_id: str, stopped: WeeklySubscription | None) -> Message:
+    where = _channel(channel_id)
+    if stopped is None:
+        text = f"{where} does not get the weekly report, so there is nothing to stop."
+    else:
+        text = f"Stopped: {where} no longer gets the weekly report. `/report weekly` then {where} starts it again."
+    return message(text, [mrkdwn(text)])
+
+
+def weekly_not_in_channel(channel_id: str) -> Message:
+    """The bot cannot post in the channel: how to let it in."""
+    where = _channel(channel_id)
+    text = (
+        f":warning: I'm not in {where}, so I can't post the weekly report there. Invite me with"
+        f" `/invite @Touchpoint` in {where}, then `/report weekly` then {where} again."
+    )
+    return message(text, [mrkdwn(text)])
+
+
+_TOKEN = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|<#[CG][A-Z0-9]*\|([^>]*)>")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
+
+
+def _filter_words(words: str) -> str:
+    """The filter as typed, escaped, or `everyone`; a person in it is shown by name, never pinged."""
+    if not words:
+        return "everyone"
+    plain = _TOKEN.sub(lambda t: f"@{t.group(2) or t.group(1)}" if t.group(1) else f"#{t.group(3)}", words)
+    return escape(truncate(plain, FILTER_CHARS))
+
+
+def _channel(channel_id: str) -> str:
+    return f"<#{channel_id}>" if _CHANNEL_ID.fullmatch(channel_id) else escape(truncate(channel_id, 40))
+
+
+def _moment(moment: datetime, tz: ZoneInfo) -> str:
+    """ "Monday 7 December at 09:00 Europe/Berlin"."""
+    local = moment.astimezone(tz)
+    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M} {tz.key}"
 
 
 def _header(report: Report) -> Block:

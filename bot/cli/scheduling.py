@@ -63,7 +63,8 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
     options = dispatcher.options
     print(
         f"touchpoint scheduler {dispatcher.worker_id}: nudges every {args.every:g} s, "
-        f"digests every {args.digest_every:g} s, {options.messages_per_second:g} messages/s, "
+        f"digests every {args.digest_every:g} s, weekly reports every {ticking.WEEKLY_EVERY_S:g} s, "
+        f"{options.messages_per_second:g} messages/s, "
         f"lease {options.lease.total_seconds():g} s",
         file=sys.stderr,
         flush=True,

@@ -17,6 +17,9 @@ The morning digest is claimed per member per local day. Follow-ups falling due j
 for a day without a time of their own, are left to it (deferred), so nobody gets a nudge at 09:00:00 and a
 digest at 09:00:05 about the same thing; one asked for at 02:00 is nudged at 02:00.
 
+Each pass also posts the weekly reports due (`bot.reports.weekly_posts`, claimed and leased the same way), so
+whatever runs passes (the scheduler, `touchpoint nudge`, the shell's clock) delivers them too.
+
 Time is a parameter: a pass is given `now` (what is due, what the local day is), and leases are read
 from the runtime's clock, so tests move a clock instead of sleeping. What is due when is decided by the
 plain functions of `rules`.
@@ -53,6 +56,7 @@ from bot.capture.due_times import asks_for_a_time
 from bot.followups import crossing
 from bot.followups.operations import FollowUpView
 from bot.followups.pacing import Job, Outbox, Paced, Pacer
+from bot.followups.pacing import retry_after as _retry_after
 from bot.followups.rules import (
     backoff_delay,
     deferred_until,
@@ -61,9 +65,12 @@ from bot.followups.rules import (
     message_groups,
 )
 from bot.members import zone
+from bot.reports.weekly_posts import WeeklyOptions, WeeklyPoster
 from bot.runtime import Runtime
+from bot.runtime import write_retried as _write
 from bot.text import plural
 from storage import dispatch as store
+from storage import weekly_reports as weekly_store
 from storage.followups import follow_up_views
 
 logger = logging.getLogger(__name__)
@@ -132,6 +139,7 @@ class PassReport:
     nudges: int = 0
     catch_ups: int = 0
     digests: int = 0
+    weekly_reports: int = 0
     failed: int = 0
     reassigned: int = 0
     to_admin_channel: int = 0
@@ -144,13 +152,15 @@ class PassReport:
     retrying: frozenset[int] = frozenset()
     stuck: frozenset[int] = frozenset()
     digests_retrying: frozenset[int] = frozenset()
+    # Weekly reports (subscription ids) a pass backed off for a retry.
+    weekly_retrying: frozenset[int] = frozenset()
 
     def __add__(self, other: PassReport) -> PassReport:
         return PassReport(**{f.name: _combined(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
 
     @property
     def messages(self) -> int:
-        return self.nudges + self.catch_ups + self.digests + self.to_admin_channel
+        return self.nudges + self.catch_ups + self.digests + self.weekly_reports + self.to_admin_channel
 
     def summary(self) -> str:
         text = (
@@ -158,6 +168,7 @@ class PassReport:
             f"{plural(self.digests, 'digest')}; {self.failed} failed"
         )
         extras = [
+            plural(self.weekly_reports, "weekly report") if self.weekly_reports else "",
             f"{self.retried} sent on a retry" if self.retried else "",
             f"{self.reassigned} reassigned" if self.reassigned else "",
             f"{self.to_admin_channel} to the admin channel" if self.to_admin_channel else "",
@@ -230,6 +241,20 @@ class Dispatcher:
         # While passing at an instant crossed on the way, that instant is the dispatcher's clock too (leases,
         # deferrals), as it was for a scheduler ticking then.
         self._replaying_at: datetime | None = None
+        self.weekly = WeeklyPoster(
+            rt,
+            client,
+            self.worker_id,
+            self.clock,
+            WeeklyOptions(
+                lease=self.options.lease,
+                lease_margin=self.options.lease_margin,
+                backoff=self.options.backoff,
+                max_backoff=self.options.max_backoff,
+            ),
+            stopping=lambda: self.stopping,
+            rng=self._rng,
+        )
 
     @property
     def default_tz(self) -> ZoneInfo:
@@ -250,7 +275,7 @@ class Dispatcher:
         self, now: datetime, *, since: datetime | None = None, passed_over: frozenset[int] = frozenset()
     ) -> PassReport:
         """Everything due at `now` but the follow-ups `passed_over`: the digests first, so what they cover is not
-        nudged separately.
+        nudged separately, and the weekly reports last.
 
         With `since` (where a clock that jumped was before), first one pass at each instant crossed on the way
         at which something was scheduled (`crossing`), in order, as a scheduler ticking all along would have.
@@ -264,7 +289,12 @@ class Dispatcher:
                     report += self.send_digests(instant) + self.send_nudges(instant)
                 finally:
                     self._replaying_at = None
-        return report + self.send_digests(now) + self.send_nudges(now, passed_over=passed_over)
+        return (
+            report
+            + self.send_digests(now)
+            + self.send_nudges(now, passed_over=passed_over)
+            + self.send_weekly_reports(now)
+        )
 
     def _crossed(self, after: datetime, before: datetime) -> list[datetime]:
         with self.rt.readers.begin() as session:
@@ -302,9 +332,11 @@ class Dispatcher:
                 break
             self._stopping.wait(max(0.0, (wake - self.clock()).total_seconds()))
         undelivered = retrying | stuck
+        with self.rt.readers.begin() as session:
+            weekly_undelivered = weekly_store.still_due(session, total.weekly_retrying, due_by=now)
         return replace(
             total,
-            failed=len(undelivered) + len(report.digests_retrying),
+            failed=len(undelivered) + len(report.digests_retrying) + len(weekly_undelivered),
             retried=len(failed_once - undelivered),
             retrying=retrying,
             stuck=stuck,
@@ -498,6 +530,14 @@ class Dispatcher:
             run.outbox.finish()
         return run.report
 
+    # --- weekly reports ---
+
+    def send_weekly_reports(self, now: datetime) -> PassReport:
+        """The weekly reports due at `now` posted, each once (`bot.reports.weekly_posts`)."""
+        done = self.weekly.post_due(now)
+        failed = len(done.retrying) + done.skipped
+        return PassReport(weekly_reports=done.posted, failed=failed, weekly_retrying=done.retrying)
+
     # --- Slack ---
 
     def post(self, channel: str, message: Message, ids: Sequence[int], kind: str) -> dict[str, Any]:
@@ -506,32 +546,6 @@ class Dispatcher:
             channel=channel, text=message["text"], blocks=message["blocks"], metadata=metadata, unfurl_links=False
         )
         return dict(response.data) if isinstance(response.data, dict) else {}
-
-
-def _retry_after(error: SlackApiError) -> float:
-    headers = error.response.headers or {}
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return max(1.0, float(value))
-            except ValueError:
-                break
-    return 1.0
-
-
-def _write(rt: Runtime, change: Callable[[Session], Any], attempts: int = 3) -> Any:
-    """A short write retried a moment later if the store hiccups: after a send, it is what stands between
-    Slack's acceptance and a second message."""
-    for attempt in range(attempts):
-        try:
-            with rt.sessions.begin() as session:
-                return change(session)
-        except Exception:
-            if attempt == attempts - 1:
-                raise
-            logger.warning("store write failed, trying again", exc_info=True)
-            time.sleep(0.2 * 3**attempt)
 
 
 class _Nudge:

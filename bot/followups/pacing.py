@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from slack_sdk.errors import SlackApiError
+
 logger = logging.getLogger(__name__)
 
 
@@ -189,3 +191,16 @@ class Outbox:
                     self._changed.notify_all()
                     return None
                 self._changed.wait(self._ready[0][0] - now if self._ready else None)
+
+
+def retry_after(error: SlackApiError) -> float:
+    """The seconds a 429 (or a `ratelimited` refusal) says to wait: its Retry-After, at least 1."""
+    headers = error.response.headers or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return max(1.0, float(value))
+            except ValueError:
+                break
+    return 1.0

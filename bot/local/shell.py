@@ -117,6 +117,7 @@ HELP = """\
   `/followups`   your open follow-ups (`/followups @bob`, `/followups Acme`, `/followups help`)
   `/customer acme`   a customer's card: stage, owner, latest touchpoints, follow-ups (`/customer` alone: recent ones)
   `/report`   the measures of the last 30 days and a chart (`/report last week`, `/report this quarter sales`)
+  `/report weekly #general`   last week's report in #general every Monday at 09:00 (`:advance` to Monday to see it)
 *Buttons and menus* (the numbers on the latest message):
   `1`  or  `:press 1`                   press button [1]
   `3 sales`  or  `:press 3 sales`       pick “sales” in menu [3]
@@ -213,11 +214,12 @@ def human_duration(delta: timedelta) -> str:
 
 
 _MENTION = re.compile(r"(?<![\w@<&])@([A-Za-z0-9][\w.-]*)")
+_CHANNEL_NAME = re.compile(rf"(?<![\w#&<|])#{CHANNEL_NAME}\b(?![-])")
 _URL = re.compile(r"(?<![<|\w])(https?://[^\s<>]*[^\s<>.,;:!?)\]'\"])")
 
 
 def to_wire(text: str, people: dict[str, str]) -> str:
-    """What Slack sends for typed text with `should_escape` on: `&<>` escaped, @mentions and links wrapped.
+    """What Slack sends for typed text with `should_escape` on: `&<>` escaped, @mentions, #general and links wrapped.
 
     `people` maps a folded name to a user id.
     """
@@ -231,6 +233,8 @@ def to_wire(text: str, people: dict[str, str]) -> str:
         return f"<@{user_id}|{name}>{tail}" if user_id else match.group(0)
 
     wired = _URL.sub(lambda m: f"<{m.group(1)}>", escape(text))
+    # The shell's one channel is picked as Slack offers it while typing `#`: sent as its token.
+    wired = _CHANNEL_NAME.sub(f"<#{CHANNEL}|{CHANNEL_NAME}>", wired)
     return _MENTION.sub(mention, wired)
 
 
@@ -556,7 +560,8 @@ class Shell:
 
     @property
     def names(self) -> dict[str, str]:
-        return {p.id: p.name for p in self.people.values()}
+        """User ids, and the shell's channel id, to the names shown for their mentions."""
+        return {CHANNEL: CHANNEL_NAME, **{p.id: p.name for p in self.people.values()}}
 
     @property
     def person(self) -> Person:

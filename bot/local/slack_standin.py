@@ -179,6 +179,8 @@ class _Workspace:
         self._pending_uploads: dict[str, _PendingUpload] = {}
         self.files: list[UploadedFile] = []
         self.function_executions: dict[str, FunctionExecution] = {}
+        # Channels the bot is not a member of: Slack refuses its posts and files there with not_in_channel.
+        self.channels_without_bot: set[str] = set()
         # Set by the server once it listens: upload URLs point back at the stand-in itself.
         self.base_url = ""
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -248,6 +250,12 @@ class _Workspace:
             raise _SlackError("channel_not_found")
         return _dm_channel(channel)
 
+    def _check_member_of(self, channel: str) -> None:
+        with self.lock:
+            outside = channel in self.channels_without_bot
+        if outside:
+            raise _SlackError("not_in_channel")
+
     # --- handlers ---
 
     def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +274,7 @@ class _Workspace:
 
     def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
+        self._check_member_of(channel)
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             raise _SlackError("no_text")
         ts = self.next_ts()
@@ -427,6 +436,8 @@ class _Workspace:
         if channel is not None and channel[:1] not in ("C", "D", "G"):
             # Slack takes a conversation id here, never a user id: a DM is opened first.
             raise _SlackError("channel_not_found")
+        if channel is not None:
+            self._check_member_of(channel)
         with self.lock:
             pending = [(f, self._pending_uploads.get(str(f["id"]))) for f in files]
             if any(p is None or p.content is None for _, p in pending):
@@ -854,6 +865,16 @@ class SlackStandIn:
                 },
             }
         )
+
+    def remove_bot_from(self, channel: str) -> None:
+        """The bot is no longer in `channel` (never invited, or removed): its posts and files there are refused
+        with not_in_channel, as Slack refuses them, until `invite_bot`."""
+        with self._workspace.lock:
+            self._workspace.channels_without_bot.add(channel)
+
+    def invite_bot(self, channel: str) -> None:
+        with self._workspace.lock:
+            self._workspace.channels_without_bot.discard(channel)
 
     @property
     def files(self) -> list[UploadedFile]:

@@ -98,7 +98,7 @@ def render_token(inner: str, names: Mapping[str, str]) -> str:
         user_id = target[1:]
         return "@" + (names.get(user_id) or label.lstrip("@") or user_id)
     if target.startswith("#"):
-        return "#" + (label.lstrip("#") or target[1:])
+        return "#" + (label.lstrip("#") or names.get(target[1:]) or target[1:])
     if target.startswith("!subteam^"):
         return "@" + (label.lstrip("@") or "group")
     if target.startswith("!date^"):
@@ -271,7 +271,8 @@ def choices_hint(element: Mapping[str, Any], names: Mapping[str, str] | None = N
         more = f" | … ({len(labels) - len(shown)} more)" if len(labels) > len(shown) else ""
         return " | ".join(shown) + more
     if kind in ("users_select", "multi_users_select"):
-        people = ", ".join("@" + name for name in (names or {}).values())
+        # `names` also names channels (C…, G…): only people are offered.
+        people = ", ".join("@" + name for key, name in (names or {}).items() if key[:1] in ("U", "W"))
         return people or "@name"
     if kind in ("external_select", "multi_external_select"):
         return "type to search"

@@ -12,8 +12,12 @@ The domain API the `/report` command, the weekly report and `touchpoint report` 
   kept vs late as a PNG; the plotting library is imported only there, when a chart is drawn, never on
   `/log`'s path; `bot.reports.chart_data.chart_spec` fills it from a `Report`.
 
-Nothing here imports Slack: the listeners (`handlers/reports.py`) render with `bot.blocks.reports` and upload
-with `bot.uploads`.
+- `bot.reports.weekly`: `/report weekly`'s words, its schedule (Monday 09:00 in the subscription's zone, the week
+  before it) and its subscriptions; `bot.reports.weekly_posts` posts those due, claimed as nudges are, through
+  the Web API client the dispatcher hands it; `bot.reports.sharing` uploads a report's chart.
+
+Apart from those two senders, nothing here imports Slack: the listeners (`handlers/reports.py`,
+`handlers/weekly_reports.py`) render with `bot.blocks.reports` and upload with `bot.uploads`.
 
 Every measure is defined, exactly as computed, in the README's "Measures" section.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -36,25 +36,44 @@ MAX_WORDS = 500
 
 @dataclass(frozen=True)
 class Asked:
-    """A report as asked: the words typed after `/report` and the instant it was made at."""
+    """A report as asked: the words typed after `/report`, the instant it was made at, and the zone its days are
+    read in when it is not the viewer's (the weekly report's: whoever clicks its buttons gets the week posted)."""
 
     words: str
     at: datetime
+    tz: str | None = None
 
     def as_value(self) -> str:
         """A button's value (under 2,000 characters, as `read_words` refuses longer words)."""
-        return json.dumps({"words": self.words, "at": self.at.isoformat()}, ensure_ascii=False)
+        value = {"words": self.words, "at": self.at.isoformat()}
+        if self.tz:
+            value["tz"] = self.tz
+        return json.dumps(value, ensure_ascii=False)
 
     @classmethod
     def from_value(cls, value: str) -> Asked | None:
         """The `Asked` a button carried; None for a value this module did not write."""
         try:
             data = json.loads(value)
-            words, at = data["words"], datetime.fromisoformat(data["at"])
-        except (ValueError, KeyError, TypeError):
+            words, at, tz = data["words"], datetime.fromisoformat(data["at"]), data.get("tz")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if tz is not None and not _known_zone(tz):
             return None
         # An instant without its offset names no moment; words that are not text were not typed.
-        return cls(words, at) if isinstance(words, str) and at.tzinfo is not None else None
+        return cls(words, at, tz) if isinstance(words, str) and at.tzinfo is not None else None
+
+    def zone(self, viewer: ZoneInfo) -> ZoneInfo:
+        """The zone the report's days are read in: its own, else the viewer's."""
+        return ZoneInfo(self.tz) if self.tz and _known_zone(self.tz) else viewer
+
+
+def _known_zone(name: object) -> bool:
+    try:
+        ZoneInfo(name)  # type: ignore[arg-type]
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True
 
 
 def read_words(
