@@ -27,6 +27,8 @@ from storage.workspaces import member as member_row
 
 logger = logging.getLogger(__name__)
 PROFILE_TIMEOUT_S = 2
+# The context key of the (user id, Profile) that users.info gave for this request's person, when it was asked.
+FETCHED_PROFILE = "touchpoint_profile"
 
 
 def runtime(context: BoltContext) -> Runtime:
@@ -40,15 +42,28 @@ def profile_fetcher(client: WebClient) -> ProfileFetcher:
         except (SlackApiError, OSError) as error:
             logger.warning("users.info for %s failed: %s", user_id, error)
             return None
-        return Profile(
-            name=user.get("name"),
-            real_name=user.get("real_name") or user.get("profile", {}).get("real_name"),
-            tz=user.get("tz"),
-            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
-            deleted=bool(user.get("deleted")),
-        )
+        return profile_from(user)
 
     return fetch
+
+
+def profile_from(user: dict[str, Any]) -> Profile:
+    """What Touchpoint keeps of a `users.info` user."""
+    return Profile(
+        name=user.get("name"),
+        real_name=user.get("real_name") or user.get("profile", {}).get("real_name"),
+        tz=user.get("tz"),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        deleted=bool(user.get("deleted")),
+    )
+
+
+def profile_for(context: BoltContext, client: WebClient, user_id: str) -> Profile | None:
+    """The person's profile: the one asked for this request already (handlers.outsiders), else from Slack now."""
+    fetched = context.get(FETCHED_PROFILE)
+    if fetched is not None and fetched[0] == user_id:
+        return fetched[1]
+    return profile_fetcher(client)(user_id)
 
 
 def acting(session: Session, context: BoltContext, user_id: str, profile: Profile | None) -> tuple[int, Author]:
@@ -91,7 +106,7 @@ def member(context: BoltContext, client: WebClient, user_id: str) -> tuple[int, 
         found = known_acting(session, context, user_id)
     if found is not None:
         return found
-    profile = profile_fetcher(client)(user_id)
+    profile = profile_for(context, client, user_id)
     with rt.sessions.begin() as session:
         return acting(session, context, user_id, profile)
 

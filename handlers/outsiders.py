@@ -1,0 +1,187 @@
+"""People from outside the company: refused before any listener runs, and warned about before a share.
+
+`refuse_outsiders` is the app's first middleware after verification. A request whose payload shows another
+organisation (`bot.outsiders.is_outsider`), or from someone the store does not know whose Slack profile says they
+are not a member (`profile_is_member`), is acknowledged with a short private note and goes no further: nothing is
+written. The profile asked for a newcomer is handed on in the context, so the listener does not ask again.
+
+`reaches_outside` asks `conversations.info` whether a channel a card or report is about to be shared into can be
+read by another organisation; `installation_for` says whose Touchpoint a request is for, in one place, so that
+it can follow the installation once there are several.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import outsiders
+from bot.blocks import outsiders as outsider_blocks
+from bot.edge import VERIFIED
+from bot.members import Profile
+from bot.outsiders import Actor, Installation
+from handlers.common import FETCHED_PROFILE, PROFILE_TIMEOUT_S, profile_from, runtime
+from storage.workspaces import acting_member, find_workspace
+
+logger = logging.getLogger(__name__)
+
+_company_names: dict[str, str] = {}
+_company_names_lock = threading.Lock()
+
+
+def installation_for(context: BoltContext) -> Installation:
+    """The team and enterprise this request's Touchpoint was installed for.
+
+    The workspace Slack delivered the request for (Bolt reads it from `team`, `team_id`, a view's
+    `app_installed_team_id` or the event's authorizations), which is also whose token answers it.
+    """
+    return Installation(
+        team_id=context.team_id,
+        enterprise_id=context.enterprise_id,
+        is_enterprise_install=bool(context.is_enterprise_install),
+    )
+
+
+def refuse_outsiders(body: dict[str, Any], context: BoltContext, client: WebClient, next: Callable[[], None]) -> Any:
+    """Let a member's request through; answer anyone else's with the note and nothing more."""
+    actor = outsiders.actor_of(body)
+    if actor.user_id is None:  # a request of no one's (a step run, most events): nobody to refuse
+        return next()
+    installation = installation_for(context)
+    if outsiders.is_outsider(actor, installation) or not _member_by_profile(context, client, actor, installation):
+        logger.info("refused a request of %s from outside %s", actor.user_id, installation.team_id)
+        return _refusal(body, context, client, installation)
+    return next()
+
+
+def _member_by_profile(context: BoltContext, client: WebClient, actor: Actor, installation: Installation) -> bool:
+    """Known to the store, or shown a member by their Slack profile; a profile Slack cannot give refuses nobody."""
+    assert actor.user_id is not None
+    if _known(context, actor.user_id):
+        return True
+    try:
+        user: dict[str, Any] = client.users_info(user=actor.user_id, timeout=PROFILE_TIMEOUT_S)["user"]
+    except (SlackApiError, OSError) as error:
+        logger.warning("users.info for %s failed: %s", actor.user_id, error)
+        return True
+    if not outsiders.profile_is_member(user, installation):
+        return False
+    profile: tuple[str, Profile] = (actor.user_id, profile_from(user))
+    context[FETCHED_PROFILE] = profile
+    return True
+
+
+def _known(context: BoltContext, user_id: str) -> bool:
+    """Whether the person has a member row in the request's workspace: they were let in before."""
+    rt = runtime(context)
+    team_id = context.team_id
+    with rt.readers.begin() as session:
+        workspace_id = rt.workspace_ids.get(team_id) if team_id else None
+        if workspace_id is None:
+            workspace = find_workspace(session, team_id)
+            if workspace is None:
+                return False
+            workspace_id = workspace.id
+        return acting_member(session, workspace_id, user_id) is not None
+
+
+def _refusal(body: dict[str, Any], context: BoltContext, client: WebClient, installation: Installation) -> BoltResponse:
+    """The acknowledgement refusing the request, with the note where the person will see it."""
+    if not context.get(VERIFIED):
+        return BoltResponse(status=200, body="")
+    company = company_name(client, installation.team_id)
+    note = outsider_blocks.refusal(company)
+    if "command" in body:
+        return _json({"response_type": "ephemeral", **note})
+    if body.get("type") == "view_submission":
+        return _json({"response_action": "update", "view": outsider_blocks.refusal_view(company)})
+    _tell(body, context, client, note)
+    return BoltResponse(status=200, body="")
+
+
+def _tell(body: dict[str, Any], context: BoltContext, client: WebClient, note: dict[str, Any]) -> None:
+    """The note as an ephemeral reply where the click was; where there is no reply URL, in the channel, if any."""
+    try:
+        if context.response_url:
+            context.respond(response_type="ephemeral", replace_original=False, **note)
+            return
+        channel, user_id = context.channel_id, outsiders.actor_of(body).user_id
+        if channel and user_id:
+            client.chat_postEphemeral(channel=channel, user=user_id, **note)
+    except (SlackApiError, OSError, ValueError) as error:
+        logger.info("could not tell an outsider they were refused: %s", error)
+
+
+def _json(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
+
+
+def company_name(client: WebClient, team_id: str | None) -> str | None:
+    """The workspace's name as Slack shows it (asked once per process), or None when Slack cannot say."""
+    if not team_id:
+        return None
+    with _company_names_lock:
+        known = _company_names.get(team_id)
+    if known is not None:
+        return known
+    try:
+        name = (client.team_info(team=team_id, timeout=PROFILE_TIMEOUT_S)["team"] or {}).get("name")
+    except (SlackApiError, OSError) as error:
+        logger.info("team.info for %s failed: %s", team_id, error)
+        return None
+    if name:
+        with _company_names_lock:
+            _company_names[team_id] = name
+    return name
+
+
+# --- sharing -----------------------------------------------------------------------------------------------------
+
+
+def reaches_outside(client: WebClient, channel_id: str) -> bool | None:
+    """Whether people of another organisation can read `channel_id`; None when Slack could not say.
+
+    A channel Slack does not show the bot (`channel_not_found`) is answered False: the bot cannot post there
+    either, and the post's own failure says how to invite it.
+    """
+    if channel_id[:1] in ("D", "U", "W"):  # a DM (or a person's id, which posts to the DM): nobody else reads it
+        return False
+    try:
+        channel = client.conversations_info(channel=channel_id)["channel"] or {}
+    except SlackApiError as error:
+        if error.response.get("error") == "channel_not_found":
+            return False
+        logger.info("conversations.info for %s failed: %s", channel_id, error.response.get("error"))
+        return None
+    except OSError as error:
+        logger.info("conversations.info for %s failed: %s", channel_id, error)
+        return None
+    return outsiders.reaches_outside(channel)
+
+
+def share_warning(
+    context: BoltContext, client: WebClient, channel_id: str, confirm_action_id: str, value: str
+) -> dict[str, Any] | None:
+    """The warning to show instead of sharing into `channel_id`, or None when only the company reads it."""
+    outside = reaches_outside(client, channel_id)
+    if outside is False:
+        return None
+    company = company_name(client, installation_for(context).team_id)
+    return outsider_blocks.share_warning(channel_id, company, confirm_action_id, value, known=outside is True)
+
+
+def share_cancelled(ack: Ack, respond: Respond) -> None:
+    """*Cancel* under a share warning: nothing is posted; the warning gives way to a note saying so."""
+    ack()
+    respond(replace_original=True, **outsider_blocks.share_cancelled())
+
+
+def register(app: App) -> None:
+    app.action(outsider_blocks.SHARE_CANCEL)(share_cancelled)
