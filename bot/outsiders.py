@@ -43,22 +43,22 @@ def actor_of(body: dict[str, Any]) -> Actor:
     options) or an event. Fields a payload does not carry are None: unknown, never a guess."""
     user = body.get("user")
     if isinstance(user, dict):  # interactions: the person's own home team is user.team_id
-        team = user.get("team_id")
-        return Actor(user.get("id"), team, user.get("enterprise_id") or _enterprise_in(team))
+        return _actor(user.get("id"), user.get("team_id"), user.get("enterprise_id"))
     event = body.get("event")
     if isinstance(event, dict):
         # Events name the person's team as user_team (an enterprise id for some grid events) or source_team.
-        team = event.get("user_team") or event.get("source_team")
         user_id = event.get("user") if isinstance(event.get("user"), str) else event.get("user_id")
-        return Actor(user_id, None if _enterprise_in(team) else team, _enterprise_in(team))
+        return _actor(user_id, event.get("user_team") or event.get("source_team"), None)
     if "user_id" in body:  # a slash command
-        return Actor(body.get("user_id"), body.get("team_id"), body.get("enterprise_id") or None)
+        return _actor(body.get("user_id"), body.get("team_id"), body.get("enterprise_id"))
     return Actor(None)
 
 
-def _enterprise_in(team: Any) -> str | None:
-    """An enterprise id where a team id is expected (Slack writes E… there for a grid org)."""
-    return team if isinstance(team, str) and team.startswith("E") else None
+def _actor(user_id: Any, team: Any, enterprise: Any) -> Actor:
+    """An Actor of what the payload said; Slack writes an enterprise id (E…) where a team id goes for a grid org."""
+    if isinstance(team, str) and team.startswith("E"):
+        team, enterprise = None, enterprise or team
+    return Actor(user_id or None, team or None, enterprise or None)
 
 
 def is_outsider(actor: Actor, installation: Installation) -> bool:

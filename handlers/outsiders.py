@@ -64,7 +64,12 @@ def refuse_outsiders(body: dict[str, Any], context: BoltContext, client: WebClie
 def _member_by_profile(context: BoltContext, client: WebClient, actor: Actor, installation: Installation) -> bool:
     """Known to the store, or shown a member by their Slack profile; a profile Slack cannot give refuses nobody."""
     assert actor.user_id is not None
+    admitted = runtime(context).members_admitted
+    seen = (context.team_id or "", actor.user_id)
+    if seen in admitted:
+        return True
     if _known(context, actor.user_id):
+        admitted.add(seen)
         return True
     try:
         user: dict[str, Any] = client.users_info(user=actor.user_id, timeout=PROFILE_TIMEOUT_S)["user"]
@@ -75,6 +80,7 @@ def _member_by_profile(context: BoltContext, client: WebClient, actor: Actor, in
         return False
     profile: tuple[str, Profile] = (actor.user_id, profile_from(user))
     context[FETCHED_PROFILE] = profile
+    admitted.add(seen)
     return True
 
 
