@@ -6,6 +6,7 @@ or once a day) before the write transaction opens, so no network call ever holds
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -29,6 +30,13 @@ logger = logging.getLogger(__name__)
 PROFILE_TIMEOUT_S = 2
 # The context key of the (user id, Profile) that users.info gave for this request's person, when it was asked.
 FETCHED_PROFILE = "touchpoint_profile"
+
+
+def json_ack(payload: dict[str, Any]) -> BoltResponse:
+    """An acknowledgement carrying `payload`: a slash command's reply, a form's errors or its next view."""
+    return BoltResponse(
+        status=200, body=json.dumps(payload), headers={"content-type": "application/json;charset=utf-8"}
+    )
 
 
 def runtime(context: BoltContext) -> Runtime:

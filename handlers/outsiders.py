@@ -12,7 +12,6 @@ it can follow the installation once there are several.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from bot.blocks import outsiders as outsider_blocks
 from bot.edge import VERIFIED
 from bot.members import Profile
 from bot.outsiders import Actor, Installation
-from handlers.common import FETCHED_PROFILE, PROFILE_TIMEOUT_S, profile_from, runtime
+from handlers.common import FETCHED_PROFILE, PROFILE_TIMEOUT_S, json_ack, profile_from, runtime
 from storage.workspaces import acting_member, find_workspace
 
 logger = logging.getLogger(__name__)
@@ -99,21 +98,29 @@ def _known(context: BoltContext, user_id: str) -> bool:
 
 
 def _refusal(body: dict[str, Any], context: BoltContext, client: WebClient, installation: Installation) -> BoltResponse:
-    """The acknowledgement refusing the request, with the note where the person will see it."""
+    """The acknowledgement refusing the request, with the note where the person will see it.
+
+    A command's note is its acknowledgement, a form gives way to it; anything else is acknowledged at once and
+    the note follows (a thread of its own: no listener runs for this request).
+    """
+    kind = body.get("type")
+    if kind == "block_suggestion":
+        return json_ack({"options": []})
     if not context.get(VERIFIED):
         return BoltResponse(status=200, body="")
-    company = company_name(client, installation.team_id)
-    note = outsider_blocks.refusal(company)
     if "command" in body:
-        return _json({"response_type": "ephemeral", **note})
-    if body.get("type") == "view_submission":
-        return _json({"response_action": "update", "view": outsider_blocks.refusal_view(company)})
-    _tell(body, context, client, note)
+        return json_ack({"response_type": "ephemeral", **outsider_blocks.refusal(company_name(client, installation))})
+    if kind == "view_submission":
+        return json_ack(
+            {"response_action": "update", "view": outsider_blocks.refusal_view(company_name(client, installation))}
+        )
+    threading.Thread(target=_tell, args=(body, context, client, installation), daemon=True).start()
     return BoltResponse(status=200, body="")
 
 
-def _tell(body: dict[str, Any], context: BoltContext, client: WebClient, note: dict[str, Any]) -> None:
+def _tell(body: dict[str, Any], context: BoltContext, client: WebClient, installation: Installation) -> None:
     """The note as an ephemeral reply where the click was; where there is no reply URL, in the channel, if any."""
+    note = outsider_blocks.refusal(company_name(client, installation))
     try:
         if context.response_url:
             context.respond(response_type="ephemeral", replace_original=False, **note)
@@ -125,12 +132,9 @@ def _tell(body: dict[str, Any], context: BoltContext, client: WebClient, note: d
         logger.info("could not tell an outsider they were refused: %s", error)
 
 
-def _json(payload: dict[str, Any]) -> BoltResponse:
-    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
-
-
-def company_name(client: WebClient, team_id: str | None) -> str | None:
-    """The workspace's name as Slack shows it (asked once per process), or None when Slack cannot say."""
+def company_name(client: WebClient, installation: Installation) -> str | None:
+    """The installation's workspace name as Slack shows it (asked once per process), or None when Slack cannot say."""
+    team_id = installation.team_id
     if not team_id:
         return None
     with _company_names_lock:
@@ -179,14 +183,15 @@ def share_warning(
     outside = reaches_outside(client, channel_id)
     if outside is False:
         return None
-    company = company_name(client, installation_for(context).team_id)
+    company = company_name(client, installation_for(context))
     return outsider_blocks.share_warning(channel_id, company, confirm_action_id, value, known=outside is True)
 
 
-def share_cancelled(ack: Ack, respond: Respond) -> None:
+def share_cancelled(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
     """*Cancel* under a share warning: nothing is posted; the warning gives way to a note saying so."""
     ack()
-    respond(replace_original=True, **outsider_blocks.share_cancelled())
+    if body.get("response_url"):  # always, for the warnings this app posts: they are ephemeral replies
+        respond(replace_original=True, **outsider_blocks.share_cancelled())
 
 
 def register(app: App) -> None:

@@ -9,11 +9,13 @@ import json
 import pytest
 from sqlalchemy import select
 
+from bot.app import build_app
 from bot.blocks import LOG_MODAL
-from bot.local.simulator import SlackSimulator, http_transport
+from bot.local.simulator import SlackSimulator, dispatch_transport, http_transport
 from storage.models import AuditEvent, Customer, FollowUp, Member, Touchpoint, Workspace
 from tests.conftest import SIGNING_SECRET, TEAM
 from tests.helpers import count, element, seed_customers, texts
+from tests.test_workspace_isolation import TrackedExecutor
 
 CUSTOMER_TEAM = "T0CUSTOMER"  # the customer's own organisation, sharing a channel with ours
 EXTERNAL = "U0EXT"  # one of the customer's people
@@ -167,3 +169,37 @@ def test_a_workspace_install_refuses_another_workspace_of_the_same_enterprise(se
     assert "only its members can use it" in texts(reply)
     with runtime.readers.begin() as session:
         assert count(session, Touchpoint) == 0
+
+
+def test_an_outsiders_message_shortcut_opens_no_form(outsider, standin, runtime, customers):
+    message = {"type": "message", "user": "U0ALICE", "text": "Acme wants a quote", "ts": "1700000000.000100"}
+    before = store_counts(runtime)
+
+    assert outsider.shortcut(EXTERNAL, message, callback_id="log_message", channel="C0SHARED").status == 200
+
+    [note] = standin.wait_for("response_url")
+    assert NOTE in texts(note.params)
+    assert not standin.calls_to("views.open")
+    assert store_counts(runtime) == before
+
+
+def test_an_outsider_opening_the_apps_home_is_shown_nothing(runtime, standin, customers):
+    """In-process, with the listener pool tracked: what the event set off after its acknowledgement is awaited."""
+    standin.add_user(EXTERNAL, team_id=CUSTOMER_TEAM)
+    executor = TrackedExecutor()
+    app = build_app(runtime, listener_executor=executor)
+    slack = SlackSimulator(
+        dispatch_transport(app, runtime.settings), SIGNING_SECRET, team_id=TEAM, response_url=standin.response_url
+    )
+    before = store_counts(runtime)
+
+    for user in (EXTERNAL, "U0ALICE"):
+        event = {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}
+        assert slack.event(event).status == 200
+        executor.wait_idle()
+
+    assert [c.params["user_id"] for c in standin.calls_to("views.publish")] == ["U0ALICE"]
+    with runtime.readers.begin() as session:
+        assert count(session, Member, Member.slack_user_id == EXTERNAL) == 0
+    assert store_counts(runtime)["Touchpoint"] == before["Touchpoint"]
+    executor.shutdown()
