@@ -45,14 +45,19 @@ def runtime(context: BoltContext) -> Runtime:
 
 def profile_fetcher(client: WebClient) -> ProfileFetcher:
     def fetch(user_id: str) -> Profile | None:
-        try:
-            user: dict[str, Any] = client.users_info(user=user_id, timeout=PROFILE_TIMEOUT_S)["user"]
-        except (SlackApiError, OSError) as error:
-            logger.warning("users.info for %s failed: %s", user_id, error)
-            return None
-        return profile_from(user)
+        user = slack_user(client, user_id)
+        return None if user is None else profile_from(user)
 
     return fetch
+
+
+def slack_user(client: WebClient, user_id: str) -> dict[str, Any] | None:
+    """What `users.info` says of a person, or None when Slack could not say."""
+    try:
+        return client.users_info(user=user_id, timeout=PROFILE_TIMEOUT_S)["user"]
+    except (SlackApiError, OSError) as error:
+        logger.warning("users.info for %s failed: %s", user_id, error)
+        return None
 
 
 def profile_from(user: dict[str, Any]) -> Profile:

@@ -26,7 +26,7 @@ from bot.blocks import outsiders as outsider_blocks
 from bot.edge import VERIFIED
 from bot.members import Profile
 from bot.outsiders import Actor, Installation
-from handlers.common import FETCHED_PROFILE, PROFILE_TIMEOUT_S, json_ack, profile_from, runtime
+from handlers.common import FETCHED_PROFILE, PROFILE_TIMEOUT_S, json_ack, profile_from, runtime, slack_user
 from storage.workspaces import acting_member, find_workspace
 
 logger = logging.getLogger(__name__)
@@ -70,16 +70,14 @@ def _member_by_profile(context: BoltContext, client: WebClient, actor: Actor, in
     if _known(context, actor.user_id):
         admitted.add(seen)
         return True
-    try:
-        user: dict[str, Any] = client.users_info(user=actor.user_id, timeout=PROFILE_TIMEOUT_S)["user"]
-    except (SlackApiError, OSError) as error:
-        logger.warning("users.info for %s failed: %s", actor.user_id, error)
-        return True
-    if not outsiders.profile_is_member(user, installation):
+    user = slack_user(client, actor.user_id)
+    if user is not None and not outsiders.profile_is_member(user, installation):
         return False
-    profile: tuple[str, Profile] = (actor.user_id, profile_from(user))
+    # What Slack said (or that it could not say), so the listener does not ask again.
+    profile: tuple[str, Profile | None] = (actor.user_id, None if user is None else profile_from(user))
     context[FETCHED_PROFILE] = profile
-    admitted.add(seen)
+    if user is not None:
+        admitted.add(seen)
     return True
 
 
