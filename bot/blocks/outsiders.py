@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.blocks import BUTTON_VALUE_LIMIT, Message, actions, button, message, mrkdwn
@@ -10,6 +11,8 @@ from bot.text import escape, truncate
 # The Cancel button of a share warning, whatever is being shared.
 SHARE_CANCEL = "share_outside_cancel"
 COMPANY_LIMIT = 80
+# Only a channel id is written as a channel token: anything else could close it early.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,40}")
 
 
 def _company(name: str | None) -> str:
@@ -37,7 +40,7 @@ def share_warning(channel_id: str, company: str | None, confirm_action_id: str, 
 
     `known`: Slack said the channel is shared; otherwise it could not say, and sharing is asked about all the same.
     """
-    where = f"<#{channel_id}>"
+    where = f"<#{channel_id}>" if _CHANNEL_ID.fullmatch(channel_id) else "this channel"
     if known:
         text = f":warning: People outside {_company(company)} can see {where}. Share anyway?"
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.blocks.outsiders import share_warning
 from bot.outsiders import Actor, Installation, actor_of, is_outsider, profile_is_member, reaches_outside
 
 OURS = Installation("T0ACME")
@@ -73,3 +74,10 @@ def test_a_profile_is_a_members_by_team_grid_teams_or_enterprise_and_never_a_str
 )
 def test_a_channel_reaches_outside_when_another_organisation_reads_it(channel, outside):
     assert reaches_outside(channel) is outside
+
+
+def test_the_warning_names_the_channel_only_by_its_id_and_escapes_the_company():
+    warning = share_warning("C0SHARED", "Acme <& Co>", "card_share_confirmed", "7", known=True)
+    assert "People outside Acme &lt;&amp; Co&gt; can see <#C0SHARED>. Share anyway?" in warning["text"]
+    odd = share_warning("C0X>|<!here>", None, "card_share_confirmed", "7", known=True)
+    assert "<!here>" not in odd["text"] and "People outside this company can see this channel" in odd["text"]
