@@ -113,7 +113,7 @@ def report_summary(slack, standin) -> dict:
 def test_a_report_shared_into_a_slack_connect_channel_is_asked_about_first_then_posted(slack, standin, customers):
     standin.share_channel("C0SHARED")
     summary = report_summary(slack, standin)
-    standin.wait_for("files.completeUploadExternal")  # the chart, in Alice's DM
+    standin.wait_for("files.completeUploadExternal", timeout=30)  # the chart, in Alice's DM
     standin.clear()
 
     slack.click("U0ALICE", element(summary, "report_share")[1], channel="C0SHARED")
@@ -127,7 +127,7 @@ def test_a_report_shared_into_a_slack_connect_channel_is_asked_about_first_then_
 
     [posted] = standin.wait_for("chat.postMessage")
     assert posted.params["channel"] == "C0SHARED" and "shared by <@U0ALICE>" in texts(posted.params)
-    standin.wait_for("files.completeUploadExternal")
+    standin.wait_for("files.completeUploadExternal", timeout=30)
     assert standin.files[-1].channel == "C0SHARED"
     [note] = standin.wait_for("response_url")
     assert "Shared the report" in texts(note.params) and note.params["replace_original"] is True
@@ -148,7 +148,7 @@ def test_a_report_shared_into_a_plain_channel_is_posted_at_once(slack, standin, 
 def test_a_cancelled_report_share_posts_nothing(slack, standin, customers):
     standin.share_channel("C0SHARED")
     summary = report_summary(slack, standin)
-    standin.wait_for("files.completeUploadExternal")
+    standin.wait_for("files.completeUploadExternal", timeout=30)
     slack.click("U0ALICE", element(summary, "report_share")[1], channel="C0SHARED")
     warning = standin.wait_for("response_url", count=2)[-1].params
     standin.clear()
