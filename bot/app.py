@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 import handlers.curation
+import handlers.outsiders
 from bot.edge import VERIFIED
 from bot.runtime import Runtime
 from bot.text import storable
@@ -56,8 +57,10 @@ def build_app(rt: Runtime, listener_executor: Executor | None = None) -> App:
     )
     _configured(app.client, settings.slack_api_url)
     app.use(_vouch_for_socket_mode(rt))
-    app.use(_storable_request)
     app.use(_provide_runtime(rt))
+    # Before anything reads or writes: a request from another organisation goes no further.
+    app.use(handlers.outsiders.refuse_outsiders)
+    app.use(_storable_request)
     handlers.register(app)
     handlers.curation.register(app)
     return app

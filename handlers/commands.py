@@ -15,7 +15,7 @@ from bot.capture.forms import NEW_CUSTOMER_PREFIX
 from bot.followups import operations as followups
 from bot.members import Author
 from bot.runtime import Runtime
-from handlers.common import acting, assignee_zone, known_acting, logged_reply, profile_fetcher, runtime
+from handlers.common import acting, assignee_zone, known_acting, logged_reply, profile_for, runtime
 from handlers.views import open_log_modal
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -44,7 +44,7 @@ def log_text(context: BoltContext, client: WebClient, user_id: str, text: str, c
         if found is not None:
             plan, offer = _understand(session, rt, *found, text, now)
     if found is None:  # first contact, or the profile's daily refresh: ask Slack before taking the write lock
-        profile = profile_fetcher(client)(user_id)
+        profile = profile_for(context, client, user_id)
         with rt.sessions.begin() as session:
             found = acting(session, context, user_id, profile)
         with rt.readers.begin() as session:

@@ -6,6 +6,7 @@ or once a day) before the write transaction opens, so no network call ever holds
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -27,6 +28,15 @@ from storage.workspaces import member as member_row
 
 logger = logging.getLogger(__name__)
 PROFILE_TIMEOUT_S = 2
+# The context key of the (user id, Profile) that users.info gave for this request's person, when it was asked.
+FETCHED_PROFILE = "touchpoint_profile"
+
+
+def json_ack(payload: dict[str, Any]) -> BoltResponse:
+    """An acknowledgement carrying `payload`: a slash command's reply, a form's errors or its next view."""
+    return BoltResponse(
+        status=200, body=json.dumps(payload), headers={"content-type": "application/json;charset=utf-8"}
+    )
 
 
 def runtime(context: BoltContext) -> Runtime:
@@ -35,20 +45,38 @@ def runtime(context: BoltContext) -> Runtime:
 
 def profile_fetcher(client: WebClient) -> ProfileFetcher:
     def fetch(user_id: str) -> Profile | None:
-        try:
-            user: dict[str, Any] = client.users_info(user=user_id, timeout=PROFILE_TIMEOUT_S)["user"]
-        except (SlackApiError, OSError) as error:
-            logger.warning("users.info for %s failed: %s", user_id, error)
-            return None
-        return Profile(
-            name=user.get("name"),
-            real_name=user.get("real_name") or user.get("profile", {}).get("real_name"),
-            tz=user.get("tz"),
-            is_admin=bool(user.get("is_admin") or user.get("is_owner")),
-            deleted=bool(user.get("deleted")),
-        )
+        user = slack_user(client, user_id)
+        return None if user is None else profile_from(user)
 
     return fetch
+
+
+def slack_user(client: WebClient, user_id: str) -> dict[str, Any] | None:
+    """What `users.info` says of a person, or None when Slack could not say."""
+    try:
+        return client.users_info(user=user_id, timeout=PROFILE_TIMEOUT_S)["user"]
+    except (SlackApiError, OSError) as error:
+        logger.warning("users.info for %s failed: %s", user_id, error)
+        return None
+
+
+def profile_from(user: dict[str, Any]) -> Profile:
+    """What Touchpoint keeps of a `users.info` user."""
+    return Profile(
+        name=user.get("name"),
+        real_name=user.get("real_name") or user.get("profile", {}).get("real_name"),
+        tz=user.get("tz"),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        deleted=bool(user.get("deleted")),
+    )
+
+
+def profile_for(context: BoltContext, client: WebClient, user_id: str) -> Profile | None:
+    """The person's profile: the one asked for this request already (handlers.outsiders), else from Slack now."""
+    fetched = context.get(FETCHED_PROFILE)
+    if fetched is not None and fetched[0] == user_id:
+        return fetched[1]
+    return profile_fetcher(client)(user_id)
 
 
 def acting(session: Session, context: BoltContext, user_id: str, profile: Profile | None) -> tuple[int, Author]:
@@ -91,7 +119,7 @@ def member(context: BoltContext, client: WebClient, user_id: str) -> tuple[int, 
         found = known_acting(session, context, user_id)
     if found is not None:
         return found
-    profile = profile_fetcher(client)(user_id)
+    profile = profile_for(context, client, user_id)
     with rt.sessions.begin() as session:
         return acting(session, context, user_id, profile)
 

@@ -17,6 +17,7 @@ from bot.customers import search
 from bot.customers.card import Card, Opened, customer_card, history_page, open_card
 from bot.members import Author
 from handlers.common import member, runtime
+from handlers.outsiders import share_warning
 from handlers.views import open_log_modal
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,23 @@ def history_paged(ack: Ack, body: dict, action: dict, context: BoltContext, clie
 def share_clicked(
     ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    """Post the card for the whole channel to see: only on this click, and saying who shared it."""
+    """Post the card for the whole channel to see: only on this click, and saying who shared it.
+
+    Where people of another organisation read the channel, it is asked first (*Share anyway* shares).
+    """
+    _share(ack, body, action, context, client, respond, confirmed=False)
+
+
+def share_confirmed(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """*Share anyway* under the warning that people outside the company read the channel."""
+    _share(ack, body, action, context, client, respond, confirmed=True)
+
+
+def _share(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond, *, confirmed: bool
+) -> None:
     ack()
     user_id = body["user"]["id"]
     clicked = _open(body, action, context, client)
@@ -106,6 +123,11 @@ def share_clicked(
     if card is None:
         return
     channel = _channel(body)
+    if not confirmed and channel:
+        warning = share_warning(context, client, channel, card_blocks.CARD_SHARE_CONFIRMED, action.get("value") or "")
+        if warning is not None:
+            _reply(body, client, respond, warning, replace=False)
+            return
     shared = card_blocks.card_message(card, clicked.viewer.tz, clicked.now, shared_by=user_id)
     try:
         client.chat_postMessage(channel=channel or user_id, **shared)
@@ -113,6 +135,7 @@ def share_clicked(
         logger.info("sharing a card failed: %s", error)
         _reply(body, client, respond, card_blocks.share_failed_message(), replace=False)
         return
+    # The card it was shared from gives way to the note; after a warning, the warning does.
     _reply(body, client, respond, card_blocks.shared_confirmation(card), replace=True)
 
 
@@ -206,3 +229,4 @@ def register(app: App) -> None:
     app.action(card_blocks.CARD_HISTORY)(history_clicked)
     app.action(card_blocks.CARD_HISTORY_PAGE)(history_paged)
     app.action(card_blocks.CARD_SHARE)(share_clicked)
+    app.action(card_blocks.CARD_SHARE_CONFIRMED)(share_confirmed)

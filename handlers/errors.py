@@ -7,7 +7,6 @@ request's response_url, or as a direct message where there is none.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot import blocks
 from bot.capture.touchpoints import NotFound
 from bot.edge import VERIFIED
+from handlers.common import json_ack
 
 STORE_DOWN = (OperationalError, PoolTimeout)
 
@@ -54,10 +54,10 @@ def handle_error(
     if response is not None and body.get("type") == "view_submission":
         # A form not yet acknowledged stays open with the apology on it, and everything typed in it.
         apology = blocks.form_apology(body.get("view") or {}, reason)
-        return _json_ack(apology) if apology is not None else BoltResponse(status=200, body="")
+        return json_ack(apology) if apology is not None else BoltResponse(status=200, body="")
     if "command" in body and response is not None:
         # A slash command not yet acknowledged gets its apology as the acknowledgement itself.
-        return _json_ack({"response_type": "ephemeral", **reply})
+        return json_ack({"response_type": "ephemeral", **reply})
     if respond is not None and body.get("response_url"):
         respond(response_type="ephemeral", replace_original=False, **reply)
     elif client is not None and (body.get("user") or {}).get("id"):
@@ -72,12 +72,6 @@ def _send_apology(client: WebClient, user_id: str, reply: dict[str, Any], logger
         client.chat_postMessage(channel=user_id, **reply)
     except (SlackApiError, OSError) as error:
         logger.warning("the apology to %s could not be sent either: %s", user_id, error)
-
-
-def _json_ack(payload: dict[str, Any]) -> BoltResponse:
-    return BoltResponse(
-        status=200, body=json.dumps(payload), headers={"content-type": "application/json;charset=utf-8"}
-    )
 
 
 def _typed_text(body: dict[str, Any]) -> str:

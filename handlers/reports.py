@@ -25,6 +25,7 @@ from bot.reports.weekly import WEEKLY
 from bot.uploads import upload_file
 from handlers.commands import HELP_WORDS
 from handlers.common import member, runtime
+from handlers.outsiders import share_warning
 from handlers.weekly_reports import weekly_command
 
 logger = logging.getLogger(__name__)
@@ -53,12 +54,33 @@ def report_command(ack: Ack, command: dict, context: BoltContext, client: WebCli
 def share_clicked(
     ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    """The same report posted visibly in the channel, on this click only, saying who shared it; its chart there too."""
+    """The same report posted visibly in the channel, on this click only, saying who shared it; its chart there too.
+
+    Where people of another organisation read the channel, it is asked first (*Share anyway* shares).
+    """
+    _share(ack, body, action, context, client, respond, confirmed=False)
+
+
+def share_confirmed(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """*Share anyway* under the warning that people outside the company read the channel."""
+    _share(ack, body, action, context, client, respond, confirmed=True)
+
+
+def _share(
+    ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond, *, confirmed: bool
+) -> None:
     ack()
     user_id, channel = body["user"]["id"], (body.get("channel") or {}).get("id") or body["user"]["id"]
     rebuilt = _rebuilt(body, action, context, client, respond)
     if rebuilt is None:
         return
+    if not confirmed:
+        warning = share_warning(context, client, channel, report_blocks.REPORT_SHARE_CONFIRMED, action["value"])
+        if warning is not None:
+            respond(**warning, replace_original=False)
+            return
     asked, workspace_id, made = rebuilt
     try:
         client.chat_postMessage(channel=channel, **report_blocks.report_summary(made, asked, shared_by=user_id))
@@ -67,7 +89,8 @@ def share_clicked(
         respond(**report_blocks.report_share_failed(), replace_original=False)
         return
     _upload_chart(context, client, channel, workspace_id, made)
-    respond(**report_blocks.report_shared_note(made), replace_original=False)
+    # After a warning, the warning gives way to the note; the summary it was shared from stays.
+    respond(**report_blocks.report_shared_note(made), replace_original=confirmed)
 
 
 def csv_clicked(ack: Ack, body: dict, action: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
@@ -141,4 +164,5 @@ def _typed(text: str) -> str:
 def register(app: App) -> None:
     app.command("/report")(report_command)
     app.action(report_blocks.REPORT_SHARE)(share_clicked)
+    app.action(report_blocks.REPORT_SHARE_CONFIRMED)(share_confirmed)
     app.action(report_blocks.REPORT_CSV)(csv_clicked)

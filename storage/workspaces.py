@@ -47,6 +47,14 @@ def find_workspace(session: Session, team_id: str | None) -> Workspace | None:
     return workspaces[0] if len(workspaces) == 1 else None
 
 
+def team_of(session: Session, workspace_id: int) -> tuple[str, str | None] | None:
+    """The Slack team id and enterprise id (None outside a grid org) of a workspace row."""
+    row = session.execute(
+        select(Workspace.team_id, Workspace.enterprise_id).where(Workspace.id == workspace_id)
+    ).one_or_none()
+    return None if row is None else (row.team_id, row.enterprise_id)
+
+
 def all_workspace_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Workspace.id)))
 

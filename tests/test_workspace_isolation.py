@@ -248,8 +248,9 @@ def clicks(t1: Ids, t2: Ids) -> dict[str, list[Attack]]:
                 click(action_id, json.dumps({"words": words, "at": "2026-11-25T09:30:00+00:00"}))
                 for words in ("", "quokka", "<@U0ALICE>")
             ]
-            for action_id in ("report_share", "report_csv")
+            for action_id in ("report_share", "report_share_confirmed", "report_csv")
         },
+        "share_outside_cancel": [click("share_outside_cancel")],
         "card_history_page": [
             lambda s, a, b: s.t2.click_in_view(
                 MALLORY, {"id": "V0HISTORY"}, {"action_id": "card_history_page", "value": f"{customer}:0"}
@@ -262,6 +263,7 @@ def clicks(t1: Ids, t2: Ids) -> dict[str, list[Attack]]:
         "card_log",
         "card_history",
         "card_share",
+        "card_share_confirmed",
         "card_set_stage",
         "card_set_owner",
         "card_edit",

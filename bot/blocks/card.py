@@ -24,6 +24,8 @@ CARD_SET_STAGE = "card_set_stage"
 CARD_SET_OWNER = "card_set_owner"
 CARD_HISTORY = "card_history"
 CARD_SHARE = "card_share"
+# *Share anyway*, under the warning that people of another organisation read the channel.
+CARD_SHARE_CONFIRMED = "card_share_confirmed"
 CARD_EDIT = "card_edit"
 CARD_CONTACTS = "card_contacts"
 CARD_MERGE = "card_merge"

@@ -21,6 +21,8 @@ from bot.reports.weekly import Subscribed, WeeklySubscription
 from bot.text import escape, plural, truncate
 
 REPORT_SHARE = "report_share"
+# *Share anyway*, under the warning that people of another organisation read the channel.
+REPORT_SHARE_CONFIRMED = "report_share_confirmed"
 REPORT_CSV = "report_csv"
 # The most things worth acting on a summary lists.
 MOST_ACTIONS = 3

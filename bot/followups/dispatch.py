@@ -13,6 +13,10 @@ While rows wait, the pass keeps their leases alive; if the process dies they run
 `deliver_due` (what `touchpoint nudge --once` runs) repeats passes for what failed for a reason a retry may
 mend, each as its backoff ends, until it is delivered or a deadline passes, and says what is left undelivered.
 
+Nudges go only to members. An assignee the store has no member row for (they never used the bot) is looked up
+once per process (`users.info`): someone of another organisation, such as a customer's person in a shared
+channel, is never DMed; their follow-ups are settled as a departed member's are, saying why (NOT_A_MEMBER).
+
 The morning digest is claimed per member per local day. Follow-ups falling due just before it, and those set
 for a day without a time of their own, are left to it (deferred), so nobody gets a nudge at 09:00:00 and a
 digest at 09:00:05 about the same thing; one asked for at 02:00 is nudged at 02:00.
@@ -65,6 +69,7 @@ from bot.followups.rules import (
     message_groups,
 )
 from bot.members import zone
+from bot.outsiders import Installation, profile_is_member
 from bot.reports.weekly_posts import WeeklyOptions, WeeklyPoster
 from bot.runtime import Runtime
 from bot.runtime import write_retried as _write
@@ -72,6 +77,7 @@ from bot.text import plural
 from storage import dispatch as store
 from storage import weekly_reports as weekly_store
 from storage.followups import follow_up_views
+from storage.workspaces import team_of
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +86,8 @@ logger = logging.getLogger(__name__)
 PARKED_FOR = timedelta(hours=1)
 # A message Slack keeps rate-limiting is given up (and backed off) after this many 429s in a row.
 MAX_RATE_LIMITED = 10
+# Why a follow-up of someone of another organisation (a customer's person in a shared channel) was handed on.
+NOT_A_MEMBER = "is not a member of the workspace"
 # What a DM to someone who left the workspace (or never was in it) is answered with.
 DEPARTED_ERRORS = frozenset({"user_not_found", "account_inactive", "channel_not_found", "user_disabled"})
 # `deliver_due` looks again for what it waits on no sooner than this after a pass.
@@ -255,6 +263,9 @@ class Dispatcher:
             stopping=lambda: self.stopping,
             rng=self._rng,
         )
+        # Assignees with no member row, by whether their profile showed them members (`is_member`).
+        self._members: dict[store.Person, bool] = {}
+        self._members_lock = threading.Lock()
 
     @property
     def default_tz(self) -> ZoneInfo:
@@ -420,7 +431,8 @@ class Dispatcher:
             if member is not None and member.deleted:
                 job = self._settle_departed(session, run, person, person_rows, "left the workspace", lease_now)
             else:
-                job = _Nudge(self, run, person, self._tz(member), person_rows)
+                # Someone who never used the bot may be of another organisation: asked before any DM to them.
+                job = _Nudge(self, run, person, self._tz(member), person_rows, ask_if_member=member is None)
             if job is not None:
                 jobs.append(job)
         return jobs
@@ -505,6 +517,29 @@ class Dispatcher:
             logger.warning("could not give back %d claims; their leases will run out", len(ids), exc_info=True)
         run.let_go(ids)
 
+    def is_member(self, person: store.Person) -> bool:
+        """Whether Slack's profile shows `person` a member of their workspace's installation, asked once per
+        process (`users.info`, outside any transaction); a profile Slack cannot give counts as a member's, and the
+        DM's own answer says if they are gone."""
+        with self._members_lock:
+            known = self._members.get(person)
+        if known is not None:
+            return known
+        workspace_id, user_id = person
+        with self.rt.readers.begin() as session:
+            team = team_of(session, workspace_id)
+        if team is None:
+            return True
+        try:
+            user: dict[str, Any] = self.client.users_info(user=user_id)["user"]
+        except (SlackApiError, OSError) as error:
+            logger.info("users.info for %s failed: %s", user_id, error)
+            return True
+        verdict = profile_is_member(user, Installation(*team))
+        with self._members_lock:
+            self._members[person] = verdict
+        return verdict
+
     def _tz(self, member: store.Recipient | None) -> ZoneInfo:
         return zone(member.tz if member else None, self.default_tz)
 
@@ -561,8 +596,10 @@ class _Nudge:
         *,
         admin_channel: str | None = None,
         reason: str = "",
+        ask_if_member: bool = False,
     ) -> None:
         self.d = dispatcher
+        self.ask_if_member = ask_if_member
         self.run = run
         self.workspace_id, self.user_id = person
         self.tz = tz
@@ -578,6 +615,11 @@ class _Nudge:
     def step(self) -> float | None:
         if self.d.stopping or not self.groups:
             return None
+        if self.ask_if_member:
+            self.ask_if_member = False
+            if not self.d.is_member((self.workspace_id, self.user_id)):
+                self._settle(NOT_A_MEMBER)
+                return None
         wait = self.paced.wait()
         if wait > 0:
             return wait
@@ -631,7 +673,8 @@ class _Nudge:
             message = catch_up_message(views, self.tz, self.run.now)
         if self.admin_channel is None:
             return message
-        note = f":wave: <@{self.user_id}> has left the workspace and nobody owns this customer: who takes this over?"
+        who = "is not a member of this workspace" if self.reason == NOT_A_MEMBER else "has left the workspace"
+        note = f":wave: <@{self.user_id}> {who} and nobody owns this customer: who takes this over?"
         return {**message, "blocks": [mrkdwn(note), *message["blocks"]]}
 
     def _next(self) -> float | None:
@@ -709,13 +752,19 @@ class _Nudge:
 
     def _left(self, code: str) -> None:
         """Slack says the assignee is gone: what this job still holds goes to someone who is not."""
+        self._settle(f"left the workspace ({code})", departed=True)
+
+    def _settle(self, reason: str, *, departed: bool = False) -> None:
+        """What this job still holds goes to someone who can be reminded: the customer's owner, else the admin
+        channel, else it waits; `departed` also marks the assignee gone."""
         d = self.d
         remaining = [self.rows[i] for group in self.groups for i in group]
         person = (self.workspace_id, self.user_id)
 
         def settle(session: Session) -> Job | None:
-            store.mark_departed(session, self.workspace_id, self.user_id, d.clock())
-            return d._settle_departed(session, self.run, person, remaining, f"left the workspace ({code})", d.clock())
+            if departed:
+                store.mark_departed(session, self.workspace_id, self.user_id, d.clock())
+            return d._settle_departed(session, self.run, person, remaining, reason, d.clock())
 
         job = _write(d.rt, settle)
         self.groups.clear()

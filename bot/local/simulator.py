@@ -83,10 +83,14 @@ class SlackSimulator:
         team_id: str,
         response_url: Callable[[str], str],
         clock: Callable[[], float] = time.time,
+        user_team_id: str | None = None,
     ) -> None:
+        """`user_team_id`: the home team of the people it acts for when not `team_id`, as for someone of another
+        organisation in a Slack Connect channel of this workspace (Slack sends it as their `user.team_id`)."""
         self.transport = transport
         self.verifier = SignatureVerifier(signing_secret)
         self.team_id = team_id
+        self.user_team_id = user_team_id or team_id
         self.response_url = response_url
         self.clock = clock
         self._ids = itertools.count(1)
@@ -146,7 +150,7 @@ class SlackSimulator:
         return {
             "type": kind,
             "team": {"id": self.team_id, "domain": "example"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self.team_id},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": self.user_team_id},
             "api_app_id": "A0TOUCH",
             "token": "legacy-verification-token",
             "trigger_id": self._next("trigger."),

@@ -173,6 +173,8 @@ class _Workspace:
         self.lock = threading.RLock()
         self._counters: dict[str, int] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # How channels are shared, by id, as conversations.info says it; a channel not set is the workspace's own.
+        self.channels: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self._view_ids_by_external_id: dict[str, str] = {}
         self._home_view_ids: dict[str, str] = {}
@@ -193,6 +195,7 @@ class _Workspace:
             "chat.getPermalink": self.chat_get_permalink,
             "chat.scheduleMessage": self.chat_schedule_message,
             "conversations.open": self.conversations_open,
+            "conversations.info": self.conversations_info,
             "users.info": self.users_info,
             "users.list": self.users_list,
             "users.lookupByEmail": self.users_lookup_by_email,
@@ -329,6 +332,32 @@ class _Workspace:
             raise _SlackError("not_enough_users" if not user_ids else "method_not_supported_for_channel_type")
         user = self._user(user_ids[0])
         return _ok(channel={"id": _dm_channel(user["id"])})
+
+    def conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(params.get("channel") or "")
+        if not channel_id:
+            raise _SlackError("channel_not_found")
+        if _is_user_id(channel_id) or channel_id.startswith("D"):
+            return _ok(channel={"id": channel_id, "is_im": True, "is_channel": False, "is_private": True})
+        with self.lock:
+            flags = self.channels.get(channel_id, {})
+        if flags.get("not_found"):
+            raise _SlackError("channel_not_found")
+        shared = {k: bool(flags.get(k)) for k in ("is_ext_shared", "is_org_shared", "is_pending_ext_shared")}
+        return _ok(
+            channel={
+                "id": channel_id,
+                "name": flags.get("name") or channel_id.lower(),
+                "is_channel": True,
+                "is_im": False,
+                "is_private": bool(flags.get("is_private")),
+                # Slack sets is_shared for any channel shared beyond this workspace, within the org or outside it.
+                "is_shared": shared["is_ext_shared"] or shared["is_org_shared"],
+                **shared,
+                "context_team_id": self.team_id,
+                "is_member": True,
+            }
+        )
 
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return _ok(user=_with_live_tz(self._user(params.get("user"))))
@@ -843,14 +872,26 @@ class SlackStandIn:
         is_admin: bool = False,
         team_id: str | None = None,
         email: str | None = None,
+        enterprise_id: str | None = None,
+        also_in: tuple[str, ...] = (),
+        is_stranger: bool = False,
     ) -> None:
+        """A person users.info knows: of this workspace by default, of another with `team_id` (someone of a
+        customer's in a Slack Connect channel), of a grid org with `enterprise_id` (and of its other workspaces
+        `also_in`), or `is_stranger` (Slack shows them only as a stranger: they share no channel with this one)."""
         ZoneInfo(tz)  # fail here, in the test's setup, rather than inside a server thread later
         name = name or user_id.lower()
         real_name = real_name or name.replace(".", " ").title()
+        team = team_id or self.team_id
+        if also_in and enterprise_id is None:
+            enterprise_id = "E" + self.team_id.lstrip("T")
+        grid = {"enterprise_user": {"id": user_id, "enterprise_id": enterprise_id, "teams": [team, *also_in]}}
         self._workspace.add_user(
             {
+                **(grid if enterprise_id else {}),
+                **({"is_stranger": True} if is_stranger else {}),
                 "id": user_id,
-                "team_id": team_id or self.team_id,
+                "team_id": team,
                 "name": name,
                 "real_name": real_name,
                 "deleted": deleted,
@@ -875,6 +916,26 @@ class SlackStandIn:
     def invite_bot(self, channel: str) -> None:
         with self._workspace.lock:
             self._workspace.channels_without_bot.discard(channel)
+
+    def share_channel(
+        self,
+        channel_id: str,
+        *,
+        externally: bool = True,
+        within_org: bool = False,
+        pending: bool = False,
+        not_found: bool = False,
+    ) -> None:
+        """How conversations.info describes `channel_id` from now on: shared with another organisation (Slack
+        Connect), with other workspaces of the org, an invitation to share it pending, or not shown to the bot."""
+        flags = {
+            "is_ext_shared": externally and not pending,
+            "is_org_shared": within_org,
+            "is_pending_ext_shared": pending,
+            "not_found": not_found,
+        }
+        with self._workspace.lock:
+            self._workspace.channels[channel_id] = flags
 
     @property
     def files(self) -> list[UploadedFile]:

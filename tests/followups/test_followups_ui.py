@@ -667,6 +667,8 @@ def test_another_workspaces_follow_ups_are_never_visible_or_clickable(slack, ser
     other = SlackSimulator(
         http_transport(served + "/slack/events"), SIGNING_SECRET, team_id="T0OTHER", response_url=standin.response_url
     )
+    # Alice works in both workspaces of one grid org: a member of each.
+    standin.add_user("U0ALICE", name="alice", real_name="Alice Archer", also_in=("T0OTHER",))
     seed_customers(runtime, "T0OTHER", {"name": "Acme Corp"})
     other.command("U0ALICE", "Acme: call, follow up friday")
     [theirs] = follow_ups(runtime)

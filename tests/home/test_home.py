@@ -287,6 +287,8 @@ def test_another_workspaces_data_never_appears(slack, served, standin, runtime, 
     other = SlackSimulator(
         http_transport(served + "/slack/events"), SIGNING_SECRET, team_id="T0OTHER", response_url=standin.response_url
     )
+    # Alice works in both workspaces of one grid org: a member of each.
+    standin.add_user("U0ALICE", name="alice", real_name="Alice Archer", also_in=("T0OTHER",))
     seed_customers(runtime, "T0OTHER", {"name": "Secret Industries", "owner_user_id": "U0ALICE"})
     assert other.command("U0ALICE", "Secret Industries: confidential call, follow up friday").status == 200
     [theirs] = follow_ups(runtime)

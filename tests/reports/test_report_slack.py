@@ -32,7 +32,14 @@ def history(engine: Engine, standin: SlackStandIn, clock: Clock) -> Iterator[int
     with make_session_factory(engine).begin() as session:
         workspace_id = build_history(session)
     for user_id in ("U0ANNA", "U0BEN", "U0CARA"):
-        standin.add_user(user_id, name=user_id[2:].lower(), real_name=user_id[2:].title(), tz="Europe/Berlin")
+        # Of one grid org whose other workspaces are T0OTHER and T0EMPTY: a member of each.
+        standin.add_user(
+            user_id,
+            name=user_id[2:].lower(),
+            real_name=user_id[2:].title(),
+            tz="Europe/Berlin",
+            also_in=("T0OTHER", "T0EMPTY"),
+        )
     clock.instant = MADE_AT
     yield workspace_id
 
