@@ -16,6 +16,7 @@ from handlers import (
     shortcuts,
     steps,
     views,
+    weekly_reports,
 )
 
 
@@ -28,6 +29,7 @@ def register(app: App) -> None:
         followups,
         customers,
         reports,
+        weekly_reports,
         shortcuts,
         options,
         outsiders,

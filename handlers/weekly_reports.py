@@ -3,14 +3,17 @@
 Bad words are answered in the acknowledgement. Setting one up is acknowledged first; then a notice is posted
 in the channel, which is also how the bot learns whether it may post there (Slack answers `not_in_channel`,
 and the person is told to `/invite` it); only then is the subscription written, and the person told what, where
-and when next by response URL. The workspace is always the request's.
+and when next by response URL. A channel another organisation reads is warned about first, as a share is: every
+week's report would reach people outside the company, so it is set up there only on *Share anyway*. The
+workspace is always the request's.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -27,14 +30,22 @@ from bot.reports.weekly import (
 )
 from bot.reports.weekly_posts import CANNOT_POST_THERE
 from handlers.common import acting_in, member, runtime
+from handlers.outsiders import share_warning
 
 logger = logging.getLogger(__name__)
 
 
 def weekly_command(
-    ack: Ack, words: str, user_id: str, context: BoltContext, client: WebClient, respond: Respond
+    ack: Ack,
+    words: str,
+    user_id: str,
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    *,
+    confirmed: bool = False,
 ) -> None:
-    """`words` are those after `/report weekly`, as typed."""
+    """`words` are those after `/report weekly`, as typed; `confirmed` after *Share anyway* under a warning."""
     rt = runtime(context)
     now = rt.now()
     try:
@@ -62,6 +73,12 @@ def weekly_command(
         return
     ack()
     unchanged = current is not None and current.filter_words == asked.filter_words and current.tz == author.tz
+    if not unchanged and not confirmed:
+        value = f"<#{asked.channel_id}> {asked.filter_words}"
+        warning = share_warning(context, client, asked.channel_id, report_blocks.WEEKLY_SHARE_CONFIRMED, value)
+        if warning is not None:
+            respond(**warning)
+            return
     if not unchanged:
         # The channel hears of it from the bot itself: the post is also the check that the bot may post there.
         upcoming = planned(asked.channel_id, asked.filter_words, tz=author.tz, user_id=user_id, now=now)
@@ -82,3 +99,14 @@ def weekly_command(
             session, workspace_id, asked.channel_id, asked.filter_words, tz=author.tz, user_id=user_id, now=now
         )
     respond(**report_blocks.weekly_subscribed(subscribed))
+
+
+def weekly_share_confirmed(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
+) -> None:
+    """*Share anyway* under the warning about a shared channel: the weekly report is set up there after all."""
+    weekly_command(ack, action["value"], body["user"]["id"], context, client, respond, confirmed=True)
+
+
+def register(app: App) -> None:
+    app.action(report_blocks.WEEKLY_SHARE_CONFIRMED)(weekly_share_confirmed)

@@ -24,6 +24,7 @@ REPORT_SHARE = "report_share"
 # *Share anyway*, under the warning that people of another organisation read the channel.
 REPORT_SHARE_CONFIRMED = "report_share_confirmed"
 REPORT_CSV = "report_csv"
+WEEKLY_SHARE_CONFIRMED = "weekly_share_confirmed"
 # The most things worth acting on a summary lists.
 MOST_ACTIONS = 3
 FILTER_CHARS = 300

@@ -137,6 +137,27 @@ def test_report_weekly_sets_it_up_once_and_says_what_where_and_when_next(slack, 
     )
 
 
+def test_a_channel_another_organisation_reads_is_warned_about_and_set_up_only_on_share_anyway(slack, standin, runtime):
+    touch(runtime, TEAM, "U0CAROL", datetime(2026, 12, 2, 12, 0, tzinfo=UTC), department="Finance")
+    standin.share_channel(SALES)
+
+    warning = reply_to(slack, standin, "weekly <#C0SALES|sales> finance")
+
+    assert "People outside Touchpoint Stand-in can see <#C0SALES>. Share anyway?" in warning["text"]
+    assert not posts_in(standin, SALES)
+    with runtime.sessions.begin() as session:
+        assert session.scalars(select(WeeklyReport)).all() == []
+
+    block_id, anyway = element(warning, "weekly_share_confirmed")
+    before = len(standin.calls_to("response_url"))
+    slack.click("U0ALICE", anyway, block_id=block_id, channel=SALES)
+
+    said = standin.wait_for("response_url", count=before + 1)[before].params
+    assert "in <#C0SALES> every Monday at 09:00 Europe/Berlin" in said["text"]
+    assert len(posts_in(standin, SALES)) == 1  # the notice, so the channel knows
+    assert row(runtime).filter_words == "finance"
+
+
 def test_report_weekly_alone_lists_the_channels_and_off_stops_one_without_deleting_it(slack, standin, runtime, clock):
     reply_to(slack, standin, "weekly <#C0SALES|sales>")
     listed = reply_to(slack, standin, "weekly")
