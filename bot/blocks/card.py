@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.blocks import Block, Message, actions, button, context, link, mention, message, mrkdwn, when
+from bot.blocks.channels import LINK_OPEN, linked_channels_section
 from bot.capture.touchpoints import customer_name_problem
 from bot.customers.card import HISTORY_PAGE, KEPT_DAYS, Card, HistoryPage, Journey, relative
 from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
@@ -57,6 +58,7 @@ def card_message(
     blocks.append(mrkdwn(_follow_ups(card, tz, now)))
     blocks.append(mrkdwn(_latest(card, tz, now)))
     blocks.append(mrkdwn(_contacts(card)))
+    blocks += linked_channels_section(card.customer_id, card.linked_channels)
     value = str(card.customer_id)
     main = [
         button("Log touchpoint", CARD_LOG, value, style="primary"),
@@ -72,6 +74,7 @@ def card_message(
             button("Edit names", CARD_EDIT, value),
             button("Contacts", CARD_CONTACTS, value),
             button("Merge", CARD_MERGE, value),
+            button("Link a channel", LINK_OPEN, value),
             block_id=f"card_more:{card.customer_id}",
         )
     )
@@ -104,6 +107,7 @@ SOURCES = {
     "shortcut": "via a message shortcut",
     "import": "via an import",
     "workflow": "via a Workflow Builder step",
+    "channel": "in a linked channel",
 }
 TAGS_ON_CARD = 300
 

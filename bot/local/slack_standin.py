@@ -130,6 +130,30 @@ class _PendingUpload:
     content: bytes | None = None
 
 
+@dataclass
+class _Channel:
+    """A channel of the fake workspace; `shared_with` are the other organisations' teams in a Slack Connect one."""
+
+    id: str
+    name: str
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
+    bot_is_member: bool = False
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not self.private,
+            "is_group": False,
+            "is_private": self.private,
+            "is_member": self.bot_is_member,
+            "is_shared": bool(self.shared_with),
+            "is_ext_shared": bool(self.shared_with),
+            "shared_team_ids": list(self.shared_with),
+        }
+
+
 def _ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
 
@@ -179,6 +203,8 @@ class _Workspace:
         self._pending_uploads: dict[str, _PendingUpload] = {}
         self.files: list[UploadedFile] = []
         self.function_executions: dict[str, FunctionExecution] = {}
+        # Channels a test set up (`SlackStandIn.add_channel`); any other channel id is taken as one the bot is in.
+        self.channels: dict[str, _Channel] = {}
         # Set by the server once it listens: upload URLs point back at the stand-in itself.
         self.base_url = ""
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -191,6 +217,8 @@ class _Workspace:
             "chat.getPermalink": self.chat_get_permalink,
             "chat.scheduleMessage": self.chat_schedule_message,
             "conversations.open": self.conversations_open,
+            "conversations.info": self.conversations_info,
+            "conversations.join": self.conversations_join,
             "users.info": self.users_info,
             "users.list": self.users_list,
             "users.lookupByEmail": self.users_lookup_by_email,
@@ -266,6 +294,7 @@ class _Workspace:
 
     def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
+        self._check_can_post(channel)
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             raise _SlackError("no_text")
         ts = self.next_ts()
@@ -320,6 +349,39 @@ class _Workspace:
             raise _SlackError("not_enough_users" if not user_ids else "method_not_supported_for_channel_type")
         user = self._user(user_ids[0])
         return _ok(channel={"id": _dm_channel(user["id"])})
+
+    def _known_channel(self, channel_id: str | None) -> _Channel | None:
+        with self.lock:
+            return self.channels.get(channel_id or "")
+
+    def _check_can_post(self, channel_id: str) -> None:
+        """As Slack answers a bot with chat:write.public: any public channel, a private one only once invited."""
+        channel = self._known_channel(channel_id)
+        if channel is not None and channel.private and not channel.bot_is_member:
+            raise _SlackError("channel_not_found")
+
+    def conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._known_channel(params.get("channel"))
+        if channel is None or (channel.private and not channel.bot_is_member):
+            raise _SlackError("channel_not_found")
+        return _ok(channel=channel.info())
+
+    def conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A bot joins a public channel itself; a private one it must be invited to, as Slack says."""
+        channel = self._known_channel(params.get("channel"))
+        if channel is None:
+            raise _SlackError("channel_not_found")
+        if channel.private:
+            raise _SlackError(
+                "channel_not_found" if not channel.bot_is_member else "method_not_supported_for_channel_type"
+            )
+        with self.lock:
+            already = channel.bot_is_member
+            channel.bot_is_member = True
+        reply = _ok(channel=channel.info())
+        if already:
+            reply["warning"] = "already_in_channel"
+        return reply
 
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return _ok(user=_with_live_tz(self._user(params.get("user"))))
@@ -854,6 +916,29 @@ class SlackStandIn:
                 },
             }
         )
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        shared_with: tuple[str, ...] = (),
+        bot_is_member: bool = False,
+    ) -> None:
+        """A channel Slack knows: public or private, shared with other organisations' teams, the bot in it or not."""
+        with self._workspace.lock:
+            self._workspace.channels[channel_id] = _Channel(channel_id, name, private, shared_with, bot_is_member)
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        with self._workspace.lock:
+            channel = self._workspace.channels.get(channel_id)
+            return channel is not None and channel.bot_is_member
+
+    def invite_bot(self, channel_id: str) -> None:
+        """Someone typed /invite @Touchpoint in the channel."""
+        with self._workspace.lock:
+            self._workspace.channels[channel_id].bot_is_member = True
 
     @property
     def files(self) -> list[UploadedFile]:
