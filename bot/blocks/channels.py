@@ -108,7 +108,7 @@ def unlinked_reply(channel_id: str, customer_id: int | None, customer_name: str 
         "logged; the touchpoints logged from it stay."
     )
     blocks: list[Block] = [mrkdwn(text)]
-    if customer_id is not None:
+    if customer_id is not None and _CHANNEL_ID.fullmatch(channel_id):
         blocks.append(actions(button("Link again", LINK_AGAIN, f"{customer_id}:{channel_id}"), block_id="relink"))
     return message(text.replace("*", ""), blocks)
 
@@ -133,8 +133,9 @@ def linked_channels_section(customer_id: int, channels: list[LinkedChannel]) -> 
             f"{customer_id}:{channel.channel_id}",
         )
         for channel in shown
+        if _CHANNEL_ID.fullmatch(channel.channel_id)  # a channel id is all a button's value may carry
     ]
-    return [mrkdwn(text), actions(*buttons, block_id=f"card_channels:{customer_id}")]
+    return [mrkdwn(text), *([actions(*buttons, block_id=f"card_channels:{customer_id}")] if buttons else [])]
 
 
 def link_modal(customer_id: int, customer_name: str) -> dict[str, Any]:
