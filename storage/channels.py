@@ -68,16 +68,35 @@ def conversation_starting_at(session: Session, workspace_id: int, channel_id: st
     )
 
 
-def latest_run(session: Session, workspace_id: int, channel_id: str) -> Conversation | None:
-    """The channel's latest run of top-level messages (ix_conversations_latest_run)."""
+def run_before(session: Session, workspace_id: int, channel_id: str, ts: str) -> Conversation | None:
+    """The channel's latest run of top-level messages that started at `ts` or before (ix_conversations_latest_run).
+
+    A ts is compared as text: Slack's are all ten digits, a dot and six.
+    """
     return session.scalar(
         select(Conversation)
         .where(
             Conversation.workspace_id == workspace_id,
             Conversation.channel_id == channel_id,
             Conversation.is_thread.is_(False),
+            Conversation.start_ts <= ts,
         )
         .order_by(Conversation.start_ts.desc())
+        .limit(1)
+    )
+
+
+def run_after(session: Session, workspace_id: int, channel_id: str, ts: str) -> Conversation | None:
+    """The channel's first run that started after `ts`: a message delivered late may belong at its start."""
+    return session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.channel_id == channel_id,
+            Conversation.is_thread.is_(False),
+            Conversation.start_ts > ts,
+        )
+        .order_by(Conversation.start_ts)
         .limit(1)
     )
 

@@ -86,7 +86,7 @@ def record_message(session: Session, workspace_id: int, message: ChannelMessage,
         return None
     if channel_store.message_at(session, workspace_id, message.channel_id, message.ts) is not None:
         return None
-    conversation = _conversation_for(session, workspace_id, message, customer.id)
+    conversation, moved_start = _conversation_for(session, workspace_id, message, customer.id)
     session.add(
         ConversationMessage(
             workspace_id=workspace_id,
@@ -112,7 +112,14 @@ def record_message(session: Session, workspace_id: int, message: ChannelMessage,
         conversation.summary_ts = message.ts
         summary = message.text
     session.flush()
-    return _touchpoint_follows(session, workspace_id, conversation, link, customer.id, summary, now)
+    recorded = _touchpoint_follows(session, workspace_id, conversation, link, customer.id, summary, now)
+    if moved_start and recorded.touchpoint_id is not None and recorded.permalink_for is None:
+        row = touchpoint(session, workspace_id, recorded.touchpoint_id)
+        if row is not None:  # the conversation starts earlier: so do its touchpoint and its link
+            row.occurred_at = ts_instant(conversation.start_ts)
+            row.permalink = None
+            return Recorded(row.id, permalink_for=conversation.start_ts)
+    return recorded
 
 
 def record_edit(
@@ -186,23 +193,29 @@ def summary_of(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _conversation_for(session: Session, workspace_id: int, message: ChannelMessage, customer_id: int) -> Conversation:
-    """The conversation the message belongs to, made when it starts one."""
+def _conversation_for(
+    session: Session, workspace_id: int, message: ChannelMessage, customer_id: int
+) -> tuple[Conversation, bool]:
+    """The conversation the message belongs to, made when it starts one; True when the message moved an existing
+    conversation's start earlier (Slack delivered it after a later one)."""
     channel_id = message.channel_id
     if message.thread_ts and message.thread_ts != message.ts:
         found = channel_store.conversation_of_message(
             session, workspace_id, channel_id, message.thread_ts
         ) or channel_store.conversation_starting_at(session, workspace_id, channel_id, message.thread_ts)
-        # A thread under a message from before the link (or not recorded) is a conversation of its own.
-        return found or _new(session, workspace_id, channel_id, customer_id, message.thread_ts, is_thread=True)
-    run = channel_store.latest_run(session, workspace_id, channel_id)
-    if (
-        run is not None
-        and ts_instant(message.ts) - ts_instant(run.last_ts) <= RUN_GAP
-        and float(message.ts) >= float(run.start_ts)
-    ):
-        return run
-    return _new(session, workspace_id, channel_id, customer_id, message.ts, is_thread=False)
+        # A thread under a message from before the link (or whose replies came first) is a conversation of its own.
+        return found or _new(session, workspace_id, channel_id, customer_id, message.thread_ts, is_thread=True), False
+    own = channel_store.conversation_starting_at(session, workspace_id, channel_id, message.ts)
+    if own is not None:  # the parent of a thread whose replies were delivered before it
+        return own, False
+    before = channel_store.run_before(session, workspace_id, channel_id, message.ts)
+    if before is not None and ts_instant(message.ts) - ts_instant(before.last_ts) <= RUN_GAP:
+        return before, False
+    after = channel_store.run_after(session, workspace_id, channel_id, message.ts)
+    if after is not None and ts_instant(after.start_ts) - ts_instant(message.ts) <= RUN_GAP:
+        after.start_ts = message.ts
+        return after, True
+    return _new(session, workspace_id, channel_id, customer_id, message.ts, is_thread=False), False
 
 
 def _new(

@@ -177,3 +177,43 @@ def test_the_whole_story_at_once(channel, runtime, acme):
         ("Ignore that, it was a test", True, 1),
     ]
     assert all(t.customer_id == acme for t in touchpoints(runtime))
+
+
+def test_after_unlinking_nothing_more_is_logged_and_what_was_logged_stays(channel, runtime, standin):
+    channel.deliver(said(DANA, "First question", 0))
+    channel.command("U0ALICE", f"acme unlink <#{SHARED}|acme-shared>")
+
+    channel.deliver(said(DANA, "Second question, hours later", 5 * 60))
+
+    [touchpoint] = touchpoints(runtime)
+    assert touchpoint.summary == "First question" and touchpoint.deleted_at is None
+
+
+def test_a_channel_not_linked_logs_nothing(channel, runtime, standin):
+    standin.add_channel("C0OTHER", "random", shared_with=(PARTNER,), bot_is_member=True)
+
+    channel.deliver({**said(DANA, "Hello from elsewhere", 0), "channel": "C0OTHER"})
+
+    assert touchpoints(runtime) == []
+
+
+def test_a_message_without_its_team_is_placed_by_the_persons_profile(channel, runtime, standin):
+    anonymous = {k: v for k, v in said(DANA, "Any news?", 0).items() if k not in ("team", "user_team", "source_team")}
+    colleague = {k: v for k, v in said(BOB, "Not yet", 1).items() if k not in ("team", "user_team", "source_team")}
+    channel.deliver(anonymous)
+    channel.deliver(colleague)
+
+    [touchpoint] = touchpoints(runtime)
+    assert conversation_of(runtime, touchpoint).participants == {"customer": [DANA], "internal": [BOB]}
+    assert {call.params["user"] for call in standin.calls_to("users.info")} >= {DANA, BOB}
+
+
+def test_a_private_channel_is_logged_as_a_public_one(channel, runtime, standin):
+    standin.add_channel("G0PRIVATE", "acme-private", private=True, shared_with=(PARTNER,), bot_is_member=True)
+    channel.command("U0ALICE", "acme link <#G0PRIVATE|acme-private>")
+
+    event = channel_message(DANA, "Confidential: pricing question", channel="G0PRIVATE", ts=ts(0), team=PARTNER)
+    channel.deliver({**event, "channel_type": "group"})
+
+    [touchpoint] = touchpoints(runtime)
+    assert (touchpoint.channel_id, touchpoint.summary) == ("G0PRIVATE", "Confidential: pricing question")
