@@ -80,6 +80,7 @@ PIECES = {
     "bot.blocks.followups.clicked",
     "bot.blocks.home.follow_up_clicked",
     "bot.blocks.channels.channel_mention",
+    "bot.blocks.channels.conversation_facts",
     "bot.blocks.channels.picked",
     "bot.blocks.channels.clicked",
 }
@@ -186,6 +187,9 @@ def rows(h: str) -> list[TouchpointRow]:
         TouchpointRow(1, "U0ALICE", h, h, NOW - timedelta(days=1), h, PERMALINK),
         TouchpointRow(2, "U0BOB", None, "note", NOW - timedelta(days=2), h, f"https://evil.example/{h}"),
         TouchpointRow(3, h, None, "delivery", NOW - timedelta(days=3), h, None, h, f"https://evil.example/{h}|x>"),
+        TouchpointRow(
+            4, "U0ALICE", h, "chat", NOW, h, PERMALINK, messages=9, participants={"customer": [h] * 5, "internal": [h]}
+        ),
     ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.blocks import Block, Message, actions, button, context, link, mention, message, mrkdwn, when
-from bot.blocks.channels import LINK_OPEN, linked_channels_section
+from bot.blocks.channels import LINK_OPEN, conversation_facts, linked_channels_section
 from bot.capture.touchpoints import customer_name_problem
 from bot.customers.card import HISTORY_PAGE, KEPT_DAYS, Card, HistoryPage, Journey, relative
 from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
@@ -201,7 +201,8 @@ def _latest(card: Card, tz: ZoneInfo, now: datetime) -> str:
 def touchpoint_line(tp: TouchpointRow, tz: ZoneInfo, now: datetime, summary_limit: int) -> str:
     """• *call* · Tue 24 Nov, 10:30 (yesterday) · @alice, sales — summary · message link
 
-    A touchpoint another system sent says which (`via shop`) and links back to its record there.
+    A touchpoint another system sent says which (`via shop`) and links back to its record there; a conversation
+    in a linked channel says how many messages and who took part.
     """
     department = f", {escape(truncate(tp.department, 40))}" if tp.department else ""
     moment = f"{when(tp.occurred_at, tz)} ({relative(tp.occurred_at, now)})"
@@ -210,6 +211,8 @@ def touchpoint_line(tp: TouchpointRow, tz: ZoneInfo, now: datetime, summary_limi
         head += f" · via {escape(truncate(tp.source_system, 40))}"
     summary = escape(truncate(" ".join(tp.summary.split()), summary_limit)) if tp.summary.strip() else "_no summary_"
     links = [found for found in (link(tp.permalink, "message"), link(tp.url, "record")) if found]
+    if tp.messages is not None:  # a conversation in a linked channel
+        links.insert(0, conversation_facts(tp.messages, tp.participants or {}))
     return f"{head}\n    {summary}{''.join(' · ' + found for found in links)}"
 
 

@@ -10,9 +10,9 @@ import json
 import re
 from typing import Any
 
-from bot.blocks import Block, Message, actions, button, context, message, mrkdwn
+from bot.blocks import Block, Message, actions, button, context, mention, message, mrkdwn
 from bot.conversations.links import LinkedChannel
-from bot.text import escape, truncate
+from bot.text import escape, plural, truncate
 
 # Card buttons and the picker; LINK_OPEN's value is the customer id, UNLINK's and LINK_AGAIN's "<customer>:<channel>".
 LINK_OPEN = "card_link_channel"
@@ -116,6 +116,26 @@ def unlinked_reply(channel_id: str, customer_id: int | None, customer_name: str 
 def not_linked_reply(channel_id: str) -> Message:
     text = f"{channel_mention(channel_id)} is not linked to a customer: nothing to unlink."
     return message(text, [mrkdwn(text)])
+
+
+# People named per side in a conversation's line; more are counted.
+PEOPLE_SHOWN = 3
+
+
+def conversation_facts(messages: int, participants: dict[str, list[str]]) -> str:
+    """`4 messages: <@U0DANA>, <@U0EVE> with <@U0ALICE>`: the customer's people first, then the colleagues."""
+
+    def people(ids: list[str]) -> str:
+        named = ", ".join(mention(user_id) for user_id in ids[:PEOPLE_SHOWN])
+        return named + (f" and {len(ids) - PEOPLE_SHOWN} more" if len(ids) > PEOPLE_SHOWN else "")
+
+    theirs, ours = participants.get("customer") or [], participants.get("internal") or []
+    facts = plural(messages, "message")
+    if theirs:
+        facts += ": " + people(theirs)
+    if ours:
+        facts += " with " + people(ours)
+    return facts
 
 
 def linked_channels_section(customer_id: int, channels: list[LinkedChannel]) -> list[Block]:

@@ -10,6 +10,7 @@ from bot.local.simulator import channel_message, message_deleted, message_edited
 from storage.models import Conversation, Touchpoint
 from tests.conftest import TEAM
 from tests.conversations.conftest import DANA, EVE, PARTNER, SHARED, ts
+from tests.helpers import texts
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 
@@ -217,3 +218,17 @@ def test_a_private_channel_is_logged_as_a_public_one(channel, runtime, standin):
 
     [touchpoint] = touchpoints(runtime)
     assert (touchpoint.channel_id, touchpoint.summary) == ("G0PRIVATE", "Confidential: pricing question")
+
+
+def test_the_customers_card_shows_the_conversation_with_who_took_part(channel, runtime, standin):
+    channel.deliver(said(DANA, "Can we get a demo for our new team?", 0))
+    channel.deliver(said(ALICE, "Of course, Thursday?", 3))
+    channel.deliver(said(EVE, "Thursday works", 4))
+
+    card = channel.slack.command("U0BOB", "acme", command="/customer").json()
+
+    shown = texts(card)
+    assert "• *chat* · " in shown and "Can we get a demo for our new team?" in shown
+    assert f"3 messages: <@{DANA}>, <@{EVE}> with <@{ALICE}> · <https://example.slack.com/archives/{SHARED}/p" in shown
+    assert "in a linked channel" in shown  # where the first touch came from
+    assert f"*Linked channels:* <#{SHARED}>" in shown
