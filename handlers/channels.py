@@ -98,10 +98,10 @@ def unlink_clicked(
     ack()
     user_id = body["user"]["id"]
     workspace_id, _ = member(context, client, user_id)
-    _, channel_id = channel_blocks.clicked(action.get("value") or "")
+    customer_id, channel_id = channel_blocks.clicked(action.get("value") or "")
     if channel_id is None:
         return
-    _tell(client, body, respond, _unlink(context, workspace_id, user_id, channel_id))
+    _tell(client, body, respond, _unlink(context, workspace_id, user_id, channel_id, customer_id))
 
 
 def link_again_clicked(
@@ -173,10 +173,12 @@ def _join(client: WebClient, channel_id: str) -> tuple[str | None, Message | Non
     return name, None
 
 
-def _unlink(context: BoltContext, workspace_id: int, user_id: str, channel_id: str) -> Message:
+def _unlink(
+    context: BoltContext, workspace_id: int, user_id: str, channel_id: str, customer_id: int | None = None
+) -> Message:
     rt = runtime(context)
     with rt.sessions.begin() as session:
-        unlinked = links.unlink_channel(session, workspace_id, channel_id, user_id, rt.now())
+        unlinked = links.unlink_channel(session, workspace_id, channel_id, user_id, rt.now(), customer_id=customer_id)
     if unlinked.outcome == "not linked":
         return channel_blocks.not_linked_reply(channel_id)
     return channel_blocks.unlinked_reply(channel_id, unlinked.customer_id, unlinked.customer_name)
@@ -202,10 +204,13 @@ def message_event(event: dict, context: BoltContext, client: WebClient) -> None:
     workspace_id = _workspace_id(context)
     if workspace_id is None:
         return
-    with rt.readers.begin() as session:
-        if capture.linked_customer(session, workspace_id, channel_id) is None:
-            return
     subtype = event.get("subtype")
+    with rt.readers.begin() as session:
+        if subtype in ("message_changed", "message_deleted"):  # of a message recorded while it was linked, too
+            if channel_store.channel_link(session, workspace_id, channel_id) is None:
+                return
+        elif capture.linked_customer(session, workspace_id, channel_id) is None:
+            return
     if subtype == "message_changed":
         changed = event.get("message") or {}
         if changed.get("subtype") == "tombstone":  # a thread's parent deleted while its replies stay

@@ -11,11 +11,12 @@ from storage.customers import live_customers_by_id
 from storage.models import ChannelLink, Conversation, ConversationMessage, Customer
 
 
-def channel_link(session: Session, workspace_id: int, channel_id: str) -> ChannelLink | None:
-    """The channel's link row, live or unlinked."""
-    return session.scalar(
-        select(ChannelLink).where(ChannelLink.workspace_id == workspace_id, ChannelLink.channel_id == channel_id)
-    )
+def channel_link(
+    session: Session, workspace_id: int, channel_id: str, *, for_update: bool = False
+) -> ChannelLink | None:
+    """The channel's link row, live or unlinked; `for_update` as in `live_link`."""
+    query = select(ChannelLink).where(ChannelLink.workspace_id == workspace_id, ChannelLink.channel_id == channel_id)
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def live_link(session: Session, workspace_id: int, channel_id: str, *, for_update: bool = False) -> ChannelLink | None:

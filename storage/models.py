@@ -433,7 +433,8 @@ class Conversation(Base):
     """One conversation in a linked channel: a thread, or a run of messages with no long gap. One touchpoint.
 
     `start_ts` is the thread's ts or the run's first message; the touchpoint is made when the first message from
-    the customer's side arrives (a conversation only among colleagues has none).
+    the customer's side arrives (a conversation only among colleagues has none), for the customer the channel is
+    linked to then (its customer follows merges, as touchpoints do).
     """
 
     __tablename__ = "conversations"
@@ -446,7 +447,6 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     channel_id: Mapped[str] = mapped_column(String(32))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     is_thread: Mapped[bool] = mapped_column(Boolean)
     start_ts: Mapped[str] = mapped_column(String(32))
     last_ts: Mapped[str] = mapped_column(String(32))

@@ -114,7 +114,7 @@ def unlinked_reply(channel_id: str, customer_id: int | None, customer_name: str 
 
 
 def not_linked_reply(channel_id: str) -> Message:
-    text = f"{channel_mention(channel_id)} is not linked to a customer: nothing to unlink."
+    text = f"{channel_mention(channel_id)} is not linked to that customer: nothing to unlink."
     return message(text, [mrkdwn(text)])
 
 

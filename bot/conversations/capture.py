@@ -86,7 +86,7 @@ def record_message(session: Session, workspace_id: int, message: ChannelMessage,
         return None
     if channel_store.message_at(session, workspace_id, message.channel_id, message.ts) is not None:
         return None
-    conversation, moved_start = _conversation_for(session, workspace_id, message, customer.id)
+    conversation, moved_start = _conversation_for(session, workspace_id, message)
     session.add(
         ConversationMessage(
             workspace_id=workspace_id,
@@ -125,7 +125,8 @@ def record_message(session: Session, workspace_id: int, message: ChannelMessage,
 def record_edit(
     session: Session, workspace_id: int, channel_id: str, ts: str, text: str, now: datetime
 ) -> Recorded | None:
-    """A message edited: the summary follows when it was the customer's first message."""
+    """A message edited: the summary follows when it was the customer's first message (even once unlinked)."""
+    channel_store.channel_link(session, workspace_id, channel_id, for_update=True)
     recorded = channel_store.message_at(session, workspace_id, channel_id, ts)
     if recorded is None or recorded.deleted_at is not None:
         return None
@@ -145,7 +146,9 @@ def record_edit(
 
 def record_deletion(session: Session, workspace_id: int, channel_id: str, ts: str, now: datetime) -> Recorded | None:
     """A message deleted: counted out, its words forgotten; with no customer message left, the touchpoint goes
-    too (deleted like any other, in the audit trail, and back if the customer speaks there again)."""
+    too (deleted like any other, in the audit trail, and back if the customer speaks there again). Even once the
+    channel is unlinked: words deleted in Slack are not kept here."""
+    channel_store.channel_link(session, workspace_id, channel_id, for_update=True)
     recorded = channel_store.message_at(session, workspace_id, channel_id, ts)
     if recorded is None or recorded.deleted_at is not None:
         return None
@@ -193,9 +196,7 @@ def summary_of(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _conversation_for(
-    session: Session, workspace_id: int, message: ChannelMessage, customer_id: int
-) -> tuple[Conversation, bool]:
+def _conversation_for(session: Session, workspace_id: int, message: ChannelMessage) -> tuple[Conversation, bool]:
     """The conversation the message belongs to, made when it starts one; True when the message moved an existing
     conversation's start earlier (Slack delivered it after a later one)."""
     channel_id = message.channel_id
@@ -204,7 +205,7 @@ def _conversation_for(
             session, workspace_id, channel_id, message.thread_ts
         ) or channel_store.conversation_starting_at(session, workspace_id, channel_id, message.thread_ts)
         # A thread under a message from before the link (or whose replies came first) is a conversation of its own.
-        return found or _new(session, workspace_id, channel_id, customer_id, message.thread_ts, is_thread=True), False
+        return found or _new(session, workspace_id, channel_id, message.thread_ts, is_thread=True), False
     own = channel_store.conversation_starting_at(session, workspace_id, channel_id, message.ts)
     if own is not None:  # the parent of a thread whose replies were delivered before it
         return own, False
@@ -215,16 +216,13 @@ def _conversation_for(
     if after is not None and ts_instant(after.start_ts) - ts_instant(message.ts) <= RUN_GAP:
         after.start_ts = message.ts
         return after, True
-    return _new(session, workspace_id, channel_id, customer_id, message.ts, is_thread=False), False
+    return _new(session, workspace_id, channel_id, message.ts, is_thread=False), False
 
 
-def _new(
-    session: Session, workspace_id: int, channel_id: str, customer_id: int, start_ts: str, *, is_thread: bool
-) -> Conversation:
+def _new(session: Session, workspace_id: int, channel_id: str, start_ts: str, *, is_thread: bool) -> Conversation:
     conversation = Conversation(
         workspace_id=workspace_id,
         channel_id=channel_id,
-        customer_id=customer_id,
         is_thread=is_thread,
         start_ts=start_ts,
         last_ts=start_ts,

@@ -113,11 +113,20 @@ class Unlinked:
     channel_name: str | None = None
 
 
-def unlink_channel(session: Session, workspace_id: int, channel_id: str, user_id: str, now: datetime) -> Unlinked:
-    """Stop logging the channel's conversations; what was logged stays, and linking again is one click."""
+def unlink_channel(
+    session: Session, workspace_id: int, channel_id: str, user_id: str, now: datetime, *, customer_id: int | None = None
+) -> Unlinked:
+    """Stop logging the channel's conversations; what was logged stays, and linking again is one click.
+
+    With `customer_id` (an old card's *Unlink*), only while the channel is still linked to that customer.
+    """
     link = channel_store.live_link(session, workspace_id, channel_id)
     if link is None:
         return Unlinked("not linked")
+    if customer_id is not None:
+        linked = live_customers_by_id(session, workspace_id, [link.customer_id, customer_id])
+        if linked.get(customer_id) is None or linked.get(link.customer_id) is not linked.get(customer_id):
+            return Unlinked("not linked")
     link.unlinked_at = now
     link.unlinked_by = user_id
     add_audit_event(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.local.simulator import channel_message, message_deleted, message_edited
-from storage.models import Conversation, Touchpoint
+from storage.models import Conversation, ConversationMessage, Touchpoint
 from tests.conftest import TEAM
 from tests.conversations.conftest import DANA, EVE, PARTNER, SHARED, ts
 from tests.helpers import texts
@@ -232,3 +232,17 @@ def test_the_customers_card_shows_the_conversation_with_who_took_part(channel, r
     assert f"3 messages: <@{DANA}>, <@{EVE}> with <@{ALICE}> · <https://example.slack.com/archives/{SHARED}/p" in shown
     assert "in a linked channel" in shown  # where the first touch came from
     assert f"*Linked channels:* <#{SHARED}>" in shown
+
+
+def test_a_message_deleted_after_unlinking_is_forgotten_all_the_same(channel, runtime):
+    first = said(DANA, "Please call me on my private number", 0)
+    channel.deliver(first)
+    channel.command("U0ALICE", f"acme unlink <#{SHARED}|acme-shared>")
+
+    channel.deliver(message_deleted(first, deleted_at_ts=ts(30)))
+
+    [touchpoint] = touchpoints(runtime)
+    assert touchpoint.deleted_at is not None
+    with runtime.readers.begin() as session:
+        [kept] = session.scalars(select(ConversationMessage)).all()
+    assert kept.text is None and kept.deleted_at is not None

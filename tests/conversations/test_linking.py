@@ -111,7 +111,7 @@ def test_unlinking_is_recorded_and_link_again_undoes_it(slack, standin, runtime,
 def test_unlinking_a_channel_not_linked_says_so(slack, standin, runtime, customers):
     customer_command(slack, standin, f"acme unlink <#{SHARED}|acme-shared>")
 
-    assert "is not linked to a customer" in texts(replies(standin)[0])
+    assert "is not linked to that customer" in texts(replies(standin)[0])
     assert links(runtime) == []
 
 
@@ -182,3 +182,18 @@ def test_the_picker_submitted_without_a_channel_keeps_the_form_open_with_a_reaso
     reply = slack.submit("U0ALICE", view, {channel_blocks.PICK_BLOCK: {channel_blocks.PICK_ACTION: {}}})
 
     assert reply.json() == {"response_action": "errors", "errors": {"channel": "Pick a channel to link."}}
+
+
+def test_an_old_cards_unlink_leaves_the_channel_linked_to_another_customer_since(slack, standin, runtime, customers):
+    customer_command(slack, standin, f"acme link <#{SHARED}|acme-shared>")
+    old_card = slack.command("U0ALICE", "acme", command="/customer").json()
+    customer_command(slack, standin, f"acme unlink <#{SHARED}|acme-shared>")
+    customer_command(slack, standin, f"globex link <#{SHARED}|acme-shared>")
+    before = len(standin.calls_to("response_url"))
+
+    block_id, unlink = element(old_card, channel_blocks.UNLINK)
+    assert slack.click("U0ALICE", unlink, block_id=block_id).status == 200
+
+    assert "is not linked to that customer" in texts(standin.wait_for("response_url", count=before + 1)[before].params)
+    [link] = links(runtime)
+    assert link.customer_id == customers["Globex"] and link.unlinked_at is None

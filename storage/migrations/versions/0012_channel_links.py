@@ -44,7 +44,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("is_thread", sa.Boolean(), nullable=False),
         sa.Column("start_ts", sa.String(length=32), nullable=False),
         sa.Column("last_ts", sa.String(length=32), nullable=False),
@@ -55,7 +54,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_conversations_workspace_id_workspaces")
         ),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], name=op.f("fk_conversations_customer_id_customers")),
         sa.ForeignKeyConstraint(
             ["touchpoint_id"], ["touchpoints.id"], name=op.f("fk_conversations_touchpoint_id_touchpoints")
         ),
