@@ -67,10 +67,7 @@ def touchpoints_page(
             Conversation.message_count,
             Conversation.participants,
         )
-        .outerjoin(
-            Conversation,
-            (Conversation.touchpoint_id == Touchpoint.id) & (Conversation.workspace_id == workspace_id),
-        )
+        .outerjoin(Conversation, scoped_join(Touchpoint, Conversation, Conversation.touchpoint_id))
         .where(
             Touchpoint.workspace_id == workspace_id,
             Touchpoint.customer_id.in_(list(customer_ids)),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.customers import live_customers_by_id
 from storage.models import ChannelLink, Conversation, ConversationMessage, Customer
+from storage.scoping import scoped_join
 
 
 def channel_link(
@@ -49,7 +50,7 @@ def conversation_of_message(session: Session, workspace_id: int, channel_id: str
     """The conversation a message (a thread's parent, an edited or deleted one) was recorded in."""
     return session.scalar(
         select(Conversation)
-        .join(ConversationMessage, ConversationMessage.conversation_id == Conversation.id)
+        .join(ConversationMessage, scoped_join(Conversation, ConversationMessage, ConversationMessage.conversation_id))
         .where(
             ConversationMessage.workspace_id == workspace_id,
             ConversationMessage.channel_id == channel_id,
