@@ -246,3 +246,17 @@ def test_a_message_deleted_after_unlinking_is_forgotten_all_the_same(channel, ru
     with runtime.readers.begin() as session:
         [kept] = session.scalars(select(ConversationMessage)).all()
     assert kept.text is None and kept.deleted_at is not None
+
+
+def test_a_threads_parent_deleted_under_its_replies_counts_as_deleted(channel, runtime):
+    parent = said(DANA, "Please delete me later", 0)
+    channel.deliver(parent)
+    channel.deliver(said(EVE, "Replying in the thread", 2, thread=0))
+    # Slack keeps a deleted parent with replies as a "This message was deleted." tombstone, as an edit.
+    tombstone = message_edited(parent, "This message was deleted.", edited_ts=ts(3))
+    tombstone["message"] = {**tombstone["message"], "subtype": "tombstone", "user": "USLACKBOT"}
+    channel.deliver(tombstone)
+
+    [touchpoint] = touchpoints(runtime)
+    assert touchpoint.summary == "Replying in the thread" and touchpoint.deleted_at is None
+    assert conversation_of(runtime, touchpoint).participants == {"customer": [EVE], "internal": []}
