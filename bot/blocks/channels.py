@@ -104,7 +104,7 @@ def unlinked_reply(channel_id: str, customer_id: int | None, customer_name: str 
     """Unlinked, with *Link again* to undo it; what was logged there stays in the customer's history."""
     whose = f" from {_customer(customer_name)}" if customer_name else ""
     text = (
-        f":broken_chain: Unlinked {channel_mention(channel_id)}{whose}. New conversations there are no longer "
+        f":scissors: Unlinked {channel_mention(channel_id)}{whose}. New conversations there are no longer "
         "logged; the touchpoints logged from it stay."
     )
     blocks: list[Block] = [mrkdwn(text)]
