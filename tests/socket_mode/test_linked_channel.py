@@ -14,8 +14,8 @@ from tests.conftest import TEAM
 from tests.helpers import texts
 from tests.socket_mode.helpers import add_customers
 
-CHANNEL = "C0INITECH"
-INITECH = "T0INITECH"
+CHANNEL = "C0HOOLI"
+HOOLI = "T0HOOLI"
 
 
 def conversations_in(engine) -> list[tuple[str, int]]:
@@ -36,20 +36,21 @@ def eventually(check, timeout: float = 10.0):
 
 
 def test_a_linked_channels_messages_over_the_socket_make_one_touchpoint(socket_app):
-    add_customers(socket_app.engine, "Initech")
-    socket_app.api.add_channel(CHANNEL, "initech-shared", shared_with=(INITECH,))
-    socket_app.api.add_user("U0PETER", name="peter", team_id=INITECH)
+    add_customers(socket_app.engine, "Hooli")
+    socket_app.api.add_channel(CHANNEL, "hooli-shared", shared_with=(HOOLI,))
+    socket_app.api.add_user("U0GAVIN", name="gavin", team_id=HOOLI)
+    socket_app.api.add_user("U0RICHARD", name="richard")  # of this folder's tests, only this one's
     before = len(socket_app.api.calls_to("response_url"))
 
-    socket_app.slack.command("U0DAVE", f"initech link <#{CHANNEL}|initech-shared>", command="/customer")
+    socket_app.slack.command("U0RICHARD", f"hooli link <#{CHANNEL}|hooli-shared>", command="/customer")
 
     linked = socket_app.api.wait_for("response_url", count=before + 1, timeout=10)[before]
-    assert f"Linked <#{CHANNEL}> to *Initech*" in texts(linked.params)
+    assert f"Linked <#{CHANNEL}> to *Hooli*" in texts(linked.params)
     start = time.time()
-    first = channel_message("U0PETER", "Our TPS reports are late", channel=CHANNEL, ts=f"{start:.6f}", team=INITECH)
-    reply = channel_message("U0DAVE", "On it", channel=CHANNEL, ts=f"{start + 60:.6f}", team=TEAM)
-    socket_app.slack.event(first, event_id="Ev0TPS")
-    socket_app.slack.event(first, event_id="Ev0TPS", retry=1)
+    first = channel_message("U0GAVIN", "Our Nucleus demo is late", channel=CHANNEL, ts=f"{start:.6f}", team=HOOLI)
+    reply = channel_message("U0RICHARD", "On it", channel=CHANNEL, ts=f"{start + 60:.6f}", team=TEAM)
+    socket_app.slack.event(first, event_id="Ev0NUCLEUS")
+    socket_app.slack.event(first, event_id="Ev0NUCLEUS", retry=1)
     socket_app.slack.event(reply, event_id="Ev0ONIT")
 
-    assert eventually(lambda: conversations_in(socket_app.engine) == [("Our TPS reports are late", 2)])
+    assert eventually(lambda: conversations_in(socket_app.engine) == [("Our Nucleus demo is late", 2)])
