@@ -258,7 +258,9 @@ def help_message() -> Message:
         "*Look up a customer:* `/customer &lt;name, alias, domain, contact or e-mail&gt;`\n"
         "• `/customer acme` · `/customer acme.com` · `/customer dana@acme.com` · `/customer wayne ent`\n"
         "Typos, accents and parts of names are fine. One clear match shows the customer's card; "
-        "several show a chooser. `/customer` alone lists the customers you touched most recently."
+        "several show a chooser. `/customer` alone lists the customers you touched most recently.\n"
+        "*Link a shared channel:* `/customer acme link #acme-shared` logs its conversations with Acme's people "
+        "as touchpoints; `/customer acme unlink #acme-shared` stops it."
     )
     return message("How to use /customer", [mrkdwn(text)])
 

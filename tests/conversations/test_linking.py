@@ -197,3 +197,9 @@ def test_an_old_cards_unlink_leaves_the_channel_linked_to_another_customer_since
     assert "is not linked to that customer" in texts(standin.wait_for("response_url", count=before + 1)[before].params)
     [link] = links(runtime)
     assert link.customer_id == customers["Globex"] and link.unlinked_at is None
+
+
+def test_customer_help_says_how_to_link_a_channel(slack, standin):
+    shown = texts(slack.command("U0ALICE", "help", command="/customer").json())
+
+    assert "`/customer acme link #acme-shared`" in shown and "unlink" in shown
