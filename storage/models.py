@@ -449,6 +449,7 @@ class Conversation(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     is_thread: Mapped[bool] = mapped_column(Boolean)
     start_ts: Mapped[str] = mapped_column(String(32))
+    # A thread's latest message; a run's latest top-level one (its gap is measured from there).
     last_ts: Mapped[str] = mapped_column(String(32))
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     # {"customer": [user ids], "internal": [user ids]}, each in the order they first spoke.

@@ -104,7 +104,10 @@ def record_message(session: Session, workspace_id: int, message: ChannelMessage,
         participants[side] = [*participants[side], message.user_id]
     conversation.participants = participants
     conversation.message_count += 1
-    conversation.last_ts = max(conversation.last_ts, message.ts, key=float)
+    is_reply = bool(message.thread_ts) and message.thread_ts != message.ts
+    if conversation.is_thread or not is_reply:
+        # A run's gap is between its top-level messages: a late reply in one of its threads does not stretch it.
+        conversation.last_ts = max(conversation.last_ts, message.ts, key=float)
     summary = None
     if message.from_customer and (
         conversation.summary_ts is None or float(message.ts) < float(conversation.summary_ts)

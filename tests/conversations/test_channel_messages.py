@@ -260,3 +260,13 @@ def test_a_threads_parent_deleted_under_its_replies_counts_as_deleted(channel, r
     [touchpoint] = touchpoints(runtime)
     assert touchpoint.summary == "Replying in the thread" and touchpoint.deleted_at is None
     assert conversation_of(runtime, touchpoint).participants == {"customer": [EVE], "internal": []}
+
+
+def test_a_late_reply_in_a_thread_does_not_stretch_its_run_over_a_new_days_messages(channel, runtime):
+    channel.deliver(said(DANA, "Monday question", 0))
+    channel.deliver(said(ALICE, "Late answer in the thread", 24 * 60, thread=0))
+    channel.deliver(said(DANA, "Tuesday, a new topic", 24 * 60 + 5))
+
+    first, second = touchpoints(runtime)
+    assert (first.summary, conversation_of(runtime, first).message_count) == ("Monday question", 2)
+    assert (second.summary, conversation_of(runtime, second).message_count) == ("Tuesday, a new topic", 1)
