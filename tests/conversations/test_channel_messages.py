@@ -270,3 +270,16 @@ def test_a_late_reply_in_a_thread_does_not_stretch_its_run_over_a_new_days_messa
     first, second = touchpoints(runtime)
     assert (first.summary, conversation_of(runtime, first).message_count) == ("Monday question", 2)
     assert (second.summary, conversation_of(runtime, second).message_count) == ("Tuesday, a new topic", 1)
+
+
+def test_a_touchpoint_deleted_with_its_messages_is_back_when_the_customer_speaks_again(channel, runtime):
+    first = said(DANA, "Oops, wrong channel", 0)
+    channel.deliver(first)
+    channel.deliver(message_deleted(first, deleted_at_ts=ts(1)))
+    assert touchpoints(runtime)[0].deleted_at is not None
+
+    channel.deliver(said(EVE, "Now the real question: delivery dates?", 2))
+
+    [touchpoint] = touchpoints(runtime)
+    assert touchpoint.deleted_at is None and touchpoint.summary == "Now the real question: delivery dates?"
+    assert conversation_of(runtime, touchpoint).participants == {"customer": [EVE], "internal": []}
