@@ -4,6 +4,7 @@ from slack_bolt import App
 
 from handlers import (
     actions,
+    channels,
     commands,
     customers,
     errors,
@@ -28,6 +29,7 @@ def register(app: App) -> None:
         views,
         followups,
         customers,
+        channels,
         reports,
         weekly_reports,
         shortcuts,

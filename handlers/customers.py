@@ -13,9 +13,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import card as card_blocks
+from bot.conversations.links import channel_request
 from bot.customers import search
 from bot.customers.card import Card, Opened, customer_card, history_page, open_card
 from bot.members import Author
+from handlers.channels import link_command
 from handlers.common import member, runtime
 from handlers.outsiders import share_warning
 from handlers.views import open_log_modal
@@ -23,7 +25,12 @@ from handlers.views import open_log_modal
 logger = logging.getLogger(__name__)
 
 
-def customer_command(ack: Ack, command: dict, context: BoltContext, client: WebClient) -> None:
+def customer_command(ack: Ack, command: dict, context: BoltContext, client: WebClient, respond: Respond) -> None:
+    request = channel_request(command.get("text") or "")
+    if request is not None:  # `/customer acme link #channel`: Slack may be asked to join it, after the ack
+        ack()
+        link_command(request, command, context, client, respond)
+        return
     rt = runtime(context)
     user_id = command["user_id"]
     workspace_id, viewer = member(context, client, user_id)

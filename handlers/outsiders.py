@@ -50,6 +50,10 @@ def installation_for(context: BoltContext) -> Installation:
 
 def refuse_outsiders(body: dict[str, Any], context: BoltContext, client: WebClient, next: Callable[[], None]) -> Any:
     """Let a member's request through; answer anyone else's with the note and nothing more."""
+    if (body.get("event") or {}).get("type") == "message":
+        # A message in a channel asks nothing of the bot: the customer's own words in a linked channel are what
+        # the link records (bot.conversations), and a message is never answered, so there is nothing to refuse.
+        return next()
     actor = outsiders.actor_of(body)
     if actor.user_id is None:  # a request of no one's (a step run, most events): nobody to refuse
         return next()

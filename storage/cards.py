@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Contact, CustomerName, FollowUp, StageChange, Touchpoint
+from storage.models import Contact, Conversation, CustomerName, FollowUp, StageChange, Touchpoint
 from storage.scoping import scoped_join
 
 
@@ -27,6 +27,9 @@ class TouchpointRow:
     # A touchpoint another system sent (the HTTP API): that system's name and the link back to its record.
     source_system: str | None = None
     url: str | None = None
+    # A conversation in a linked channel (bot.conversations): how many messages, and who spoke on each side.
+    messages: int | None = None
+    participants: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,10 @@ def touchpoints_page(
             Touchpoint.permalink,
             Touchpoint.source_system,
             Touchpoint.url,
+            Conversation.message_count,
+            Conversation.participants,
         )
+        .outerjoin(Conversation, scoped_join(Touchpoint, Conversation, Conversation.touchpoint_id))
         .where(
             Touchpoint.workspace_id == workspace_id,
             Touchpoint.customer_id.in_(list(customer_ids)),

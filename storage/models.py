@@ -444,3 +444,82 @@ class HandledEvent(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime]
+
+
+class ChannelLink(Base):
+    """A Slack channel (usually a Slack Connect one) whose conversations with a customer's people are logged.
+
+    One row per channel of a workspace, whatever it was linked to: unlinking sets `unlinked_at` (recorded in the
+    audit trail) and linking again reuses the row, so a channel is never linked to two customers at once.
+    """
+
+    __tablename__ = "channel_links"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id"),
+        # The card lists a customer's linked channels.
+        Index("ix_channel_links_customer", "workspace_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    # The channel's name when it was linked, for buttons (plain text cannot show a #channel mention).
+    channel_name: Mapped[str | None] = mapped_column(FittedString(80))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    linked_by: Mapped[str] = mapped_column(FittedString(32))
+    linked_at: Mapped[datetime]
+    unlinked_at: Mapped[datetime | None]
+    unlinked_by: Mapped[str | None] = mapped_column(FittedString(32))
+
+
+class Conversation(Base):
+    """One conversation in a linked channel: a thread, or a run of messages with no long gap. One touchpoint.
+
+    `start_ts` is the thread's ts or the run's first message; the touchpoint is made when the first message from
+    the customer's side arrives (a conversation only among colleagues has none), for the customer the channel is
+    linked to then (its customer follows merges, as touchpoints do).
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # A new message finds its conversation with one look-up: the thread by its ts, or the channel's latest run.
+        UniqueConstraint("workspace_id", "channel_id", "start_ts"),
+        Index("ix_conversations_latest_run", "workspace_id", "channel_id", "is_thread", "start_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    is_thread: Mapped[bool] = mapped_column(Boolean)
+    start_ts: Mapped[str] = mapped_column(String(32))
+    # A thread's latest message; a run's latest top-level one (its gap is measured from there).
+    last_ts: Mapped[str] = mapped_column(String(32))
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # {"customer": [user ids], "internal": [user ids]}, each in the order they first spoke.
+    participants: Mapped[dict[str, list[str]]] = mapped_column(StorableJSON, default=dict)
+    touchpoint_id: Mapped[int | None] = mapped_column(ForeignKey("touchpoints.id"))
+    # The customer's first message, whose words are the touchpoint's summary.
+    summary_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class ConversationMessage(Base):
+    """A message of a conversation, so that an edit or a deletion (found by its ts) updates the touchpoint.
+
+    Only the customer side's words are kept: they may become the summary. Colleagues' words are never stored.
+    """
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel_id", "ts"),
+        Index("ix_conversation_messages_conversation", "conversation_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(FittedString(32))
+    from_customer: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str | None] = mapped_column(StorableText)
+    deleted_at: Mapped[datetime | None]

@@ -18,12 +18,14 @@ import pytest
 
 import bot.blocks as log_ui
 import bot.blocks.card as card_ui
+import bot.blocks.channels as channel_ui
 import bot.blocks.curation as curation_ui
 import bot.blocks.followups as followup_ui
 import bot.blocks.home as home_ui
 import bot.blocks.reports as report_ui
 import bot.blocks.steps as step_ui
 from bot.capture.touchpoints import MAX_NAME_LENGTH, Entry, LogOutcome, LoopOffer, TouchpointView
+from bot.conversations.links import LinkedChannel
 from bot.customers.card import JOURNEY_MOVES, Card, FollowUpsKept, HistoryPage, Journey
 from bot.customers.curation import Change, CustomerNames, LookAlike, MergeOutcome
 from bot.customers.lookup import CustomerFate
@@ -66,7 +68,7 @@ from storage.followups import FollowUpView
 from storage.models import Contact, Customer
 from tests.conftest import BERLIN, START
 
-MODULES = (log_ui, card_ui, curation_ui, followup_ui, home_ui, report_ui, step_ui)
+MODULES = (log_ui, card_ui, channel_ui, curation_ui, followup_ui, home_ui, report_ui, step_ui)
 # Public functions of those modules that are pieces, not replies: they take mrkdwn made already, or ids.
 PIECES = {
     "bot.blocks.when",
@@ -78,6 +80,10 @@ PIECES = {
     "bot.blocks.followups.block_id",
     "bot.blocks.followups.clicked",
     "bot.blocks.home.follow_up_clicked",
+    "bot.blocks.channels.channel_mention",
+    "bot.blocks.channels.conversation_facts",
+    "bot.blocks.channels.picked",
+    "bot.blocks.channels.clicked",
 }
 # Builders with no user text in: they are still checked for limits and stray tokens.
 NO_USER_TEXT = {
@@ -96,6 +102,10 @@ NO_USER_TEXT = {
     "bot.blocks.reports.report_shared_note",
     "bot.blocks.reports.weekly_not_in_channel",
     "bot.blocks.reports.weekly_stopped",
+    "bot.blocks.channels.customer_gone_reply",
+    "bot.blocks.channels.invite_first_reply",
+    "bot.blocks.channels.channel_unreachable_reply",
+    "bot.blocks.channels.not_linked_reply",
     "bot.blocks.link",  # it writes no link at all for an address it can't write safely
 }
 
@@ -105,7 +115,7 @@ LENGTHS = {"short": 1, "long": 25, "over the limits": 60}  # 75, 1,875 and 4,500
 PERMALINK = "https://acme.slack.com/archives/C0GENERAL/p1700000000000100"
 NOW = START
 # The only mentions and links the bot writes itself in these replies: the people and the message link below.
-BOTS_OWN_TOKENS = re.compile(r"<@U0(?:ALICE|BOB|CAROL)>|<#C0SALES>|<" + re.escape(PERMALINK) + r"\|message>")
+BOTS_OWN_TOKENS = re.compile(r"<@U0(?:ALICE|BOB|CAROL)>|<#C0(?:SALES|SHARED)>|<" + re.escape(PERMALINK) + r"\|message>")
 RAW_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 ESCAPED_TWICE = ("&amp;lt;", "&amp;gt;", "&amp;amp;amp;", "Q&amp;amp;A")
 
@@ -180,6 +190,9 @@ def rows(h: str) -> list[TouchpointRow]:
         TouchpointRow(1, "U0ALICE", h, h, NOW - timedelta(days=1), h, PERMALINK),
         TouchpointRow(2, "U0BOB", None, "note", NOW - timedelta(days=2), h, f"https://evil.example/{h}"),
         TouchpointRow(3, h, None, "delivery", NOW - timedelta(days=3), h, None, h, f"https://evil.example/{h}|x>"),
+        TouchpointRow(
+            4, "U0ALICE", h, "chat", NOW, h, PERMALINK, messages=9, participants={"customer": [h] * 5, "internal": [h]}
+        ),
     ]
 
 
@@ -205,6 +218,7 @@ def card(h: str) -> Card:
             first_touch=FirstTouchRow(h, NOW - timedelta(days=400), h, h, [h] * 20),
             kept=FollowUpsKept(due=3, on_time=1, late=1, open_overdue=1),
         ),
+        linked_channels=[LinkedChannel(h, None)] + [LinkedChannel("C0SHARED", h)] * 7,
     )
 
 
@@ -366,6 +380,23 @@ def calls(h: str) -> dict[str, list[Callable[[], Any]]]:
         "bot.blocks.card.shared_confirmation": [lambda: card_ui.shared_confirmation(card(h))],
         "bot.blocks.card.history_view": [lambda: card_ui.history_view(page, tz, NOW)],
         "bot.blocks.card.history_gone_view": [card_ui.history_gone_view],
+        "bot.blocks.channels.link_notice": [lambda: channel_ui.link_notice(h)],
+        "bot.blocks.channels.linked_reply": [lambda: channel_ui.linked_reply("C0SHARED", h)],
+        "bot.blocks.channels.already_linked_reply": [lambda: channel_ui.already_linked_reply("C0SHARED", h)],
+        "bot.blocks.channels.linked_elsewhere_reply": [lambda: channel_ui.linked_elsewhere_reply("C0SHARED", h)],
+        "bot.blocks.channels.customer_gone_reply": [channel_ui.customer_gone_reply],
+        "bot.blocks.channels.invite_first_reply": [lambda: channel_ui.invite_first_reply("C0SHARED")],
+        "bot.blocks.channels.channel_unreachable_reply": [lambda: channel_ui.channel_unreachable_reply("C0SHARED")],
+        "bot.blocks.channels.typed_channel_reply": [lambda: channel_ui.typed_channel_reply(h)],
+        "bot.blocks.channels.unlinked_reply": [
+            lambda: channel_ui.unlinked_reply("C0SHARED", 5, h),
+            lambda: channel_ui.unlinked_reply(h, None, None),
+        ],
+        "bot.blocks.channels.not_linked_reply": [lambda: channel_ui.not_linked_reply("C0SHARED")],
+        "bot.blocks.channels.linked_channels_section": [
+            lambda: {"blocks": channel_ui.linked_channels_section(5, card(h).linked_channels)}
+        ],
+        "bot.blocks.channels.link_modal": [lambda: channel_ui.link_modal(5, h)],
         "bot.blocks.curation.look_alike_for_log": [lambda: curation_ui.look_alike_for_log(tp, h, alikes(h))],
         "bot.blocks.curation.look_alike_for_card": [lambda: curation_ui.look_alike_for_card(h, alikes(h))],
         "bot.blocks.curation.log_modal_with_look_alikes": [

@@ -24,11 +24,22 @@ from bot.app import build_app
 from bot.blocks import followups as fu_blocks
 from bot.capture.records import write_export
 from bot.capture.steps import STEP_ID
+from bot.conversations import capture, links
 from bot.customers import curation
-from bot.local.simulator import Reply, SlackSimulator, http_transport
+from bot.local.simulator import Reply, SlackSimulator, channel_message, http_transport
 from bot.runtime import Runtime
 from storage.customers import add_contact, add_customer
-from storage.models import Base, Contact, Customer, CustomerName, FollowUp, StageChange, Touchpoint
+from storage.models import (
+    Base,
+    ChannelLink,
+    Contact,
+    Conversation,
+    Customer,
+    CustomerName,
+    FollowUp,
+    StageChange,
+    Touchpoint,
+)
 from storage.touchpoints import touchpoints_for_export
 from storage.workspaces import workspace_for_team
 from tests.conftest import SIGNING_SECRET, TEAM, _QuietHandler, _ThreadingWSGIServer
@@ -38,6 +49,9 @@ T2 = "T0RIVAL"
 MALLORY = "U0MALLORY"  # an admin of T2, so that nothing is refused for want of rights
 # What T1's data says and T2 never types: none of it may reach anything sent to T2.
 SECRETS = ("Quokka", "pelican", "Zebedee", "Wombat")
+# T1's channel linked to Quokka Holdings, and what Quokka's people said there.
+QUOKKA_CHANNEL = "C0QUOKKA"
+QUOKKA_SAID = capture.ChannelMessage(QUOKKA_CHANNEL, "1764063000.000100", None, "U0QUOKKA", "pelican order", True)
 # Every way a Bolt app takes listeners: what is registered through any of them must be attacked below.
 LISTENER_KINDS = tuple(
     name
@@ -149,6 +163,9 @@ def t1(served: Served, runtime: Runtime) -> Ids:
         session.flush()
         merge = curation.merge_customers(session, workspace_id, "U0ALICE", customer.id, partners.id, now=now)
         ids = (customer.id, partners.id, contact.id, merge.event_id)
+        # A linked channel with a conversation in it: T2's events and clicks must leave both alone.
+        links.link_channel(session, workspace_id, customer.id, QUOKKA_CHANNEL, "quokka", "U0ALICE", now)
+        capture.record_message(session, workspace_id, QUOKKA_SAID, now)
     served.send(lambda: served.t1.command("U0ALICE", "Quokka Holdings: pelican review, follow up tomorrow"))
     with runtime.sessions.begin() as session:
         touchpoint = _latest(session, Touchpoint, workspace_id)
@@ -257,7 +274,12 @@ def clicks(t1: Ids, t2: Ids) -> dict[str, list[Attack]]:
             )
         ],
     }
+    attacks["card_unlink_channel"] = [click("card_unlink_channel", f"{value}:{QUOKKA_CHANNEL}") for value in on_cards]
+    attacks["channel_link_again"] = [
+        click("channel_link_again", f"{value}:{QUOKKA_CHANNEL}") for value in (*on_cards, str(t2.customer))
+    ]
     for action_id in (
+        "card_link_channel",
         "card_choose",
         "card_open",
         "card_log",
@@ -300,6 +322,14 @@ def views(t1: Ids, t2: Ids) -> dict[str, list[Attack]]:
                     **soon,
                 },
             ),
+        ],
+        "channel_link_modal": [
+            submit(
+                "channel_link_modal",
+                {"customer": customer_id},
+                {"channel": {"channel_pick": {"selected_conversation": QUOKKA_CHANNEL}}},
+            )
+            for customer_id in (t1.customer, t2.customer)
         ],
         "follow_up_modal": [submit("follow_up_modal", {"tp": t1.touchpoint}, soon)],
         "fu_snooze_modal": [submit("fu_snooze_modal", {"fu": t1.follow_up}, soon)],
@@ -371,7 +401,15 @@ def others(t1: Ids, t2: Ids) -> dict[tuple[str, str], list[Attack]]:
         ],
         ("command", "/customer"): [
             lambda s, a, b, text=text: s.t2.command(MALLORY, text, command="/customer")
-            for text in ("quokka", "quokka.com", "zebedee@quokka.com", "quokka partners", "")
+            for text in (
+                "quokka",
+                "quokka.com",
+                "zebedee@quokka.com",
+                "quokka partners",
+                "",
+                f"quokka unlink <#{QUOKKA_CHANNEL}|quokka>",
+                f"rivalco link <#{QUOKKA_CHANNEL}|quokka>",
+            )
         ],
         ("command", "/followups"): [
             lambda s, a, b, text=text: s.t2.command(MALLORY, text, command="/followups")
@@ -382,6 +420,28 @@ def others(t1: Ids, t2: Ids) -> dict[tuple[str, str], list[Attack]]:
             for text in ("", "quokka", "quokka holdings", "<@U0ALICE>", "#expo", "last 7 days")
         ],
         ("event", "app_home_opened"): [lambda s, a, b: s.t2.event(home)],
+        # T2's events naming T1's linked channel and its recorded message: T2 has no such link, nothing changes.
+        ("event", "message"): [
+            lambda s, a, b: s.t2.event(
+                channel_message("U0RIVAL", "a line of ours", channel=QUOKKA_CHANNEL, ts=QUOKKA_SAID.ts, team="T0OUT")
+            ),
+            lambda s, a, b: s.t2.event(
+                {
+                    "type": "message",
+                    "subtype": "message_deleted",
+                    "channel": QUOKKA_CHANNEL,
+                    "deleted_ts": QUOKKA_SAID.ts,
+                }
+            ),
+            lambda s, a, b: s.t2.event(
+                {
+                    "type": "message",
+                    "subtype": "message_changed",
+                    "channel": QUOKKA_CHANNEL,
+                    "message": {"ts": QUOKKA_SAID.ts, "user": "U0RIVAL", "text": "Mallory was here"},
+                }
+            ),
+        ],
         # A T2 workflow naming T1's customer by name, domain and contact: T2's own unknown name, never T1's.
         ("function", STEP_ID): [
             lambda s, a, b, customer=customer: s.step_in_t2(
@@ -443,6 +503,8 @@ def pointing_into(session, workspace_id: int, other: dict[str, set[int]]) -> lis
         (CustomerName, CustomerName.customer_id, "customers"),
         (StageChange, StageChange.customer_id, "customers"),
         (Customer, Customer.merged_into_id, "customers"),
+        (ChannelLink, ChannelLink.customer_id, "customers"),
+        (Conversation, Conversation.touchpoint_id, "touchpoints"),
     ]
     problems = []
     for model, column, target in links:

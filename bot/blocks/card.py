@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.blocks import Block, Message, actions, button, context, link, mention, message, mrkdwn, when
+from bot.blocks.channels import LINK_OPEN, conversation_facts, linked_channels_section
 from bot.capture.touchpoints import customer_name_problem
 from bot.customers.card import HISTORY_PAGE, KEPT_DAYS, Card, HistoryPage, Journey, relative
 from bot.customers.search import MAX_QUERY_CHARS, Match, SearchResult
@@ -59,6 +60,7 @@ def card_message(
     blocks.append(mrkdwn(_follow_ups(card, tz, now)))
     blocks.append(mrkdwn(_latest(card, tz, now)))
     blocks.append(mrkdwn(_contacts(card)))
+    blocks += linked_channels_section(card.customer_id, card.linked_channels)
     value = str(card.customer_id)
     main = [
         button("Log touchpoint", CARD_LOG, value, style="primary"),
@@ -74,6 +76,7 @@ def card_message(
             button("Edit names", CARD_EDIT, value),
             button("Contacts", CARD_CONTACTS, value),
             button("Merge", CARD_MERGE, value),
+            button("Link a channel", LINK_OPEN, value),
             block_id=f"card_more:{card.customer_id}",
         )
     )
@@ -106,6 +109,7 @@ SOURCES = {
     "shortcut": "via a message shortcut",
     "import": "via an import",
     "workflow": "via a Workflow Builder step",
+    "channel": "in a linked channel",
 }
 TAGS_ON_CARD = 300
 
@@ -199,7 +203,8 @@ def _latest(card: Card, tz: ZoneInfo, now: datetime) -> str:
 def touchpoint_line(tp: TouchpointRow, tz: ZoneInfo, now: datetime, summary_limit: int) -> str:
     """• *call* · Tue 24 Nov, 10:30 (yesterday) · @alice, sales — summary · message link
 
-    A touchpoint another system sent says which (`via shop`) and links back to its record there.
+    A touchpoint another system sent says which (`via shop`) and links back to its record there; a conversation
+    in a linked channel says how many messages and who took part.
     """
     department = f", {escape(truncate(tp.department, 40))}" if tp.department else ""
     moment = f"{when(tp.occurred_at, tz)} ({relative(tp.occurred_at, now)})"
@@ -208,6 +213,8 @@ def touchpoint_line(tp: TouchpointRow, tz: ZoneInfo, now: datetime, summary_limi
         head += f" · via {escape(truncate(tp.source_system, 40))}"
     summary = escape(truncate(" ".join(tp.summary.split()), summary_limit)) if tp.summary.strip() else "_no summary_"
     links = [found for found in (link(tp.permalink, "message"), link(tp.url, "record")) if found]
+    if tp.messages is not None:  # a conversation in a linked channel
+        links.insert(0, conversation_facts(tp.messages, tp.participants or {}))
     return f"{head}\n    {summary}{''.join(' · ' + found for found in links)}"
 
 
@@ -253,7 +260,9 @@ def help_message() -> Message:
         "*Look up a customer:* `/customer &lt;name, alias, domain, contact or e-mail&gt;`\n"
         "• `/customer acme` · `/customer acme.com` · `/customer dana@acme.com` · `/customer wayne ent`\n"
         "Typos, accents and parts of names are fine. One clear match shows the customer's card; "
-        "several show a chooser. `/customer` alone lists the customers you touched most recently."
+        "several show a chooser. `/customer` alone lists the customers you touched most recently.\n"
+        "*Link a shared channel:* `/customer acme link #acme-shared` logs its conversations with Acme's people "
+        "as touchpoints; `/customer acme unlink #acme-shared` stops it."
     )
     return message("How to use /customer", [mrkdwn(text)])
 

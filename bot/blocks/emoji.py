@@ -34,6 +34,8 @@ EMOJI = {
     "pushpin": "📌",
     "round_pushpin": "📍",
     "link": "🔗",
+    "lock": "🔒",
+    "scissors": "✂",
     "tada": "🎉",
     "wave": "👋",
     "eyes": "👀",

@@ -8,12 +8,13 @@ grace of `bot.followups.rules.kept_on_time`, the one the measures use).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.conversations.links import LinkedChannel, linked_channels
 from bot.customers.lookup import customer_fate
 from bot.followups.rules import GRACE_AT_LEAST, GRACE_AT_MOST, kept_on_time
 from bot.text import plural
@@ -69,6 +70,8 @@ class Card:
     latest: list[TouchpointRow]
     contacts: list[ContactRow]
     journey: Journey
+    # Channels whose conversations with the customer's people are logged by themselves (bot.conversations).
+    linked_channels: list[LinkedChannel] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def customer_card(session: Session, workspace_id: int, customer_id: int, *, now:
         latest=latest,
         contacts=card_store.live_contacts(session, workspace_id, ids),
         journey=journey(session, workspace_id, customer.id, ids, now=now, tz=tz),
+        linked_channels=linked_channels(session, workspace_id, ids),
     )
 
 

@@ -290,3 +290,71 @@ class SlackSimulator:
             "bot_access_token": bot_access_token,
         }
         return self.event(event, event_id=event_id, retry=retry)
+
+
+def channel_message(
+    user: str,
+    text: str,
+    *,
+    channel: str,
+    ts: str,
+    team: str,
+    thread_ts: str | None = None,
+    private: bool = False,
+) -> dict[str, Any]:
+    """The `message` event of a person's message in a channel, as Slack sends it from a Slack Connect one: the
+    author's own team in `user_team` and `source_team` (another organisation's for the customer's people)."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "team": team,
+        "user_team": team,
+        "source_team": team,
+        "channel_type": "group" if private else "channel",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+            }
+        ],
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+        event["parent_user_id"] = "U0PARENT"
+    return event
+
+
+def message_edited(original: dict[str, Any], text: str, *, edited_ts: str) -> dict[str, Any]:
+    """The `message_changed` event Slack sends when `original` (a `channel_message`) is edited to `text`."""
+    changed = {k: v for k, v in original.items() if k not in ("channel", "channel_type", "event_ts", "blocks")}
+    changed.update(text=text, edited={"user": original["user"], "ts": edited_ts})
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": original["channel"],
+        "channel_type": original["channel_type"],
+        "message": changed,
+        "previous_message": {k: v for k, v in original.items() if k not in ("channel", "channel_type")},
+        "ts": edited_ts,
+        "event_ts": edited_ts,
+    }
+
+
+def message_deleted(original: dict[str, Any], *, deleted_at_ts: str) -> dict[str, Any]:
+    """The `message_deleted` event Slack sends when `original` (a `channel_message`) is deleted."""
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": original["channel"],
+        "channel_type": original["channel_type"],
+        "deleted_ts": original["ts"],
+        "previous_message": {k: v for k, v in original.items() if k not in ("channel", "channel_type")},
+        "ts": deleted_at_ts,
+        "event_ts": deleted_at_ts,
+    }

@@ -130,6 +130,37 @@ class _PendingUpload:
     content: bytes | None = None
 
 
+@dataclass
+class _Channel:
+    """A channel of the fake workspace; `shared_with` are the other organisations' teams in a Slack Connect one."""
+
+    id: str
+    name: str
+    private: bool = False
+    shared_with: tuple[str, ...] = ()
+    bot_is_member: bool = False
+    within_org: bool = False  # shared with other workspaces of the organisation
+    pending: bool = False  # an invitation to share it with another organisation not accepted yet
+    not_found: bool = False  # Slack will not show it to the bot
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not self.private,
+            "is_group": False,
+            "is_im": False,
+            "is_private": self.private,
+            "is_member": self.bot_is_member,
+            # Slack sets is_shared for any channel shared beyond this workspace, within the org or outside it.
+            "is_shared": bool(self.shared_with) or self.within_org,
+            "is_ext_shared": bool(self.shared_with),
+            "is_org_shared": self.within_org,
+            "is_pending_ext_shared": self.pending,
+            "shared_team_ids": list(self.shared_with),
+        }
+
+
 def _ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
 
@@ -173,8 +204,9 @@ class _Workspace:
         self.lock = threading.RLock()
         self._counters: dict[str, int] = {}
         self.users: dict[str, dict[str, Any]] = {}
-        # How channels are shared, by id, as conversations.info says it; a channel not set is the workspace's own.
-        self.channels: dict[str, dict[str, Any]] = {}
+        # Channels a test set up (`add_channel`, `share_channel`), as conversations.info describes them; any other
+        # channel id is taken as a public one of the workspace's own with the bot in it.
+        self.channels: dict[str, _Channel] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self._view_ids_by_external_id: dict[str, str] = {}
         self._home_view_ids: dict[str, str] = {}
@@ -196,6 +228,7 @@ class _Workspace:
             "chat.scheduleMessage": self.chat_schedule_message,
             "conversations.open": self.conversations_open,
             "conversations.info": self.conversations_info,
+            "conversations.join": self.conversations_join,
             "users.info": self.users_info,
             "users.list": self.users_list,
             "users.lookupByEmail": self.users_lookup_by_email,
@@ -278,6 +311,7 @@ class _Workspace:
     def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(params.get("channel"))
         self._check_member_of(channel)
+        self._check_can_post(channel)
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             raise _SlackError("no_text")
         ts = self.next_ts()
@@ -333,31 +367,45 @@ class _Workspace:
         user = self._user(user_ids[0])
         return _ok(channel={"id": _dm_channel(user["id"])})
 
+    def _known_channel(self, channel_id: str | None) -> _Channel | None:
+        with self.lock:
+            return self.channels.get(channel_id or "")
+
+    def _check_can_post(self, channel_id: str) -> None:
+        """As Slack answers a bot with chat:write.public: any public channel, a private one only once invited."""
+        channel = self._known_channel(channel_id)
+        if channel is not None and channel.private and not channel.bot_is_member:
+            raise _SlackError("channel_not_found")
+
     def conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A DM, a channel a test set up, or else a public channel of the workspace's own with the bot in it."""
         channel_id = str(params.get("channel") or "")
         if not channel_id:
             raise _SlackError("channel_not_found")
         if _is_user_id(channel_id) or channel_id.startswith("D"):
             return _ok(channel={"id": channel_id, "is_im": True, "is_channel": False, "is_private": True})
-        with self.lock:
-            flags = self.channels.get(channel_id, {})
-        if flags.get("not_found"):
+        channel = self._known_channel(channel_id) or _Channel(channel_id, channel_id.lower(), bot_is_member=True)
+        if channel.not_found or (channel.private and not channel.bot_is_member):
             raise _SlackError("channel_not_found")
-        shared = {k: bool(flags.get(k)) for k in ("is_ext_shared", "is_org_shared", "is_pending_ext_shared")}
-        return _ok(
-            channel={
-                "id": channel_id,
-                "name": flags.get("name") or channel_id.lower(),
-                "is_channel": True,
-                "is_im": False,
-                "is_private": bool(flags.get("is_private")),
-                # Slack sets is_shared for any channel shared beyond this workspace, within the org or outside it.
-                "is_shared": shared["is_ext_shared"] or shared["is_org_shared"],
-                **shared,
-                "context_team_id": self.team_id,
-                "is_member": True,
-            }
-        )
+        return _ok(channel={**channel.info(), "context_team_id": self.team_id})
+
+    def conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A bot joins a public channel itself; a private one it must be invited to, as Slack says."""
+        channel = self._known_channel(params.get("channel"))
+        if channel is None:
+            raise _SlackError("channel_not_found")
+        if channel.private:
+            raise _SlackError(
+                "channel_not_found" if not channel.bot_is_member else "method_not_supported_for_channel_type"
+            )
+        with self.lock:
+            already = channel.bot_is_member
+            channel.bot_is_member = True
+            self.channels_without_bot.discard(channel.id)
+        reply = _ok(channel=channel.info())
+        if already:
+            reply["warning"] = "already_in_channel"
+        return reply
 
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return _ok(user=_with_live_tz(self._user(params.get("user"))))
@@ -912,10 +960,17 @@ class SlackStandIn:
         with not_in_channel, as Slack refuses them, until `invite_bot`."""
         with self._workspace.lock:
             self._workspace.channels_without_bot.add(channel)
+            known = self._workspace.channels.get(channel)
+            if known is not None:
+                known.bot_is_member = False
 
-    def invite_bot(self, channel: str) -> None:
+    def invite_bot(self, channel_id: str) -> None:
+        """Someone typed /invite @Touchpoint in the channel."""
         with self._workspace.lock:
-            self._workspace.channels_without_bot.discard(channel)
+            self._workspace.channels_without_bot.discard(channel_id)
+            known = self._workspace.channels.get(channel_id)
+            if known is not None:
+                known.bot_is_member = True
 
     def share_channel(
         self,
@@ -928,14 +983,34 @@ class SlackStandIn:
     ) -> None:
         """How conversations.info describes `channel_id` from now on: shared with another organisation (Slack
         Connect), with other workspaces of the org, an invitation to share it pending, or not shown to the bot."""
-        flags = {
-            "is_ext_shared": externally and not pending,
-            "is_org_shared": within_org,
-            "is_pending_ext_shared": pending,
-            "not_found": not_found,
-        }
         with self._workspace.lock:
-            self._workspace.channels[channel_id] = flags
+            channel = self._workspace.channels.get(channel_id) or _Channel(
+                channel_id, channel_id.lower(), bot_is_member=True
+            )
+            if externally and not pending and not channel.shared_with:
+                channel.shared_with = ("T0PARTNER",)
+            elif not externally or pending:
+                channel.shared_with = ()
+            channel.within_org, channel.pending, channel.not_found = within_org, pending, not_found
+            self._workspace.channels[channel_id] = channel
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        shared_with: tuple[str, ...] = (),
+        bot_is_member: bool = False,
+    ) -> None:
+        """A channel Slack knows: public or private, shared with other organisations' teams, the bot in it or not."""
+        with self._workspace.lock:
+            self._workspace.channels[channel_id] = _Channel(channel_id, name, private, shared_with, bot_is_member)
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        with self._workspace.lock:
+            channel = self._workspace.channels.get(channel_id)
+            return channel is not None and channel.bot_is_member
 
     @property
     def files(self) -> list[UploadedFile]:

@@ -84,6 +84,7 @@ def test_a_clear_match_shows_the_card_with_its_story_in_the_viewers_time_zone(sl
         "card_edit",
         "card_contacts",
         "card_merge",
+        "card_link_channel",
     ]
     assert {e["value"] for _, e in elements(card)} == {str(customers["Acme Corp"])}
     assert card.get("response_type", "ephemeral") == "ephemeral"
