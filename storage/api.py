@@ -3,7 +3,7 @@ e-mail, and a customer's touchpoints page by page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.text import clean_domain, fold
 from storage.models import ApiToken, Contact, Customer, CustomerName, Touchpoint
+
+# External ids asked for in one IN (…): well inside SQLite's and PostgreSQL's limits on bound parameters.
+ID_CHUNK = 500
 
 
 def token_named(session: Session, workspace_id: int, name: str) -> ApiToken | None:
@@ -42,6 +45,27 @@ def touchpoint_id_by_external_id(
             Touchpoint.external_id == external_id,
         )
     )
+
+
+def touchpoint_ids_by_external_ids(
+    session: Session, workspace_id: int, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The touchpoints of these (source_system, external_id) pairs made before, by pair; absent ones left out."""
+    by_system: dict[str, list[str]] = {}
+    for system, external_id in keys:
+        by_system.setdefault(system, []).append(external_id)
+    found: dict[tuple[str, str], int] = {}
+    for system, external_ids in by_system.items():
+        for start in range(0, len(external_ids), ID_CHUNK):
+            rows = session.execute(
+                select(Touchpoint.external_id, Touchpoint.id).where(
+                    Touchpoint.workspace_id == workspace_id,
+                    Touchpoint.source_system == system,
+                    Touchpoint.external_id.in_(external_ids[start : start + ID_CHUNK]),
+                )
+            )
+            found.update(((system, external_id), touchpoint_id) for external_id, touchpoint_id in rows)
+    return found
 
 
 def customer_ids_with_domain(session: Session, workspace_id: int, domain: str) -> list[int]:
