@@ -83,6 +83,12 @@ def insert_audit_event(session: Session, **values: Any) -> None:
     session.execute(_INSERT_AUDIT_EVENT, values)
 
 
+def insert_audit_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Audit events (columns of `AuditEvent` by name, the same each) in one statement."""
+    if rows:
+        session.execute(_INSERT_AUDIT_EVENT, rows)
+
+
 def touchpoint_logged_from_line(
     session: Session, workspace_id: int, author_user_id: str, raw_text: str, since: datetime
 ) -> Touchpoint | None:

@@ -9,9 +9,8 @@ record's problems at once, so the sender can fix them in one go. Nothing is writ
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,23 +18,18 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.api.lookups import Lookups
 from bot.api.tokens import Caller
 from bot.capture.bulk import log_records
 from bot.capture.kinds import KINDS
-from bot.capture.parsing import FollowUpPlan, customer_named
+from bot.capture.parsing import FollowUpPlan
 from bot.capture.touchpoints import DEPARTMENTS, BadName, Entry, create_customer, log_record
-from bot.customers.matching import NameIndex
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from bot.text import storable
 from storage import api as api_store
-from storage import customers as customer_store
-from storage import workspaces as workspace_store
-from storage.models import Member
 
 MAX_BATCH = 500
-# Ids are the store's 32-bit integers on PostgreSQL: a larger number names no row, and must not reach a query.
-MAX_ID = 2**31 - 1
 MAX_SUMMARY = 10_000
 MAX_TAGS = 20
 MAX_TAG = 40
@@ -57,7 +51,6 @@ FIELDS = frozenset(
         "follow_up",
     }
 )
-CUSTOMER_KEYS = ("id", "domain", "email", "name")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # What names a source system: the API checks a record's, `touchpoint import touchpoints` its --source.
@@ -141,6 +134,7 @@ def save_batch(
     if lookups is None:
         lookups = Lookups(indexes, caller.workspace_id, people or {})
     lookups.begin(session)
+    lookups.prefetch(record for _, record in records)
     outcomes: list[Checked | Invalid] = []
     for prefix, record in records:
         try:
@@ -172,60 +166,6 @@ class Checked:
     external_id: str | None
     author_id: str | None
     follow_up: FollowUpPlan | None
-
-
-class Lookups:
-    """What the records of a batch ask the store, each asked once: members by Slack id, customers by how a
-    record names them, the workspace's name index.
-
-    `begin` readies it for a batch's transaction. The customers found in earlier transactions are kept when
-    they are still live and not merged away, which one query checks for all of them; what depended on the
-    store as it was (names not found or to be created, members, the index) is asked afresh.
-    """
-
-    def __init__(self, indexes: CustomerIndexes, workspace_id: int, people: Mapping[str, str]) -> None:
-        self.indexes, self.workspace_id, self.people = indexes, workspace_id, people
-        self._members: dict[str, Member | None] = {}
-        self._customers: dict[str, tuple[int | None, str | None, list[tuple[str, str]]]] = {}
-        self._names: NameIndex | None = None
-
-    def begin(self, session: Session) -> None:
-        self.session = session
-        self._members, self._names = {}, None
-        found = {key: known for key, known in self._customers.items() if known[0] is not None and not known[2]}
-        live = customer_store.live_customer_refs(session, self.workspace_id, {known[0] for known in found.values()})
-        self._customers = {
-            key: known for key, known in found.items() if (ref := live.get(known[0] or 0)) and ref.id == known[0]
-        }
-
-    def member(self, user_id: str) -> Member | None:
-        if user_id not in self._members:
-            self._members[user_id] = workspace_store.member(self.session, self.workspace_id, user_id)
-        return self._members[user_id]
-
-    def names(self) -> NameIndex:
-        if self._names is None:
-            self._names = self.indexes.current(self.session, self.workspace_id)
-        return self._names
-
-    def customer(self, value: Any, bad: Callable[[str, str], None]) -> tuple[int | None, str | None]:
-        """`_customer` of the value, asked once per distinct way of naming a customer in the batch."""
-        try:
-            key = json.dumps(value, sort_keys=True)
-        except (TypeError, ValueError):  # not JSON (a CSV cell never is this): asked afresh
-            key = None
-        if key is None or key not in self._customers:
-            problems: list[tuple[str, str]] = []
-            found = _customer(self, value, lambda name, message: problems.append((name, message)))
-            if key is None:
-                for problem in problems:
-                    bad(*problem)
-                return found
-            self._customers[key] = (*found, problems)
-        customer_id, new_name, problems = self._customers[key]
-        for problem in problems:
-            bad(*problem)
-        return customer_id, new_name
 
 
 def check_record(lookups: Lookups, caller: Caller, record: Any, *, prefix: str = "") -> Checked:
@@ -455,59 +395,3 @@ def _follow_up(lookups: Lookups, value: Any, author_id: str | None, bad: Any) ->
     if due_at is None or assignee is None:
         return None
     return FollowUpPlan(due_at=due_at, assignee=assignee, text=f"{due_at:%Y-%m-%d %H:%M} UTC")
-
-
-def _customer(lookups: Lookups, value: Any, bad: Any) -> tuple[int | None, str | None]:
-    """(the customer's id, None), or (None, a name to create), or (None, None) with the problem told."""
-    session, workspace_id = lookups.session, lookups.workspace_id
-    if not isinstance(value, dict):
-        bad("customer", 'is required: {"id": …}, {"domain": …}, {"email": …} or {"name": …}')
-        return None, None
-    given = [key for key in CUSTOMER_KEYS if key in value]
-    for unknown in sorted(set(value) - {*CUSTOMER_KEYS, "create_if_missing"}):
-        bad(f"customer.{unknown}", "is not a way to name a customer (id, domain, email, name)")
-    create = value.get("create_if_missing", False)
-    if not isinstance(create, bool):
-        bad("customer.create_if_missing", "must be true or false")
-        create = False
-    if len(given) != 1:
-        bad("customer", "needs exactly one of id, domain, email or name")
-        return None, None
-    key = given[0]
-    field, wanted = f"customer.{key}", value[key]
-    if key == "id":
-        if not isinstance(wanted, int) or isinstance(wanted, bool) or not 1 <= wanted <= MAX_ID:
-            bad(field, "must be a customer's id, a whole number from 1 up")
-            return None, None
-        return _one_live(session, workspace_id, [wanted], field, "no customer has this id", bad), None
-    if not isinstance(wanted, str) or not wanted.strip():
-        bad(field, "must be a non-empty string")
-        return None, None
-    wanted = storable(wanted).strip()
-    if key == "domain":
-        ids = api_store.customer_ids_with_domain(session, workspace_id, wanted)
-        return _one_live(session, workspace_id, ids, field, "no customer has this domain", bad), None
-    if key == "email":
-        ids = api_store.customer_ids_with_contact_email(session, workspace_id, wanted)
-        return _one_live(session, workspace_id, ids, field, "no customer has a contact with this e-mail", bad), None
-    customer_id, matched_by, candidates = customer_named(wanted, lookups.names())
-    if customer_id is not None:
-        return _one_live(session, workspace_id, [customer_id], field, "no customer has this name", bad), None
-    if create:
-        return None, wanted
-    names = customer_store.live_customer_refs(session, workspace_id, [c.customer_id for c in candidates])
-    similar = "; similar: " + ", ".join(sorted({ref.name for ref in names.values()})[:5]) if names else ""
-    if matched_by == "ambiguous":
-        bad(field, f"names several customers{similar}; send its id instead")
-    else:
-        bad(field, f'no customer has this name{similar}; send "create_if_missing": true to create it')
-    return None, None
-
-
-def _one_live(session: Session, workspace_id: int, ids: list[int], field: str, missing: str, bad: Any) -> int | None:
-    """The one live customer these ids come to (a merged customer's survivor), else the problem told."""
-    live = {ref.id for ref in customer_store.live_customer_refs(session, workspace_id, ids).values()}
-    if len(live) == 1:
-        return next(iter(live))
-    bad(field, missing if not live else "names several customers; send its id instead")
-    return None

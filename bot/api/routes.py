@@ -28,7 +28,6 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from bot.api import openapi
 from bot.api.intake import (
     MAX_BATCH,
-    MAX_ID,
     FieldError,
     Invalid,
     Saved,
@@ -37,6 +36,7 @@ from bot.api.intake import (
     save_batch,
     save_posted,
 )
+from bot.api.lookups import MAX_ID
 from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
 from bot.api.tokens import Caller, caller_of

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from bot.capture.touchpoints import Entry
 from bot.members import Author
 from storage import touchpoints as touchpoint_store
-from storage.models import Touchpoint
 
 
 def log_records(
@@ -65,9 +64,17 @@ def log_records(
         if entry.follow_up is not None
     ]
     touchpoint_store.insert_follow_ups(session, follow_ups)
-    by_actor: dict[str, list[tuple[int, dict[str, object]]]] = {}
-    for touchpoint_id, (actor, entry) in zip(ids, records, strict=True):
-        by_actor.setdefault(actor.user_id, []).append((touchpoint_id, {"source": entry.source}))
-    for actor_id, entities in by_actor.items():
-        touchpoint_store.record_many(session, workspace_id, actor_id, "logged", Touchpoint, entities, now)
+    events = [
+        {
+            "workspace_id": workspace_id,
+            "actor_user_id": actor.user_id,
+            "action": "logged",
+            "entity_type": "touchpoint",
+            "entity_id": touchpoint_id,
+            "details": {"source": entry.source},
+            "at": now,
+        }
+        for touchpoint_id, (actor, entry) in zip(ids, records, strict=True)
+    ]
+    touchpoint_store.insert_audit_events(session, events)
     return ids

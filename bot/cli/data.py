@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.api.intake import MAX_SOURCE_SYSTEM, SOURCE_SYSTEM_NAME, Invalid, Lookups, save_batch
+from bot.api.intake import MAX_SOURCE_SYSTEM, SOURCE_SYSTEM_NAME, Invalid, save_batch
+from bot.api.lookups import Lookups
 from bot.api.tokens import Caller
 from bot.capture.history import HistoryFile, HistoryFileError, column_of, keyed, read_history
 from bot.capture.parsing import NameLookup, ParsedLine, parse_log_line
