@@ -62,12 +62,31 @@ def insert_touchpoint(session: Session, **values: Any) -> int:
     return session.execute(_INSERT_TOUCHPOINT, values).scalar_one()
 
 
+def insert_touchpoints(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """New touchpoints' rows (the same columns each) in one statement; their ids, in the rows' order."""
+    if not rows:
+        return []
+    returning = insert(Touchpoint.__table__).returning(Touchpoint.__table__.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(returning, rows))
+
+
+def insert_follow_ups(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(_INSERT_FOLLOW_UP, rows)
+
+
 def insert_follow_up(session: Session, **values: Any) -> None:
     session.execute(_INSERT_FOLLOW_UP, values)
 
 
 def insert_audit_event(session: Session, **values: Any) -> None:
     session.execute(_INSERT_AUDIT_EVENT, values)
+
+
+def insert_audit_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Audit events (columns of `AuditEvent` by name, the same each) in one statement."""
+    if rows:
+        session.execute(_INSERT_AUDIT_EVENT, rows)
 
 
 def touchpoint_logged_from_line(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
@@ -61,6 +61,15 @@ def all_workspace_ids(session: Session) -> list[int]:
 
 def member(session: Session, workspace_id: int, user_id: str) -> Member | None:
     return session.scalar(select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id))
+
+
+def members_by_user_id(session: Session, workspace_id: int, user_ids: Iterable[str]) -> dict[str, Member]:
+    """The members of these Slack user ids that the workspace knows, by user id, in one query."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id.in_(wanted)))
+    return {row.slack_user_id: row for row in rows}
 
 
 _members = Member.__table__.c

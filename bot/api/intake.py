@@ -1,5 +1,7 @@
 """A touchpoint posted to the HTTP API: its fields checked, its customer found as `/log` finds one, and saved
-through `bot.capture.touchpoints.log_record` like any other touchpoint.
+through `bot.capture.touchpoints` like any other touchpoint. A batch (the API's, or `touchpoint import
+touchpoints`) is checked record by record, then saved together (`log_records`): one insert per table, each
+member and customer the batch names looked up once.
 
 Every problem with a record is a `FieldError` naming the field (`customer.name`, `follow_up.due_at`), all of a
 record's problems at once, so the sender can fix them in one go. Nothing is written for a record with any.
@@ -8,27 +10,26 @@ record's problems at once, so the sender can fix them in one go. Nothing is writ
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.api.lookups import Lookups
 from bot.api.tokens import Caller
+from bot.capture.bulk import log_records
 from bot.capture.kinds import KINDS
-from bot.capture.parsing import FollowUpPlan, customer_named
+from bot.capture.parsing import FollowUpPlan
 from bot.capture.touchpoints import DEPARTMENTS, BadName, Entry, create_customer, log_record
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from bot.text import storable
 from storage import api as api_store
-from storage import customers as customer_store
-from storage import workspaces as workspace_store
 
 MAX_BATCH = 500
-# Ids are the store's 32-bit integers on PostgreSQL: a larger number names no row, and must not reach a query.
-MAX_ID = 2**31 - 1
 MAX_SUMMARY = 10_000
 MAX_TAGS = 20
 MAX_TAG = 40
@@ -50,10 +51,10 @@ FIELDS = frozenset(
         "follow_up",
     }
 )
-CUSTOMER_KEYS = ("id", "domain", "email", "name")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_SYSTEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# What names a source system: the API checks a record's, `touchpoint import touchpoints` its --source.
+SOURCE_SYSTEM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,71 @@ def save_posted(
     `people` are the Slack user ids of the e-mail addresses the records name (`emails_named`), looked up in
     Slack beforehand: nothing here calls out while the store's transaction is open.
     """
+    (result,) = save_batch(session, indexes, caller, [(prefix, record)], now=now, people=people)
+    if isinstance(result, Invalid):
+        raise result
+    return result
+
+
+def save_batch(
+    session: Session,
+    indexes: CustomerIndexes,
+    caller: Caller,
+    records: Sequence[tuple[str, Any]],
+    *,
+    now: datetime,
+    people: Mapping[str, str] | None = None,
+    source: str = "api",
+    lookups: Lookups | None = None,
+) -> list[Saved | Invalid]:
+    """Check each (field prefix, record) and log the good ones together; each record's outcome, in order.
+
+    A record with any wrong field is its Invalid and writes nothing; the others are saved as `save_posted`
+    saves one, in one statement per table: the members and customers the records name are looked up once
+    each, records sent before (by `external_id`) are found in one query, and a record sent twice in the same
+    batch is the touchpoint its first copy made. Batches of one run (an import) pass the same `lookups`, so a
+    customer found in one batch is only checked to be still live in the next.
+    """
+    if lookups is None:
+        lookups = Lookups(indexes, caller.workspace_id, people or {})
+    lookups.begin(session)
+    lookups.prefetch(record for _, record in records)
+    outcomes: list[Checked | Invalid] = []
+    for prefix, record in records:
+        try:
+            outcomes.append(check_record(lookups, caller, record, prefix=prefix))
+        except Invalid as invalid:
+            outcomes.append(invalid)
+    checked = [(position, item) for position, item in enumerate(outcomes) if isinstance(item, Checked)]
+    saved = _save_checked(session, lookups, caller, [item for _, item in checked], now=now, source=source)
+    results: list[Saved | Invalid] = [Saved(0, False) if isinstance(item, Checked) else item for item in outcomes]
+    for (position, _), result in zip(checked, saved, strict=True):
+        results[position] = result
+    return results
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A record whose every field is right, as it will be saved; the customer still to create, if it is new."""
+
+    prefix: str
+    customer_id: int | None
+    new_customer_name: str | None
+    kind: str
+    summary: str
+    occurred_at: datetime
+    tags: list[str]
+    url: str | None
+    department: str | None
+    source_system: str
+    external_id: str | None
+    author_id: str | None
+    follow_up: FollowUpPlan | None
+
+
+def check_record(lookups: Lookups, caller: Caller, record: Any, *, prefix: str = "") -> Checked:
+    """The record's fields checked, all of its problems at once as Invalid; nothing is written."""
     errors: list[FieldError] = []
-    people = people or {}
 
     def bad(name: str, message: str) -> None:
         errors.append(FieldError(prefix + name, message))
@@ -126,44 +190,112 @@ def save_posted(
     tags = _tags(record.get("tags"), bad)
     url = _url(record.get("url"), bad)
     source_system = _text(record.get("source_system"), "source_system", MAX_SOURCE_SYSTEM, bad)
-    if source_system is not None and not _SYSTEM.fullmatch(source_system):
+    if source_system is not None and not SOURCE_SYSTEM_NAME.fullmatch(source_system):
         bad("source_system", "must be letters, digits, '.', '_' or '-', such as shop or erp.orders")
     external_id = _text(record.get("external_id"), "external_id", MAX_EXTERNAL_ID, bad)
-    author_id = _author(session, caller.workspace_id, record.get("author"), "author", people, bad)
-    follow_up = _follow_up(session, caller.workspace_id, record.get("follow_up"), author_id, people, bad)
-    customer_id, new_name = _customer(session, indexes, caller.workspace_id, record.get("customer"), bad)
+    author_id = _author(lookups, record.get("author"), "author", bad)
+    follow_up = _follow_up(lookups, record.get("follow_up"), author_id, bad)
+    customer_id, new_name = lookups.customer(record.get("customer"), bad)
     if errors:
         raise Invalid(errors)
-    source_system = source_system or caller.token_name
-    if external_id is not None:  # sent before: that touchpoint, and nothing else made (no customer either)
-        earlier = api_store.touchpoint_id_by_external_id(session, caller.workspace_id, source_system, external_id)
-        if earlier is not None:
-            return Saved(earlier, False)
-    member = workspace_store.member(session, caller.workspace_id, author_id) if author_id else None
-    # A member's touchpoint counts for their department, as their /log lines do, unless the record names one.
-    author = Author(user_id=author_id or caller.token_name, tz=UTC, department=member.department if member else None)
-    if new_name is not None:
-        try:
-            customer_id = create_customer(session, caller.workspace_id, author.user_id, new_name, now=now)
-        except BadName as problem:
-            raise Invalid([FieldError(prefix + "customer.name", problem.reason)]) from None
-    entry = Entry(
+    assert occurred_at is not None  # required: its absence is one of the errors above
+    return Checked(
+        prefix=prefix,
         customer_id=customer_id,
-        new_customer_name=None,
+        new_customer_name=new_name,
         kind=kind,
         summary=summary or "",
-        occurred_at=occurred_at or now,
+        occurred_at=occurred_at,
         tags=tags,
-        follow_up=follow_up,
-        source="api",
-        author_user_id=author.user_id,
-        source_system=source_system,
-        external_id=external_id,
         url=url,
         department=department,
+        source_system=source_system or caller.token_name,
+        external_id=external_id,
+        author_id=author_id,
+        follow_up=follow_up,
     )
-    touchpoint_id, created = log_record(session, caller.workspace_id, author, entry, now=now)
-    return Saved(touchpoint_id, created)
+
+
+def _save_checked(
+    session: Session, lookups: Lookups, caller: Caller, items: list[Checked], *, now: datetime, source: str
+) -> list[Saved | Invalid]:
+    """Log checked records, the new ones in one insert per table; each one's outcome, in order."""
+    workspace_id = caller.workspace_id
+    results: list[Saved | Invalid | None] = [None] * len(items)
+    keys = {(item.source_system, item.external_id) for item in items if item.external_id is not None}
+    # Sent before: that touchpoint, and nothing else made (no customer either).
+    earlier = api_store.touchpoint_ids_by_external_ids(session, workspace_id, keys)
+    first_copy: dict[tuple[str, str], int] = {}
+    copies: list[tuple[int, int]] = []  # (position, position of the same record earlier in the batch)
+    fresh: list[int] = []
+    for position, item in enumerate(items):
+        key = (item.source_system, item.external_id) if item.external_id is not None else None
+        if key is not None and key in earlier:
+            results[position] = Saved(earlier[key], False)
+        elif key is not None and key in first_copy:
+            copies.append((position, first_copy[key]))
+        else:
+            if key is not None:
+                first_copy[key] = position
+            fresh.append(position)
+    authors = {position: _author_of(lookups, caller, items[position]) for position in fresh}
+    created: dict[str, int | str] = {}  # a new customer's name -> its id, or why it cannot be one
+    for position in fresh:
+        name = items[position].new_customer_name
+        if name is not None and name not in created:
+            try:
+                created[name] = create_customer(session, workspace_id, authors[position].user_id, name, now=now)
+            except BadName as problem:
+                created[name] = problem.reason
+    entries: list[tuple[int, Entry]] = []
+    for position in fresh:
+        item = items[position]
+        customer_id = item.customer_id
+        if item.new_customer_name is not None:
+            made = created[item.new_customer_name]
+            if isinstance(made, str):
+                results[position] = Invalid([FieldError(item.prefix + "customer.name", made)])
+                continue
+            customer_id = made
+        entries.append((position, _entry(item, customer_id, authors[position], source)))
+    try:
+        with session.begin_nested():
+            ids = log_records(session, workspace_id, [(authors[p], entry) for p, entry in entries], now=now)
+        saved = [(p, Saved(touchpoint_id, True)) for (p, _), touchpoint_id in zip(entries, ids, strict=True)]
+    except IntegrityError:  # another request saved one of these records meanwhile: each on its own, as one is
+        saved = [(p, Saved(*log_record(session, workspace_id, authors[p], entry, now=now))) for p, entry in entries]
+    for position, result in saved:
+        results[position] = result
+    for position, original in copies:
+        first = results[original]
+        results[position] = Saved(first.touchpoint_id, False) if isinstance(first, Saved) else first
+    assert all(result is not None for result in results)
+    return results  # type: ignore[return-value]
+
+
+def _author_of(lookups: Lookups, caller: Caller, item: Checked) -> Author:
+    """Who a record is logged as: its author, else the token. A member's touchpoint counts for their department,
+    as their /log lines do, unless the record names one."""
+    member = lookups.member(item.author_id) if item.author_id else None
+    return Author(user_id=item.author_id or caller.token_name, tz=UTC, department=member.department if member else None)
+
+
+def _entry(item: Checked, customer_id: int | None, author: Author, source: str) -> Entry:
+    return Entry(
+        customer_id=customer_id,
+        new_customer_name=None,
+        kind=item.kind,
+        summary=item.summary,
+        occurred_at=item.occurred_at,
+        tags=item.tags,
+        follow_up=item.follow_up,
+        source=source,
+        author_user_id=author.user_id,
+        source_system=item.source_system,
+        external_id=item.external_id,
+        url=item.url,
+        department=item.department,
+    )
 
 
 def _text(value: Any, name: str, most: int, bad: Any, *, required: bool = False) -> str | None:
@@ -227,14 +359,12 @@ def _url(value: Any, bad: Any) -> str | None:
     return value
 
 
-def _author(
-    session: Session, workspace_id: int, value: Any, name: str, people: Mapping[str, str], bad: Any
-) -> str | None:
+def _author(lookups: Lookups, value: Any, name: str, bad: Any) -> str | None:
     """The Slack user id of a member of the workspace, given as such or by e-mail; None when none is given."""
     if value is None:
         return None
     if isinstance(value, str) and _EMAIL.fullmatch(value.strip()):
-        found = people.get(value.strip().lower())
+        found = lookups.people.get(value.strip().lower())
         if found is None:
             bad(name, "no person of this workspace in Slack has this e-mail address")
             return None
@@ -242,16 +372,14 @@ def _author(
     if not isinstance(value, str) or not _USER_ID.fullmatch(value):
         bad(name, "must be the Slack user id (U…) or the e-mail address of a member of this workspace")
         return None
-    member = workspace_store.member(session, workspace_id, value)
+    member = lookups.member(value)
     if member is None or member.deleted:
         bad(name, "is not a member this workspace knows (someone who has used Touchpoint)")
         return None
     return value
 
 
-def _follow_up(
-    session: Session, workspace_id: int, value: Any, author_id: str | None, people: Mapping[str, str], bad: Any
-) -> FollowUpPlan | None:
+def _follow_up(lookups: Lookups, value: Any, author_id: str | None, bad: Any) -> FollowUpPlan | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -260,67 +388,10 @@ def _follow_up(
     for unknown in sorted(set(value) - {"due_at", "assignee"}):
         bad(f"follow_up.{unknown}", "is not a field of a follow-up (due_at, assignee)")
     due_at = _instant(value.get("due_at"), "follow_up.due_at", bad, required=True)
-    assignee = _author(session, workspace_id, value.get("assignee"), "follow_up.assignee", people, bad)
+    assignee = _author(lookups, value.get("assignee"), "follow_up.assignee", bad)
     assignee = assignee or author_id
     if assignee is None and "assignee" not in value:
         bad("follow_up.assignee", "is required when the touchpoint has no author")
     if due_at is None or assignee is None:
         return None
     return FollowUpPlan(due_at=due_at, assignee=assignee, text=f"{due_at:%Y-%m-%d %H:%M} UTC")
-
-
-def _customer(
-    session: Session, indexes: CustomerIndexes, workspace_id: int, value: Any, bad: Any
-) -> tuple[int | None, str | None]:
-    """(the customer's id, None), or (None, a name to create), or (None, None) with the problem told."""
-    if not isinstance(value, dict):
-        bad("customer", 'is required: {"id": …}, {"domain": …}, {"email": …} or {"name": …}')
-        return None, None
-    given = [key for key in CUSTOMER_KEYS if key in value]
-    for unknown in sorted(set(value) - {*CUSTOMER_KEYS, "create_if_missing"}):
-        bad(f"customer.{unknown}", "is not a way to name a customer (id, domain, email, name)")
-    create = value.get("create_if_missing", False)
-    if not isinstance(create, bool):
-        bad("customer.create_if_missing", "must be true or false")
-        create = False
-    if len(given) != 1:
-        bad("customer", "needs exactly one of id, domain, email or name")
-        return None, None
-    key = given[0]
-    field, wanted = f"customer.{key}", value[key]
-    if key == "id":
-        if not isinstance(wanted, int) or isinstance(wanted, bool) or not 1 <= wanted <= MAX_ID:
-            bad(field, "must be a customer's id, a whole number from 1 up")
-            return None, None
-        return _one_live(session, workspace_id, [wanted], field, "no customer has this id", bad), None
-    if not isinstance(wanted, str) or not wanted.strip():
-        bad(field, "must be a non-empty string")
-        return None, None
-    wanted = storable(wanted).strip()
-    if key == "domain":
-        ids = api_store.customer_ids_with_domain(session, workspace_id, wanted)
-        return _one_live(session, workspace_id, ids, field, "no customer has this domain", bad), None
-    if key == "email":
-        ids = api_store.customer_ids_with_contact_email(session, workspace_id, wanted)
-        return _one_live(session, workspace_id, ids, field, "no customer has a contact with this e-mail", bad), None
-    customer_id, matched_by, candidates = customer_named(wanted, indexes.current(session, workspace_id))
-    if customer_id is not None:
-        return _one_live(session, workspace_id, [customer_id], field, "no customer has this name", bad), None
-    if create:
-        return None, wanted
-    names = customer_store.live_customer_refs(session, workspace_id, [c.customer_id for c in candidates])
-    similar = "; similar: " + ", ".join(sorted({ref.name for ref in names.values()})[:5]) if names else ""
-    if matched_by == "ambiguous":
-        bad(field, f"names several customers{similar}; send its id instead")
-    else:
-        bad(field, f'no customer has this name{similar}; send "create_if_missing": true to create it')
-    return None, None
-
-
-def _one_live(session: Session, workspace_id: int, ids: list[int], field: str, missing: str, bad: Any) -> int | None:
-    """The one live customer these ids come to (a merged customer's survivor), else the problem told."""
-    live = {ref.id for ref in customer_store.live_customer_refs(session, workspace_id, ids).values()}
-    if len(live) == 1:
-        return next(iter(live))
-    bad(field, missing if not live else "names several customers; send its id instead")
-    return None

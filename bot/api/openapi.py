@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.api.intake import CUSTOMER_KEYS, MAX_BATCH, MAX_EXTERNAL_ID, MAX_SOURCE_SYSTEM, MAX_SUMMARY, MAX_URL
+from bot.api.intake import MAX_BATCH, MAX_EXTERNAL_ID, MAX_SOURCE_SYSTEM, MAX_SUMMARY, MAX_URL
+from bot.api.lookups import CUSTOMER_KEYS
 from bot.capture.kinds import KINDS
 from bot.capture.touchpoints import DEPARTMENTS
 

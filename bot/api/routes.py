@@ -17,7 +17,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,10 +24,19 @@ from urllib.parse import parse_qs
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
 from bot.api import openapi
-from bot.api.intake import MAX_BATCH, MAX_ID, FieldError, Invalid, aware_instant, emails_named, save_posted
+from bot.api.intake import (
+    MAX_BATCH,
+    FieldError,
+    Invalid,
+    Saved,
+    aware_instant,
+    emails_named,
+    save_batch,
+    save_posted,
+)
+from bot.api.lookups import MAX_ID
 from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
 from bot.api.tokens import Caller, caller_of
@@ -193,9 +201,10 @@ def _post_touchpoints(
         ) from None
     now = rt.now()
     if batch:
+        records = [(f"touchpoints[{index}].", item) for index, item in enumerate(items)]
         with rt.sessions.begin() as session:
-            results = [_batch_item(session, rt, caller, item, index, now, people) for index, item in enumerate(items)]
-        return 200, {"results": results}
+            outcomes = save_batch(session, rt.indexes, caller, records, now=now, people=people)
+        return 200, {"results": [_batch_result(index, outcome) for index, outcome in enumerate(outcomes)]}
     try:
         with rt.sessions.begin() as session:
             saved = save_posted(session, rt.indexes, caller, posted, now=now, people=people)
@@ -205,17 +214,10 @@ def _post_touchpoints(
     return (201 if saved.created else 200), {"id": saved.touchpoint_id, "status": status}
 
 
-def _batch_item(
-    session: Session, rt: Runtime, caller: Caller, item: Any, index: int, now: datetime, people: dict[str, str]
-) -> dict[str, Any]:
-    try:
-        with session.begin_nested():  # a bad item leaves nothing behind, and the rest go on
-            saved = save_posted(
-                session, rt.indexes, caller, item, now=now, prefix=f"touchpoints[{index}].", people=people
-            )
-    except Invalid as invalid:
-        return {"index": index, "status": "error", "errors": [e.as_json() for e in invalid.errors]}
-    return {"index": index, "status": "created" if saved.created else "existing", "id": saved.touchpoint_id}
+def _batch_result(index: int, outcome: Saved | Invalid) -> dict[str, Any]:
+    if isinstance(outcome, Invalid):
+        return {"index": index, "status": "error", "errors": [e.as_json() for e in outcome.errors]}
+    return {"index": index, "status": "created" if outcome.created else "existing", "id": outcome.touchpoint_id}
 
 
 def _search(rt: Runtime, caller: Caller, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import api as api_store
-from storage.models import ApiToken, Workspace
+from storage.models import ApiToken
 
 TOKEN_PREFIX = "tp_"
 # What a person types as a token's name: short, no spaces, so the list and `revoke NAME` read plainly.
@@ -82,11 +82,13 @@ def caller_of(session: Session, authorization: str | None, *, now: datetime) -> 
     if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token):
         return None
     wanted = token_hash(token)
-    row = api_store.token_with_hash(session, wanted)
+    found = api_store.token_and_team_with_hash(session, wanted)
+    if found is None:
+        return None
+    row, team_id = found
     # The look-up is by hash, so timing tells nothing of the token; the comparison is constant-time all the same.
-    if row is None or not hmac.compare_digest(row.token_sha256, wanted) or row.revoked_at is not None:
+    if not hmac.compare_digest(row.token_sha256, wanted) or row.revoked_at is not None:
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
         api_store.mark_token_used(session, row.id, now)
-    team = session.get(Workspace, row.workspace_id)
-    return Caller(row.workspace_id, row.id, row.name, team.team_id if team is not None else "")
+    return Caller(row.workspace_id, row.id, row.name, team_id)

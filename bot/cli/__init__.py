@@ -131,6 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     customers.add_argument("file", help="CSV file: name (required), domain, aliases (;-separated), stage, owner")
     customers.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     customers.set_defaults(run=_lazy("bot.cli.data", "import_customers"))
+    history = _command(
+        import_what, "touchpoints", "add touchpoints from another system's history: CSV or JSON lines, API fields"
+    )
+    history.add_argument(
+        "file",
+        help="FILE.csv (the API's fields, flattened: customer_name, follow_up_due_at, tags comma-separated, …) "
+        "or FILE.jsonl (one API touchpoint a line)",
+    )
+    history.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
+    history.add_argument(
+        "--source",
+        default="import",
+        help="source_system of rows that name none, and their author when they name none (default: import)",
+    )
+    history.add_argument(
+        "--create-customers",
+        action="store_true",
+        help="create a customer a row names by name when there is none (as customer_create_if_missing)",
+    )
+    history.set_defaults(run=_lazy("bot.cli.data", "import_touchpoints"))
 
     exports = _command(commands, "export", "export data from the store")
     export_what = exports.add_subparsers(dest="what", required=True, metavar="WHAT")

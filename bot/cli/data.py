@@ -1,7 +1,9 @@
-"""`touchpoint import customers`, `touchpoint export touchpoints|customers` and `touchpoint parse`: the command lines.
+"""`touchpoint import customers|touchpoints`, `touchpoint export touchpoints|customers` and `touchpoint parse`:
+the command lines.
 
-What they do lives beside its capability: reading customer files in `bot.customers.imports`, customer records
-in `bot.customers.exports`, touchpoint export and parse records in `bot.capture.records`. Here are the
+What they do lives beside its capability: reading customer files in `bot.customers.imports`, touchpoint history
+files in `bot.capture.history` (saved as the HTTP API saves a batch, `bot.api.intake.save_batch`), customer
+records in `bot.customers.exports`, touchpoint export and parse records in `bot.capture.records`. Here are the
 arguments, the store and what is printed.
 """
 
@@ -23,9 +25,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.api.intake import MAX_SOURCE_SYSTEM, SOURCE_SYSTEM_NAME, Invalid, save_batch
+from bot.api.lookups import Lookups
+from bot.api.tokens import Caller
+from bot.capture.history import HistoryFile, HistoryFileError, column_of, keyed, read_history
 from bot.capture.parsing import NameLookup, ParsedLine, parse_log_line
 from bot.capture.records import as_slack_sends, parse_result, write_export
 from bot.cli.common import CommandError, one_line_errors, required_workspace, resolve_workspace, with_store
+from bot.cli.progress import Progress
 from bot.config import Settings
 from bot.customers import imports
 from bot.customers.curation import stages_for
@@ -91,6 +98,96 @@ def import_summary(counts: dict[str, int]) -> str:
         f"imported {plural(counts['new'], 'new customer')}{merged}, updated {counts['updated']}, "
         f"unchanged {counts['unchanged']}, {skipped}"
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# import touchpoints
+# ---------------------------------------------------------------------------------------------------------
+
+HISTORY_BATCH_ROWS = 1000  # rows per transaction: a crash loses little, and a re-run finds what was committed
+SHOWN_BAD_ROWS = 20  # told one by one; past these, only counted
+
+
+@one_line_errors
+def import_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
+    source = args.source
+    if len(source) > MAX_SOURCE_SYSTEM or not SOURCE_SYSTEM_NAME.fullmatch(source):
+        raise CommandError(
+            f"--source {source!r}: use up to {MAX_SOURCE_SYSTEM} letters, digits, '.', '_' or '-', such as hubspot"
+        )
+    try:
+        history = read_history(Path(args.file))
+    except HistoryFileError as error:
+        raise CommandError(str(error)) from None
+    return with_store(settings, lambda engine: _import_history(engine, args, history))
+
+
+def _import_history(engine: Engine, args: argparse.Namespace, history: HistoryFile) -> int:
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        workspace_id = required_workspace(session, args.team, create=True).id
+    # As a token's name does for the API: the source_system of records naming none, and who logged them.
+    caller = Caller(workspace_id=workspace_id, token_id=0, token_name=args.source)
+    progress = Progress(f"importing {os.path.basename(args.file)}", history.lines)
+    bad = _BadRows(args.file, progress)
+    if history.ignored_columns:
+        bad.say(f"ignoring columns that are no touchpoint field: {', '.join(history.ignored_columns)}")
+    lookups = Lookups(CustomerIndexes(), workspace_id, people={})
+    made = existing = 0
+    for chunk in imports.chunks(history.rows, HISTORY_BATCH_ROWS):
+        readable = [row for row in chunk if row.record is not None]
+        records = [("", _with_options(keyed(row.record), args)) for row in readable if row.record is not None]
+        with sessions.begin() as session:
+            outcomes = save_batch(
+                session, lookups.indexes, caller, records, now=system_clock(), source="import", lookups=lookups
+            )
+        problems = {row.line: row.problem for row in chunk if row.problem is not None}
+        for row, outcome in zip(readable, outcomes, strict=True):
+            if isinstance(outcome, Invalid):
+                field = column_of if history.csv else str
+                problems[row.line] = "; ".join(f"{field(e.field)}: {e.message}" for e in outcome.errors)
+            elif outcome.created:
+                made += 1
+            else:
+                existing += 1
+        for line in sorted(problems):
+            bad.row(line, problems[line])
+        progress.update(chunk[-1].line)
+    progress.done()
+    bad.finish()
+    print(f"Imported {plural(made, 'touchpoint')} ({existing} already there, {plural(bad.count, 'bad row')})")
+    return 0
+
+
+def _with_options(record: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """--create-customers: a customer named by name is created when missing, unless the record says not to."""
+    customer = record.get("customer")
+    if args.create_customers and isinstance(customer, dict) and "name" in customer:
+        return {**record, "customer": {"create_if_missing": True, **customer}}
+    return record
+
+
+class _BadRows:
+    """Bad rows told on standard error by line, the first SHOWN_BAD_ROWS of them, and how many more there were."""
+
+    def __init__(self, filename: str, progress: Progress) -> None:
+        self.filename, self.progress, self.count = filename, progress, 0
+
+    def row(self, line: int, problem: str) -> None:
+        self.count += 1
+        if self.count <= SHOWN_BAD_ROWS:
+            self._print(f"{self.filename}:{line}: {problem}")
+
+    def say(self, message: str) -> None:
+        self._print(f"{self.filename}: {message}")
+
+    def _print(self, line: str) -> None:
+        self.progress.clear()
+        print(line, file=sys.stderr)
+
+    def finish(self) -> None:
+        if self.count > SHOWN_BAD_ROWS:
+            self.say(f"… and {plural(self.count - SHOWN_BAD_ROWS, 'more bad row')}, not shown")
 
 
 # ---------------------------------------------------------------------------------------------------------

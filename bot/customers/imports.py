@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage.models import Customer
 
+T = TypeVar("T")
 CHUNK_ROWS = 1000  # rows per transaction: a crash loses little, and a re-run skips what was committed
 MAX_NAME = 200
 MAX_STAGE = 40
@@ -84,13 +85,14 @@ class Layout:
     columns: dict[str, int]
 
 
-def columns_of(text: str, filename: str) -> Layout:
+def columns_of(text: str, filename: str, required: str = "name") -> Layout:
     """The file's layout, from its header row; also checks the whole file is readable CSV.
 
-    The separator is the one whose header has a `name` column (the one with the most columns, if several do).
+    The separator is the one whose header has the `required` column (the one with the most columns, if several
+    do). `touchpoint import touchpoints` reads its files with this too, requiring `kind`.
     """
     headers = {delimiter: _header(text, delimiter) for delimiter in DELIMITERS}
-    named = [d for d in DELIMITERS if "name" in {title.strip().lower() for title in headers[d]}]
+    named = [d for d in DELIMITERS if required in {title.strip().lower() for title in headers[d]}]
     delimiter = max(named, key=lambda d: len(headers[d])) if named else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -101,9 +103,9 @@ def columns_of(text: str, filename: str) -> Layout:
     columns: dict[str, int] = {}
     for position, title in enumerate(headers[delimiter]):
         columns.setdefault(title.strip().lower(), position)
-    if "name" not in columns:
+    if required not in columns:
         found = ", ".join(title.strip() for title in headers[delimiter] if title.strip()) or "nothing"
-        raise CustomerFileError(f"{filename} has no name column in its header row (found: {found})")
+        raise CustomerFileError(f"{filename} has no {required} column in its header row (found: {found})")
     return Layout(delimiter, columns)
 
 
@@ -116,21 +118,25 @@ def _header(text: str, delimiter: str) -> list[str]:
 
 def customer_lines(text: str, layout: Layout, bad_row: Callable[[int, str], None]) -> Iterator[CustomerLine | None]:
     """Each data row read, or None for a bad row, which is told to `bad_row` (its line, what is wrong) at once."""
+    for start, cells in data_rows(text, layout):
+        try:
+            yield _customer_line(start, cells, layout.columns)
+        except BadRow as error:
+            bad_row(start, str(error))
+            yield None
+
+
+def data_rows(text: str, layout: Layout) -> Iterator[tuple[int, list[str]]]:
+    """Each row after the header that is not blank, with the line it starts on as an editor numbers it."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
-    columns = layout.columns
     next(reader)
     while True:
         start = reader.line_num + 1
         cells = next(reader, None)
         if cells is None:
             return
-        if not any(cell.strip() for cell in cells):
-            continue  # blank rows are layout, not data
-        try:
-            yield _customer_line(start, cells, columns)
-        except BadRow as error:
-            bad_row(start, str(error))
-            yield None
+        if any(cell.strip() for cell in cells):  # blank rows are layout, not data
+            yield start, cells
 
 
 def _customer_line(line: int, cells: list[str], columns: dict[str, int]) -> CustomerLine:
@@ -209,8 +215,8 @@ def _limited(value: str, title: str, limit: int) -> str | None:
     return value or None
 
 
-def chunks(items: Iterable[CustomerLine | None], size: int) -> Iterator[list[CustomerLine | None]]:
-    chunk: list[CustomerLine | None] = []
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:

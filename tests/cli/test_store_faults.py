@@ -48,7 +48,8 @@ if os.environ.get("TEST_DATABASE_URL"):  # a database that does not exist needs 
 @pytest.fixture
 def environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "customers.csv").write_text("name\nAcme Corp\n", encoding="utf-8")
+    # A file both imports take: customers need a name column, touchpoints a kind column.
+    (tmp_path / "customers.csv").write_text("name,kind\nAcme Corp,call\n", encoding="utf-8")
     for name in ("LOG_LEVEL", "SLACK_API_URL", "ADMIN_CHANNEL", "WEB_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")

@@ -1,0 +1,80 @@
+"""Touchpoints other systems sent, saved many at a time: what `bot.capture.touchpoints.log_record` writes for
+one, in one insert per table for a whole batch. The HTTP API's batches and `touchpoint import touchpoints` save
+through it (`bot.api.intake.save_batch`); a thousand rows cost about what a handful of single saves do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.capture.touchpoints import Entry
+from bot.members import Author
+from storage import touchpoints as touchpoint_store
+
+
+def log_records(
+    session: Session, workspace_id: int, records: list[tuple[Author, Entry]], *, now: datetime
+) -> list[int]:
+    """Touchpoints other systems sent, none of them logged before, saved as `log_record` saves one but in one
+    insert per table (touchpoints, follow-ups, audit events); their ids, in order.
+
+    The entries' customers are live ones of the workspace already (checked by the caller). A record another
+    writer saved meanwhile raises IntegrityError (uq_touchpoints_external_id): the caller's savepoint undoes
+    the lot, and `log_record` then saves each on its own.
+    """
+    if not records:
+        return []
+    rows = []
+    for actor, entry in records:
+        rows.append(
+            {
+                "workspace_id": workspace_id,
+                "customer_id": entry.customer_id,
+                "customer_text": entry.customer_text,
+                "author_user_id": entry.author_user_id or actor.user_id,
+                "author_department": entry.department or actor.department,
+                "kind": entry.kind,
+                "summary": entry.summary,
+                "raw_text": None,
+                "tags": entry.tags,
+                "occurred_at": entry.occurred_at,
+                "source": entry.source,
+                "permalink": entry.permalink,
+                "channel_id": entry.channel_id,
+                "source_system": entry.source_system,
+                "external_id": entry.external_id,
+                "url": entry.url,
+                "created_at": now,
+            }
+        )
+    ids = touchpoint_store.insert_touchpoints(session, rows)
+    follow_ups = [
+        {
+            "workspace_id": workspace_id,
+            "touchpoint_id": touchpoint_id,
+            "customer_id": entry.customer_id,
+            "assignee_user_id": entry.follow_up.assignee,
+            "due_at": entry.follow_up.due_at,
+            "due_text": entry.follow_up.text[:200],
+            "created_at": now,
+        }
+        for touchpoint_id, (_, entry) in zip(ids, records, strict=True)
+        if entry.follow_up is not None
+    ]
+    touchpoint_store.insert_follow_ups(session, follow_ups)
+    events = [
+        {
+            "workspace_id": workspace_id,
+            "actor_user_id": actor.user_id,
+            "action": "logged",
+            "entity_type": "touchpoint",
+            "entity_id": touchpoint_id,
+            "details": {"source": entry.source},
+            "at": now,
+        }
+        for touchpoint_id, (actor, entry) in zip(ids, records, strict=True)
+    ]
+    touchpoint_store.insert_audit_events(session, events)
+    return ids
