@@ -4,7 +4,8 @@
 (`ix_touchpoints_customer`, now with id, deleted_at and the department, so no row is read for either); it
 counts a period's stage changes by from and to stage and probes a customer's later moves
 (`ix_stage_changes_at`, `ix_stage_changes_customer`, now with the stages and the customer); and it counts a
-period's follow-ups by outcome and assignee (`ix_follow_ups_due`, now with the columns that decide both).
+period's follow-ups by outcome and assignee (`ix_follow_ups_due`, now with the columns that decide both); and
+it counts live customers by stage and owner (`ix_customers_stage`, now with the owner and what makes one live).
 Each keeps its name and its leading columns, so every query that used it still can.
 
 Revision ID: 0014_report_speed
@@ -24,6 +25,11 @@ WIDENED = {
         "touchpoints",
         ["workspace_id", "customer_id", "occurred_at"],
         ["workspace_id", "customer_id", "occurred_at", "id", "deleted_at", "author_department"],
+    ),
+    "ix_customers_stage": (
+        "customers",
+        ["workspace_id", "stage"],
+        ["workspace_id", "stage", "owner_user_id", "created_at", "deleted_at", "merged_into_id"],
     ),
     "ix_stage_changes_at": (
         "stage_changes",
