@@ -6,13 +6,17 @@ one question; none loads the period's touchpoints into Python. The one that retu
 a source is counted over. SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
 expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
 
-The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at, then every column the
-period's counts read, so they are answered from the index alone), follow-ups
-(workspace_id, due_at), customers (workspace_id, stage); stage changes already had (workspace_id, changed_at)
-and (workspace_id, customer_id, changed_at), touchpoints (workspace_id, customer_id, occurred_at).
+The indexes they lean on (migrations 0009 and 0014_report_speed), each answering its query from the index
+alone: touchpoints (workspace_id, occurred_at, then every column the period's counts read) and (workspace_id,
+customer_id, occurred_at, id, deleted_at, author_department) for the probes per customer; follow-ups
+(workspace_id, due_at, then what decides an outcome); customers (workspace_id, stage, owner, created_at and what
+makes one live); stage changes (workspace_id, changed_at, stages, customer) and (workspace_id, customer_id,
+changed_at, stages). Whether a customer was touched in a window is an anti-join (`_touched`), one index probe per
+customer, never `NOT IN` a list of every touched customer: PostgreSQL rescans such a list per customer once
+it outgrows `work_mem`. `bench/report.py` times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
-so the indexes of migration 0009 and the queries that need them are read side by side.
+so the indexes and the queries that need them are read side by side.
 """
 
 from __future__ import annotations
