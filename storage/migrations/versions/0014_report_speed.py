@@ -58,6 +58,10 @@ def _rebuild(position: int) -> None:
 
 def upgrade() -> None:
     _rebuild(2)
+    # Fresh statistics for the rebuilt indexes: SQLite keeps none for a new index until ANALYZE, and without
+    # them it may probe a customer's touchpoints through ix_touchpoints_occurred instead.
+    for table in sorted({table for table, _, _ in WIDENED.values()}):
+        op.execute(f"ANALYZE {table}")
 
 
 def downgrade() -> None:
