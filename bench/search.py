@@ -140,8 +140,8 @@ def add_contacts(path: Path, customers: int) -> int:
     return wanted
 
 
-def copy_to_postgres(sqlite_path: Path, url: str) -> None:
-    """A fresh, migrated database with the SQLite store's rows, copied with COPY."""
+def copy_to_postgres(sqlite_path: Path, url: str, tables: Sequence[str] = PG_TABLES) -> None:
+    """A fresh, migrated database with the SQLite store's rows of `tables`, copied with COPY."""
     import psycopg
 
     parsed = make_url(url)
@@ -158,7 +158,7 @@ def copy_to_postgres(sqlite_path: Path, url: str) -> None:
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro&immutable=1", uri=True)
     plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain) as target:
-        for table in PG_TABLES:
+        for table in tables:
             columns = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
             listed = ", ".join(f'"{c}"' for c in columns)
             with target.cursor() as cursor:

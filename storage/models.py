@@ -159,8 +159,11 @@ class Customer(Base):
         Index("ix_customers_merged_into", "workspace_id", "merged_into_id"),
         # The App Home lists the customers a person owns: without it, a scan of every customer of the workspace.
         Index("ix_customers_owner", "workspace_id", "owner_user_id"),
-        # Reports count the customers of one stage (active ones untouched): without it, a scan of every customer.
-        Index("ix_customers_stage", "workspace_id", "stage"),
+        # Reports count the customers of one stage (active ones untouched), and the quiet ones by stage and owner,
+        # from the index alone: without it, a scan of every customer.
+        Index(
+            "ix_customers_stage", "workspace_id", "stage", "owner_user_id", "created_at", "deleted_at", "merged_into_id"
+        ),
         # One live customer per folded name in a workspace: two people creating "Acme" at once get one Acme.
         Index(
             "uq_customers_live_name_key",
@@ -239,8 +242,9 @@ class StageChange(Base):
 
     __tablename__ = "stage_changes"
     __table_args__ = (
-        Index("ix_stage_changes_customer", "workspace_id", "customer_id", "changed_at"),
-        Index("ix_stage_changes_at", "workspace_id", "changed_at"),
+        # Reports count a period's moves and probe a customer's later ones from these alone (storage.reports).
+        Index("ix_stage_changes_customer", "workspace_id", "customer_id", "changed_at", "to_stage", "from_stage"),
+        Index("ix_stage_changes_at", "workspace_id", "changed_at", "to_stage", "from_stage", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -255,7 +259,17 @@ class StageChange(Base):
 class Touchpoint(Base):
     __tablename__ = "touchpoints"
     __table_args__ = (
-        Index("ix_touchpoints_customer", "workspace_id", "customer_id", "occurred_at"),
+        # A customer's touchpoints in order; the columns after occurred_at let the reports' probes per customer
+        # (touched in a window? its first live touchpoint?) be answered from the index alone (storage.reports).
+        Index(
+            "ix_touchpoints_customer",
+            "workspace_id",
+            "customer_id",
+            "occurred_at",
+            "id",
+            "deleted_at",
+            "author_department",
+        ),
         Index("ix_touchpoints_author", "workspace_id", "author_user_id", "occurred_at"),
         # Reports count one period's touchpoints of a workspace (storage.reports): the columns after occurred_at
         # are the ones they read, so the counts come from the index alone, without a lookup per touchpoint.
@@ -341,8 +355,17 @@ class FollowUp(Base):
             sqlite_where=text("status = 'open' AND nudged_at IS NULL"),
         ),
         Index("ix_follow_ups_assignee", "workspace_id", "assignee_user_id", "status"),
-        # Reports read the follow-ups that fell due in one period of a workspace (storage.reports).
-        Index("ix_follow_ups_due", "workspace_id", "due_at"),
+        # Reports read the follow-ups that fell due in one period of a workspace (storage.reports), and count
+        # them by outcome and assignee from the index alone.
+        Index(
+            "ix_follow_ups_due",
+            "workspace_id",
+            "due_at",
+            "status",
+            "completed_at",
+            "assignee_user_id",
+            "touchpoint_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,13 +6,17 @@ one question; none loads the period's touchpoints into Python. The one that retu
 a source is counted over. SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
 expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
 
-The indexes they lean on (migration 0009): touchpoints (workspace_id, occurred_at, then every column the
-period's counts read, so they are answered from the index alone), follow-ups
-(workspace_id, due_at), customers (workspace_id, stage); stage changes already had (workspace_id, changed_at)
-and (workspace_id, customer_id, changed_at), touchpoints (workspace_id, customer_id, occurred_at).
+The indexes they lean on (migrations 0009 and 0014_report_speed), each answering its query from the index
+alone: touchpoints (workspace_id, occurred_at, then every column the period's counts read) and (workspace_id,
+customer_id, occurred_at, id, deleted_at, author_department) for the probes per customer; follow-ups
+(workspace_id, due_at, then what decides an outcome); customers (workspace_id, stage, owner, created_at and what
+makes one live); stage changes (workspace_id, changed_at, stages, customer) and (workspace_id, customer_id,
+changed_at, stages). Whether a customer was touched in a window is an anti-join (`_touched`), one index probe per
+customer, never `NOT IN` a list of every touched customer: PostgreSQL rescans such a list per customer once
+it outgrows `work_mem`. `bench/report.py` times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
-so the indexes of migration 0009 and the queries that need them are read side by side.
+so the indexes and the queries that need them are read side by side.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
-    exists,
     extract,
     func,
     literal,
@@ -118,6 +121,12 @@ def _touchpoints_in(
     return where
 
 
+def _some(column: Any, *where: ColumnElement[bool]) -> Any:
+    """EXISTS over rows meeting `where`, selecting only `column` (an indexed id): SQLite reads `SELECT *`
+    as needing every column, and would look each probed row up in its table instead of the index alone."""
+    return select(column).where(*where).exists()
+
+
 def _live(customers: Any = Customer) -> list[ColumnElement[bool]]:
     return [customers.deleted_at.is_(None), customers.merged_into_id.is_(None)]
 
@@ -207,27 +216,38 @@ def customers_in_stage_untouched(
     where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
-    touched = select(Touchpoint.customer_id).where(
-        *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None)
+    untouched = select(Customer.id, Customer.name).where(*where, ~_touched(session, workspace_id, start, end, scope))
+    if not names:
+        return session.scalar(select(func.count()).select_from(untouched.subquery())) or 0, []
+    # One pass: the names in order, each row carrying how many there are in all.
+    last_touch = _last_touch(workspace_id, Customer.id).label("last_touch")
+    ordered = session.execute(
+        untouched.add_columns(last_touch, func.count().over().label("total"))
+        .order_by(last_touch.asc().nulls_first(), Customer.id)
+        .limit(names)
+    ).all()
+    return (ordered[0].total if ordered else 0), [row.name for row in ordered]
+
+
+def _touched(session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope) -> Any:
+    """The customer of the outer query (`customers.id`) has a touchpoint in the period and scope: one probe of
+    ix_touchpoints_customer per customer, an anti-join rather than a list of every touched customer
+    (which PostgreSQL would rescan per customer once the list outgrows its memory)."""
+    return _some(
+        Touchpoint.id, *_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id == Customer.id
     )
-    untouched = select(Customer.id, Customer.name).where(*where, Customer.id.not_in(touched)).subquery()
-    total = session.scalar(select(func.count()).select_from(untouched)) or 0
-    if not total or not names:
-        return total, []
-    last = (
+
+
+def _last_touch(workspace_id: int, customer_id: Any) -> Any:
+    return (
         select(func.max(Touchpoint.occurred_at))
         .where(
             Touchpoint.workspace_id == workspace_id,
-            Touchpoint.customer_id == untouched.c.id,
+            Touchpoint.customer_id == customer_id,
             Touchpoint.deleted_at.is_(None),
         )
         .scalar_subquery()
     )
-    last_touch = last.label("last_touch")
-    ordered = session.execute(
-        select(untouched.c.name, last_touch).order_by(last_touch.asc().nulls_first(), untouched.c.id).limit(names)
-    )
-    return total, [name for name, _ in ordered]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -457,11 +477,12 @@ def quiet_customer_counts(
     (as the customer's owner) narrow it; department and tag do not.
     """
     since = as_of - timedelta(days=quiet_after_days)
-    # The window's touched customers as one set (read from ix_touchpoints_occurred alone), not a probe per customer.
-    recent = select(Touchpoint.customer_id).where(
-        *_touchpoints_in(session, workspace_id, since, as_of, EVERYTHING), Touchpoint.customer_id.is_not(None)
-    )
-    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since, Customer.id.not_in(recent)]
+    where = [
+        Customer.workspace_id == workspace_id,
+        *_live(),
+        Customer.created_at < since,
+        ~_touched(session, workspace_id, since, as_of, EVERYTHING),
+    ]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
     if scope.user_id is not None:
@@ -516,7 +537,8 @@ def stage_conversions(
     entered = aliased(StageChange)
     later = aliased(StageChange)
     next_stage = case(*((entered.to_stage == stage, stages[i + 1]) for i, stage in enumerate(stages[:-1])))
-    reached = exists().where(
+    reached = _some(
+        later.id,
         later.workspace_id == workspace_id,
         later.customer_id == entered.customer_id,
         later.changed_at > entered.changed_at,
@@ -555,7 +577,8 @@ def churn_after_silence(
     """Customers that moved to `churned` in the period, and how many of them had no touchpoint in the
     `quiet_after_days` before the move."""
     dates = _Dates(session)
-    heard = exists().where(
+    heard = _some(
+        Touchpoint.id,
         Touchpoint.workspace_id == workspace_id,
         Touchpoint.customer_id == StageChange.customer_id,
         Touchpoint.deleted_at.is_(None),
@@ -597,12 +620,27 @@ def new_customers_first_touchpoints(
     """One row per customer whose first touchpoint ever falls in the period: its kind and tags, and whether the
     customer then advanced a stage (to a later one in `stages`) within `within_days`."""
     dates = _Dates(session)
-    # The customers touched in the period, then each one's first touchpoint ever (one index probe per customer),
-    # kept when that first touchpoint is itself in the period and the scope.
+    # The customers touched in the period with no live touchpoint before it (one probe of
+    # ix_touchpoints_customer each), then each one's first touchpoint ever (another), kept when that first
+    # touchpoint is itself in the period and the scope.
     touched = (
         select(Touchpoint.customer_id)
         .where(*_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None))
         .distinct()
+        .subquery()
+    )
+    earlier = aliased(Touchpoint)
+    new = (
+        select(touched.c.customer_id)
+        .where(
+            ~_some(
+                earlier.id,
+                earlier.workspace_id == workspace_id,
+                earlier.customer_id == touched.c.customer_id,
+                earlier.deleted_at.is_(None),
+                earlier.occurred_at < start,
+            )
+        )
         .subquery()
     )
     earliest = aliased(Touchpoint)
@@ -610,20 +648,21 @@ def new_customers_first_touchpoints(
         select(earliest.id)
         .where(
             earliest.workspace_id == workspace_id,
-            earliest.customer_id == touched.c.customer_id,
+            earliest.customer_id == new.c.customer_id,
             earliest.deleted_at.is_(None),
         )
         .order_by(earliest.occurred_at, earliest.id)
         .limit(1)
         .scalar_subquery()
     )
-    firsts = select(first_id.label("touchpoint_id")).select_from(touched).subquery()
+    firsts = select(first_id.label("touchpoint_id")).select_from(new).subquery()
     rank = {stage: index for index, stage in enumerate(stages)}
 
     def stage_rank(column: Any) -> ColumnElement[int]:
         return case(*((column == stage, index) for stage, index in rank.items()), else_=-1)
 
-    advanced = exists().where(
+    advanced = _some(
+        StageChange.id,
         StageChange.workspace_id == workspace_id,
         StageChange.customer_id == Touchpoint.customer_id,
         StageChange.changed_at >= Touchpoint.occurred_at,
