@@ -15,7 +15,7 @@ Revises: 0010
 from alembic import op
 
 revision = "0014_report_speed"
-down_revision = "0010"
+down_revision = "0012_channel_links"
 branch_labels = None
 depends_on = None
 
