@@ -25,7 +25,8 @@ class Runtime:
     engine: Engine
     clock: Callable[[], datetime] = system_clock
     indexes: CustomerIndexes = field(default_factory=CustomerIndexes)
-    # Slack team id -> workspace row id. Workspace rows are never deleted or renumbered, so this never goes stale.
+    # Tenant key (team id, or an org-wide install's enterprise id) -> workspace row id. Workspace rows are never
+    # deleted or renumbered, so this never goes stale.
     workspace_ids: dict[str, int] = field(default_factory=dict)
     sessions: sessionmaker[Session] = field(init=False)
     readers: sessionmaker[Session] = field(init=False)

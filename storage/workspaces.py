@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.installations.tenancy import Tenant
 from storage.models import AuditEvent, Base, Customer, FollowUp, Member, StageChange, Touchpoint, Workspace
 
 Row = TypeVar("Row", bound=Base)
@@ -30,19 +31,28 @@ def _found_or_created(session: Session, query: Select[tuple[Row]], make: Callabl
     return row
 
 
-def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
-    """The workspace row of a Slack team, created on first contact."""
+def tenant_row(session: Session, tenant: Tenant) -> Workspace:
+    """The workspace row of an installation, created on first contact: for an org-wide install the one row of
+    the whole organisation, whichever of its workspaces the request came from."""
     return _found_or_created(
         session,
-        select(Workspace).where(Workspace.team_id == team_id),
-        lambda: Workspace(team_id=team_id, enterprise_id=enterprise_id),
+        select(Workspace).where(Workspace.team_id == tenant.key),
+        lambda: Workspace(
+            team_id=tenant.key, enterprise_id=tenant.enterprise_id, is_enterprise_install=tenant.is_enterprise_install
+        ),
     )
 
 
-def find_workspace(session: Session, team_id: str | None) -> Workspace | None:
-    """The workspace named by team id, or the only one in the store when none is named."""
-    if team_id:
-        return session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
+    """The workspace row of a Slack team installed on its own, created on first contact."""
+    return tenant_row(session, Tenant(team_id=team_id, enterprise_id=enterprise_id))
+
+
+def find_workspace(session: Session, key: str | None) -> Workspace | None:
+    """The workspace named by its key (a team id, or an org-wide install's enterprise id), or the only one in
+    the store when none is named."""
+    if key:
+        return session.scalar(select(Workspace).where(Workspace.team_id == key))
     workspaces = session.scalars(select(Workspace).limit(2)).all()
     return workspaces[0] if len(workspaces) == 1 else None
 
