@@ -43,6 +43,16 @@ def tenant_row(session: Session, tenant: Tenant) -> Workspace:
     )
 
 
+def record_install(session: Session, tenant: Tenant, *, name: str | None, now: datetime) -> Workspace:
+    """An OAuth install (or reinstall) of the tenant: its row, named as Slack names it, active again."""
+    row = tenant_row(session, tenant)
+    row.installed_at, row.uninstalled_at = now, None
+    if name:
+        row.name = name
+    session.flush()
+    return row
+
+
 def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
     """The workspace row of a Slack team installed on its own, created on first contact."""
     return tenant_row(session, Tenant(team_id=team_id, enterprise_id=enterprise_id))

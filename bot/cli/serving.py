@@ -50,7 +50,7 @@ def warmed_app(settings: Settings) -> tuple[Runtime, App]:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    settings.require_bot_token().require("SLACK_SIGNING_SECRET")
     open_store(settings).dispose()  # fail here, with one clear line, rather than in every worker
     with_scheduler = getattr(args, "with_scheduler", False)
     # Workers are forked from this process, so the scheduler runs in one of them (elected by a lock), never here.

@@ -6,27 +6,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.local.simulator import SlackSimulator, http_transport
+from bot.local.simulator import SlackSimulator
+from bot.runtime import Runtime
 from storage.models import Member, Touchpoint, Workspace
-from tests.conftest import SIGNING_SECRET
+from tests.conftest import make_settings
 from tests.helpers import element, texts
 
 ORG = "E0ORG"
 
 
 @pytest.fixture
-def workspace_of(served, standin, clock):
-    def simulator(team_id: str, enterprise_id: str | None = None, *, org_wide: bool = False) -> SlackSimulator:
-        return SlackSimulator(
-            http_transport(served + "/slack/events"),
-            SIGNING_SECRET,
-            team_id=team_id,
-            response_url=standin.response_url,
-            enterprise_id=enterprise_id,
-            is_enterprise_install=org_wide,
-        )
-
-    return simulator
+def runtime(engine, standin, clock, database_url) -> Runtime:
+    """The single-token app (tests/conftest.py's), not this folder's OAuth one: tenancy holds either way."""
+    return Runtime(settings=make_settings(database_url, standin.api_url, standin.hooks_url), engine=engine, clock=clock)
 
 
 def log(slack: SlackSimulator, user: str, line: str) -> dict:
