@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -51,6 +52,23 @@ def record_install(session: Session, tenant: Tenant, *, name: str | None, now: d
         row.name = name
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class InstallationRef:
+    """How slack-sdk's installation store names a tenant's installation, and whether it is still installed."""
+
+    team_id: str
+    enterprise_id: str | None
+    is_enterprise_install: bool
+    active: bool
+
+
+def installation_of(session: Session, workspace_id: int) -> InstallationRef | None:
+    row = session.get(Workspace, workspace_id)
+    if row is None:
+        return None
+    return InstallationRef(row.team_id, row.enterprise_id, row.is_enterprise_install, row.uninstalled_at is None)
 
 
 def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:

@@ -6,8 +6,10 @@ threads, and keeps claiming as the senders free up, until nothing due is left. A
 short transaction right after Slack accepted it. Every send first checks the lease is still ours with a
 margin longer than the send can take, so a lease that ran out is never raced.
 
-Slack's limits are kept by a pacer (`pacing`) shared by the process's senders: about one message a second
-in one conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
+Each installation's messages go with its own bot token (`bot_tokens`, bot.installations.tokens): nothing is sent
+for one that has none (uninstalled), its follow-ups are left unclaimed, unsent. Slack's limits are per workspace,
+so each installation has its own pacer (`pacing`), shared by the process's senders: about one message a second
+in one conversation, and a workspace-wide rate. A 429 pauses that installation's sends for the Retry-After it carries;
 a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
 While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
 `deliver_due` (what `touchpoint nudge --once` runs) repeats passes for what failed for a reason a retry may
@@ -60,6 +62,7 @@ from bot.followups.rules import (
     digest_moment,
     message_groups,
 )
+from bot.installations.tokens import BotTokens
 from bot.members import zone
 from bot.runtime import Runtime
 from bot.text import plural
@@ -218,18 +221,47 @@ class Dispatcher:
         worker_id: str | None = None,
         options: DispatchOptions | None = None,
         rng: random.Random | None = None,
+        bot_tokens: BotTokens | None = None,
     ) -> None:
+        """`client` is where and how to call Slack; with `bot_tokens`, each installation's messages carry its own
+        token (None: `client`'s, for every installation)."""
         self.rt = rt
         self.client = client
         self.worker_id = worker_id or new_worker_id()
         self.options = options or DispatchOptions()
-        self.pacer = Pacer(self.options.messages_per_second, self.options.conversation_interval)
+        self._bot_tokens = bot_tokens
+        self._clients: dict[str, WebClient] = {}
+        self._pacers: dict[int, Pacer] = {}
+        self._pacers_lock = threading.Lock()
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._stopping = threading.Event()
         # While passing at an instant crossed on the way, that instant is the dispatcher's clock too (leases,
         # deferrals), as it was for a scheduler ticking then.
         self._replaying_at: datetime | None = None
+
+    def pacer(self, workspace_id: int) -> Pacer:
+        """The installation's pacer: Slack's limits are per workspace, and one installation's 429 holds no other."""
+        with self._pacers_lock:
+            pacer = self._pacers.get(workspace_id)
+            if pacer is None:
+                pacer = self._pacers[workspace_id] = Pacer(
+                    self.options.messages_per_second, self.options.conversation_interval
+                )
+            return pacer
+
+    def client_for(self, workspace_id: int) -> WebClient | None:
+        """The client carrying the installation's bot token; None while nothing may be sent for it."""
+        if self._bot_tokens is None:
+            return self.client
+        token = self._bot_tokens(workspace_id)
+        if token is None:
+            return None
+        with self._pacers_lock:
+            client = self._clients.get(token)
+            if client is None:
+                client = self._clients[token] = dispatch_client(token, self.client.base_url, self.client.timeout)
+            return client
 
     @property
     def default_tz(self) -> ZoneInfo:
@@ -494,12 +526,22 @@ class Dispatcher:
 
     # --- Slack ---
 
-    def post(self, channel: str, message: Message, ids: Sequence[int], kind: str) -> dict[str, Any]:
+    def post(self, workspace_id: int, channel: str, message: Message, ids: Sequence[int], kind: str) -> dict[str, Any]:
+        client = self.client_for(workspace_id)
+        if client is None:
+            raise NotInstalled(workspace_id)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"follow_up_ids": list(ids), "kind": kind}}
-        response = self.client.chat_postMessage(
+        response = client.chat_postMessage(
             channel=channel, text=message["text"], blocks=message["blocks"], metadata=metadata, unfurl_links=False
         )
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+class NotInstalled(Exception):
+    """The installation has no bot token (uninstalled meanwhile): nothing is sent for it, nothing marked sent."""
+
+    def __init__(self, workspace_id: int) -> None:
+        super().__init__(f"workspace {workspace_id} has no installation to send with")
 
 
 def _retry_after(error: SlackApiError) -> float:
@@ -552,7 +594,7 @@ class _Nudge:
         # DMs are posted to the user id: Slack opens the conversation and answers with its D… id.
         self.channel = admin_channel or self.user_id
         self.reason = reason
-        self.paced = Paced(dispatcher.pacer, self.channel)
+        self.paced = Paced(dispatcher.pacer(self.workspace_id), self.channel)
         self.rate_limited = 0
 
     def step(self) -> float | None:
@@ -591,7 +633,7 @@ class _Nudge:
         # UPDATE and its commit stand between a crash and a second message.
         with d.rt.engine.connect() as connection:
             try:
-                response = d.post(self.channel, message, live, kind)
+                response = d.post(self.workspace_id, self.channel, message, live, kind)
             except Exception as error:
                 problem = error
             else:
@@ -660,7 +702,7 @@ class _Nudge:
             self.rate_limited += 1
             if self.rate_limited <= MAX_RATE_LIMITED:
                 wait = _retry_after(error)
-                self.d.pacer.pause(wait)
+                self.d.pacer(self.workspace_id).pause(wait)
                 return wait
         if code in DEPARTED_ERRORS and self.admin_channel is None:
             self._left(code)
@@ -714,7 +756,7 @@ class _Digest:
         self.tz = tz
         self.listed: tuple[list[int], list[int]] | None = None
         self.covered: list[int] = []  # what the digest tells about on time: no nudge of its own follows
-        self.paced = Paced(dispatcher.pacer, member.user_id)
+        self.paced = Paced(dispatcher.pacer(member.workspace_id), member.user_id)
         self.rate_limited = 0
 
     def step(self) -> float | None:
@@ -761,7 +803,7 @@ class _Digest:
             today_views = follow_up_views(session, today)
         message = digest_message(overdue_views, today_views, self.tz, self.run.now)
         try:
-            response = d.post(self.member.user_id, message, overdue + today, "digest")
+            response = d.post(self.member.workspace_id, self.member.user_id, message, overdue + today, "digest")
         except SlackApiError as error:
             return self._refused(error)
         except Exception as error:
@@ -789,7 +831,7 @@ class _Digest:
         if (status == 429 or code == "ratelimited") and self.rate_limited < MAX_RATE_LIMITED:
             self.rate_limited += 1
             wait = _retry_after(error)
-            self.d.pacer.pause(wait)
+            self.d.pacer(self.member.workspace_id).pause(wait)
             return wait
         if code in DEPARTED_ERRORS:
             # Gone: the day stays claimed; the nudge pass hands what the digest would have covered to others.
