@@ -28,6 +28,8 @@ class Runtime:
     # Tenant key (team id, or an org-wide install's enterprise id) -> workspace row id. Workspace rows are never
     # deleted or renumbered, so this never goes stale.
     workspace_ids: dict[str, int] = field(default_factory=dict)
+    # Tenant key -> when this process last saw it installed (time.monotonic), by handlers.installations.
+    installed_checked_at: dict[str, float] = field(default_factory=dict)
     sessions: sessionmaker[Session] = field(init=False)
     readers: sessionmaker[Session] = field(init=False)
     # The one way out to a response_url, for the listeners that answer one kept in a modal's private_metadata.

@@ -9,6 +9,7 @@ from handlers import (
     errors,
     followups,
     home,
+    installations,
     options,
     reports,
     retries,
@@ -21,6 +22,7 @@ from handlers import (
 def register(app: App) -> None:
     for module in (
         retries,
+        installations,
         commands,
         actions,
         views,

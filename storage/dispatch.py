@@ -10,6 +10,9 @@ catch-up message rather than pieces from two processes. On PostgreSQL a transact
 per person decides which process that is and `FOR UPDATE SKIP LOCKED` keeps rows a click is changing out
 of the claim; on SQLite `BEGIN IMMEDIATE` already serializes writers, so the claim is one conditional
 transaction.
+
+Nothing is claimed for an installation that was uninstalled (`workspaces.uninstalled_at`): its follow-ups wait,
+neither sent nor marked, and go out once it is installed again.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, u
 from sqlalchemy.orm import Session
 
 from storage.customers import live_customers_by_id
-from storage.models import FollowUp, Member
+from storage.models import FollowUp, Member, Workspace
 from storage.touchpoints import record_many
 
 Person = tuple[int, str]  # (workspace id, Slack user id)
@@ -63,7 +66,8 @@ def _claimable(
     due_by: datetime, now: datetime, pass_began: datetime | None, passed_over: Collection[int]
 ) -> ColumnElement[bool]:
     """Open, not nudged, due, not under someone's live lease, not waiting out a backoff or a deferral that
-    ends after the pass began, and not one of the rows the pass was told to leave alone.
+    ends after the pass began, of an installation still installed, and not one of the rows the pass was told
+    to leave alone.
 
     A row that failed during a pass is backed off from a later reading of the clock; measured against the
     pass's start it is never tried again within that pass, however long the pass runs. The first two
@@ -75,8 +79,13 @@ def _claimable(
         FollowUp.due_at <= due_by,
         or_(FollowUp.lease_until.is_(None), FollowUp.lease_until <= now),
         or_(FollowUp.next_attempt_at.is_(None), FollowUp.next_attempt_at <= min(now, pass_began or now)),
+        FollowUp.workspace_id.not_in(_UNINSTALLED),
     )
     return and_(condition, FollowUp.id.not_in(passed_over)) if passed_over else condition
+
+
+# The installations nothing is sent for until they are installed again (few, usually none).
+_UNINSTALLED = select(Workspace.id).where(Workspace.uninstalled_at.is_not(None))
 
 
 def lock_people_with_due_follow_ups(
@@ -377,6 +386,7 @@ def digest_candidates(session: Session, *, latest_day: date, before: datetime) -
         select(Member).where(
             Member.digest_enabled.is_(True),
             Member.deleted.is_(False),
+            Member.workspace_id.not_in(_UNINSTALLED),
             or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < latest_day),
             has_something,
         )

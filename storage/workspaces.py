@@ -54,6 +54,30 @@ def record_install(session: Session, tenant: Tenant, *, name: str | None, now: d
     return row
 
 
+def mark_uninstalled(session: Session, key: str, now: datetime) -> bool:
+    """The tenant was uninstalled (or its bot token revoked): nothing is sent for it until it is installed again.
+    Its data stays. False when the store does not know it, or it was marked already."""
+    result = session.execute(
+        update(Workspace).where(Workspace.team_id == key, Workspace.uninstalled_at.is_(None)).values(uninstalled_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def mark_installed_again(session: Session, key: str) -> bool:
+    """Slack delivers requests only for an installed app: one from an uninstalled tenant means it is back."""
+    result = session.execute(
+        update(Workspace)
+        .where(Workspace.team_id == key, Workspace.uninstalled_at.is_not(None))
+        .values(uninstalled_at=None)
+    )
+    return bool(result.rowcount)
+
+
+def is_uninstalled(session: Session, key: str) -> bool:
+    at = session.scalar(select(Workspace.uninstalled_at).where(Workspace.team_id == key))
+    return at is not None
+
+
 @dataclass(frozen=True)
 class InstallationRef:
     """How slack-sdk's installation store names a tenant's installation, and whether it is still installed."""
@@ -186,3 +210,50 @@ def workspace_has_data(session: Session, workspace_id: int) -> bool:
     customers = select(Customer.id).where(Customer.workspace_id == workspace_id).limit(1)
     touchpoints = select(Touchpoint.id).where(Touchpoint.workspace_id == workspace_id).limit(1)
     return session.scalar(customers) is not None or session.scalar(touchpoints) is not None
+
+
+@dataclass(frozen=True)
+class InstallationSummary:
+    """One installation as `touchpoint installations` lists it."""
+
+    key: str  # the team id, or an org-wide install's enterprise id
+    is_enterprise_install: bool
+    name: str | None
+    installed_at: datetime  # the last OAuth install, else when the workspace first used the app
+    active: bool
+    customers: int
+    open_follow_ups: int
+
+
+def installations_with_counts(session: Session) -> list[InstallationSummary]:
+    """Every installation with its live customers and open follow-ups, by key."""
+    customers = (
+        select(Customer.workspace_id, func.count().label("n"))
+        .where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+        .group_by(Customer.workspace_id)
+        .subquery()
+    )
+    follow_ups = (
+        select(FollowUp.workspace_id, func.count().label("n"))
+        .where(FollowUp.status == "open")
+        .group_by(FollowUp.workspace_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Workspace, func.coalesce(customers.c.n, 0), func.coalesce(follow_ups.c.n, 0))
+        .outerjoin(customers, customers.c.workspace_id == Workspace.id)
+        .outerjoin(follow_ups, follow_ups.c.workspace_id == Workspace.id)
+        .order_by(Workspace.team_id)
+    )
+    return [
+        InstallationSummary(
+            key=row.team_id,
+            is_enterprise_install=row.is_enterprise_install,
+            name=row.name,
+            installed_at=row.installed_at or row.created_at,
+            active=row.uninstalled_at is None,
+            customers=n_customers,
+            open_follow_ups=n_follow_ups,
+        )
+        for row, n_customers, n_follow_ups in rows
+    ]

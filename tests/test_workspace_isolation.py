@@ -28,7 +28,7 @@ from bot.customers import curation
 from bot.local.simulator import Reply, SlackSimulator, http_transport
 from bot.runtime import Runtime
 from storage.customers import add_contact, add_customer
-from storage.models import Base, Contact, Customer, CustomerName, FollowUp, StageChange, Touchpoint
+from storage.models import Base, Contact, Customer, CustomerName, FollowUp, StageChange, Touchpoint, Workspace
 from storage.touchpoints import touchpoints_for_export
 from storage.workspaces import workspace_for_team
 from tests.conftest import SIGNING_SECRET, TEAM, _QuietHandler, _ThreadingWSGIServer
@@ -380,6 +380,11 @@ def others(t1: Ids, t2: Ids) -> dict[tuple[str, str], list[Attack]]:
             for text in ("", "quokka", "quokka holdings", "<@U0ALICE>", "#expo", "last 7 days")
         ],
         ("event", "app_home_opened"): [lambda s, a, b: s.t2.event(home)],
+        # T2 uninstalling (or its tokens revoked) ends T2's installation, never T1's: checked below.
+        ("event", "app_uninstalled"): [lambda s, a, b: s.t2.event({"type": "app_uninstalled"})],
+        ("event", "tokens_revoked"): [
+            lambda s, a, b: s.t2.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"], "oauth": ["U0ALICE"]}})
+        ],
         # A T2 workflow naming T1's customer by name, domain and contact: T2's own unknown name, never T1's.
         ("function", STEP_ID): [
             lambda s, a, b, customer=customer: s.step_in_t2(
@@ -487,6 +492,8 @@ def test_nothing_sent_from_another_workspace_with_this_ones_ids_changes_or_shows
 
     assert after == before
     assert t2_pointing_into_t1 == []
+    with runtime.readers.begin() as session:
+        assert session.get(Workspace, t1.workspace).uninstalled_at is None
     to_t2 = [
         call
         for call in standin.calls
