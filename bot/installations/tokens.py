@@ -1,4 +1,5 @@
-"""The bot token of a tenant, for what the app sends on its own (the scheduler's nudges and digests).
+"""The bot token of a tenant, for what the app sends on its own (the scheduler's nudges and digests) and what the
+HTTP API asks Slack (who an e-mail address is).
 
 With one bot token (SLACK_BOT_TOKEN) every tenant is that token's workspace. With OAuth it is the latest bot of
 the tenant's installation in slack-sdk's installation store, as Bolt's authorize finds it for a request: for an
@@ -9,6 +10,8 @@ that never went through an install.
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from slack_sdk import WebClient
 
 from bot.installations.oauth import installation_store
 from bot.runtime import Runtime
@@ -44,3 +47,21 @@ def bot_tokens(rt: Runtime) -> BotTokens:
         return bot.bot_token if bot is not None else None
 
     return installed_bot
+
+
+def tenant_clients(rt: Runtime, client: WebClient | None) -> Callable[[int], WebClient | None]:
+    """workspace row id -> `client` carrying that tenant's bot token (with one bot token, `client` itself);
+    None when the tenant has no installation to call with."""
+    if client is None or not rt.settings.oauth_enabled:
+        return lambda workspace_id: client
+    tokens = bot_tokens(rt)
+
+    def client_of(workspace_id: int) -> WebClient | None:
+        token = tokens(workspace_id)
+        if token is None:
+            return None
+        return WebClient(
+            token=token, base_url=client.base_url, timeout=client.timeout, retry_handlers=list(client.retry_handlers)
+        )
+
+    return client_of
