@@ -48,6 +48,8 @@ def record_install(session: Session, tenant: Tenant, *, name: str | None, now: d
     """An OAuth install (or reinstall) of the tenant: its row, named as Slack names it, active again."""
     row = tenant_row(session, tenant)
     row.installed_at, row.uninstalled_at = now, None
+    # A workspace first seen before it was installed this way may not have known its org: the store's bot does.
+    row.enterprise_id = tenant.enterprise_id
     if name:
         row.name = name
     session.flush()
