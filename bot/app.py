@@ -1,4 +1,9 @@
-"""Assembling the Bolt app: one client, the listeners, and the runtime handed to each of them."""
+"""Assembling the Bolt app: one client, the listeners, and the runtime handed to each of them.
+
+With one bot token (SLACK_BOT_TOKEN) every request is answered with it; with OAuth (SLACK_CLIENT_ID and
+SLACK_CLIENT_SECRET) Bolt's authorize finds the bot token of the request's installation in the store, and each
+listener's client carries that one (bot.installations.oauth).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import handlers
 import handlers.curation
 import handlers.outsiders
 from bot.edge import VERIFIED
+from bot.installations.oauth import install_flow
 from bot.runtime import Runtime
 from bot.text import storable
 
@@ -43,14 +49,16 @@ def build_app(rt: Runtime, listener_executor: Executor | None = None) -> App:
     """The app, its settings all from `rt.settings`; `listener_executor` runs what listeners do after
     acknowledging (Bolt's own pool by default).
 
-    Bolt is given the token and lets it make its own client, which is then pointed at SLACK_API_URL and
-    taught to retry: handed a client instead, Bolt also reads SLACK_BOT_TOKEN from the environment and warns
-    at every start that it goes unused.
+    Bolt is given the token (or the OAuth flow) and lets it make its own client, which is then pointed at
+    SLACK_API_URL and taught to retry: handed a client instead, Bolt also reads SLACK_BOT_TOKEN from the
+    environment and warns at every start that it goes unused. Each request's client copies its base URL and
+    retry handlers, and the OAuth flow uses this same client for oauth.v2.access.
     """
     settings = rt.settings
     app = App(
-        token=settings.slack_bot_token,
+        token=None if settings.oauth_enabled else settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret,
+        oauth_flow=install_flow(rt) if settings.oauth_enabled else None,
         token_verification_enabled=False,
         logger=logging.getLogger("touchpoint.bolt"),
         listener_executor=listener_executor,

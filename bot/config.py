@@ -35,6 +35,23 @@ MAX_WEB_CONCURRENCY = 64
 DEFAULT_API_RATE_PER_MINUTE = 600
 MAX_API_RATE_PER_MINUTE = 1_000_000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The bot scopes an OAuth install asks for (manifest.yml's): an install granting fewer is refused.
+DEFAULT_BOT_SCOPES = (
+    "commands",
+    "channels:history",
+    "channels:join",
+    "channels:read",
+    "chat:write",
+    "chat:write.public",
+    "files:write",
+    "groups:history",
+    "groups:read",
+    "im:write",
+    "users:read",
+    "users:read.email",
+    "mpim:read",
+    "team:read",
+)
 
 
 class ConfigError(Exception):
@@ -61,6 +78,19 @@ class Settings:
     log_level: int = logging.INFO
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     api_rate_per_minute: int = DEFAULT_API_RATE_PER_MINUTE
+    # OAuth v2 (set both): each installation's own bot token from the store, instead of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Whether the app is installed through OAuth (many installations) rather than with one bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    def require_bot_token(self) -> Settings:
+        """A command that talks to Slack needs a bot token, or OAuth to find each installation's."""
+        return self if self.oauth_enabled else self.require("SLACK_BOT_TOKEN")
 
     def require(self, *names: str) -> Settings:
         """Fail with the documented one-line error when a command needs a setting that is unset."""
@@ -74,6 +104,10 @@ _EXPECTED = {
     "SLACK_BOT_TOKEN": "a bot token starting with xoxb- (OAuth & Permissions page of your Slack app)",
     "SLACK_SIGNING_SECRET": "the signing secret from the Basic Information page of your Slack app",
     "SLACK_APP_TOKEN": "an app-level token starting with xapp- with the connections:write scope",
+    "SLACK_CLIENT_ID": "the Client ID from the Basic Information page of your Slack app, set with SLACK_CLIENT_SECRET",
+    "SLACK_CLIENT_SECRET": "the Client Secret from the Basic Information page of your Slack app, set with"
+    " SLACK_CLIENT_ID",
+    "SLACK_SCOPES": "bot scopes separated by commas, such as commands,chat:write (unset: the manifest's)",
     "SLACK_API_URL": "an http(s) URL of the Slack Web API ending in /, such as https://slack.com/api/",
     "SLACK_HOOKS_URL": "an http(s) URL of the host Slack's response_urls point to, such as https://hooks.slack.com/",
     "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///touchpoint.db or postgresql://user@host/db",
@@ -91,8 +125,12 @@ _EXPECTED = {
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
+    client_id, client_secret = _oauth_client(env)
     return Settings(
-        slack_bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
+        slack_scopes=_scopes(env),
+        slack_bot_token=_oauth_or_token(env, client_id),
         slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
         slack_app_token=_token(env, "SLACK_APP_TOKEN", "xapp-"),
         slack_api_url=_api_url(env),
@@ -123,6 +161,36 @@ def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
     if value is not None and not (value.startswith(prefix) and _VISIBLE_ASCII.fullmatch(value)):
         raise ConfigError(name, _EXPECTED[name], value[:8] + "…")
     return value
+
+
+def _oauth_client(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET, both or neither: one alone is an OAuth setup half done."""
+    client_id, secret = _secret(env, "SLACK_CLIENT_ID"), _secret(env, "SLACK_CLIENT_SECRET")
+    if client_id and not secret:
+        raise ConfigError("SLACK_CLIENT_SECRET", _EXPECTED["SLACK_CLIENT_SECRET"])
+    if secret and not client_id:
+        raise ConfigError("SLACK_CLIENT_ID", _EXPECTED["SLACK_CLIENT_ID"])
+    return client_id, secret
+
+
+def _oauth_or_token(env: Mapping[str, str], client_id: str | None) -> str | None:
+    """SLACK_BOT_TOKEN, which OAuth replaces: with both set, which token a workspace gets would be a guess."""
+    token = _token(env, "SLACK_BOT_TOKEN", "xoxb-")
+    if token and client_id:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", "unset with OAuth (SLACK_CLIENT_ID): each installation's own token is used", "set"
+        )
+    return token
+
+
+def _scopes(env: Mapping[str, str]) -> tuple[str, ...]:
+    value = _optional(env, "SLACK_SCOPES")
+    if value is None:
+        return DEFAULT_BOT_SCOPES
+    scopes = tuple(scope.strip() for scope in value.split(",") if scope.strip())
+    if not scopes or not all(re.fullmatch(r"[a-z][a-z0-9_.:-]*", scope) for scope in scopes):
+        raise ConfigError("SLACK_SCOPES", _EXPECTED["SLACK_SCOPES"], value[:60])
+    return scopes
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:

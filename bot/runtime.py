@@ -30,10 +30,13 @@ class Runtime:
     engine: Engine
     clock: Callable[[], datetime] = system_clock
     indexes: CustomerIndexes = field(default_factory=CustomerIndexes)
-    # Slack team id -> workspace row id. Workspace rows are never deleted or renumbered, so this never goes stale.
+    # Tenant key (team id, or an org-wide install's enterprise id) -> workspace row id. Workspace rows are never
+    # deleted or renumbered, so this never goes stale.
     workspace_ids: dict[str, int] = field(default_factory=dict)
     # (Slack team id, user id) of the people let in as members (handlers.outsiders): not asked about again.
     members_admitted: set[tuple[str, str]] = field(default_factory=set)
+    # Tenant key -> when this process last saw it installed (time.monotonic), by handlers.installations.
+    installed_checked_at: dict[str, float] = field(default_factory=dict)
     sessions: sessionmaker[Session] = field(init=False)
     readers: sessionmaker[Session] = field(init=False)
     # The one way out to a response_url, for the listeners that answer one kept in a modal's private_metadata.

@@ -1,5 +1,5 @@
-"""HTTP mode: Bolt behind gunicorn, the HTTP API for other systems (`/api/v1/…`, `bot.api.routes`), and a
-health check that asks the store.
+"""HTTP mode: Bolt behind gunicorn, the HTTP API for other systems (`/api/v1/…`, `bot.api.routes`), a
+health check that asks the store, and with OAuth the install pages (`GET /slack/install`, `/slack/oauth_redirect`).
 
 Slack's requests reach Bolt only through `bot.edge`: a body over the limit is refused with 413 before it is
 read further, and one that fails verification with 401, before Bolt (or anything that could call out) runs.
@@ -14,7 +14,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -46,6 +46,13 @@ def wsgi_app(app: App, engine: Engine, settings: Settings, api: Wsgi | None = No
             return [b"ok\n" if healthy else b"store unavailable\n"]
         if api is not None and path is not None and path.startswith(API_PATHS):
             return api(environ, start_response)
+        oauth = app.oauth_flow
+        if oauth is not None and method == "GET" and path in (oauth.install_path, oauth.redirect_uri_path):
+            # No signature here: a browser arrives, and the OAuth flow checks its state cookie itself.
+            request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=_headers(environ))
+            if path == oauth.install_path:
+                return _answer(oauth.handle_installation(request), start_response)
+            return _answer(oauth.handle_callback(request), start_response)
         if path != EVENTS_PATH or method != "POST":
             start_response("404 Not Found", [_PLAIN])
             return [b"Not Found"]

@@ -10,6 +10,7 @@ from handlers import (
     errors,
     followups,
     home,
+    installations,
     options,
     outsiders,
     reports,
@@ -24,6 +25,7 @@ from handlers import (
 def register(app: App) -> None:
     for module in (
         retries,
+        installations,
         commands,
         actions,
         views,

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from bot import blocks
 from bot.capture.touchpoints import LogOutcome
+from bot.installations.tenancy import Tenant, tenant_of
 from bot.members import Author, Profile, ProfileFetcher, author_for, fresh_author, zone
 from bot.runtime import Runtime
-from storage.workspaces import find_workspace, workspace_for_team
+from storage.workspaces import find_workspace, tenant_row
 from storage.workspaces import member as member_row
 
 logger = logging.getLogger(__name__)
@@ -79,13 +80,18 @@ def profile_for(context: BoltContext, client: WebClient, user_id: str) -> Profil
     return profile_fetcher(client)(user_id)
 
 
+def request_tenant(context: BoltContext) -> Tenant:
+    """The installation a request came through: Bolt fills the context from the body, or from authorize."""
+    return tenant_of(context.team_id, context.enterprise_id, context.is_enterprise_install)
+
+
 def acting(session: Session, context: BoltContext, user_id: str, profile: Profile | None) -> tuple[int, Author]:
-    """The workspace row id and the acting member, both scoped to the request's team.
+    """The workspace row id and the acting member, both scoped to the request's tenant.
 
     `profile` is what Slack said, asked before the write transaction `session` is in: nothing here calls Slack.
     """
     rt = runtime(context)
-    workspace = workspace_for_team(session, context.team_id or "", context.enterprise_id)
+    workspace = tenant_row(session, request_tenant(context))
     rt.workspace_ids[workspace.team_id] = workspace.id
     author = author_for(
         session,
@@ -101,10 +107,10 @@ def acting(session: Session, context: BoltContext, user_id: str, profile: Profil
 def known_acting(session: Session, context: BoltContext, user_id: str) -> tuple[int, Author] | None:
     """acting() from reads alone; None on first contact or when the profile is due (then call acting())."""
     rt = runtime(context)
-    team_id = context.team_id
-    workspace_id = rt.workspace_ids.get(team_id) if team_id else None
+    key = request_tenant(context).key
+    workspace_id = rt.workspace_ids.get(key) if key else None
     if workspace_id is None:
-        workspace = find_workspace(session, team_id) if team_id else None
+        workspace = find_workspace(session, key) if key else None
         if workspace is None:
             return None
         workspace_id = rt.workspace_ids[workspace.team_id] = workspace.id

@@ -21,7 +21,7 @@ from bot.customers import curation
 from bot.customers.card import customer_card
 from bot.customers.lookup import customer_choices
 from bot.followups import operations as followups
-from handlers.common import acting_in, logged_reply, runtime
+from handlers.common import acting_in, logged_reply, request_tenant, runtime
 from storage.models import Customer
 from storage.workspaces import find_workspace
 
@@ -274,7 +274,7 @@ def merge_options(ack: Ack, payload: dict, context: BoltContext) -> None:
     rt = runtime(context)
     metadata = json.loads((payload.get("view") or {}).get("private_metadata") or "{}")
     with rt.readers.begin() as session:
-        workspace = find_workspace(session, context.team_id)
+        workspace = find_workspace(session, request_tenant(context).key)
         choices = customer_choices(session, rt.indexes, workspace.id, payload.get("value", "")) if workspace else []
     ack(options=ui.merge_options(choices, exclude=metadata.get("customer")))
 

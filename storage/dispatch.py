@@ -10,6 +10,9 @@ catch-up message rather than pieces from two processes. On PostgreSQL a transact
 per person decides which process that is and `FOR UPDATE SKIP LOCKED` keeps rows a click is changing out
 of the claim; on SQLite `BEGIN IMMEDIATE` already serializes writers, so the claim is one conditional
 transaction.
+
+Nothing is claimed for an installation that was uninstalled (`workspaces.uninstalled_at`): its follow-ups wait,
+neither sent nor marked, and go out once it is installed again.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 from storage.customers import live_customers_by_id
 from storage.models import FollowUp, Member
 from storage.touchpoints import record_many
+from storage.workspaces import UNINSTALLED_IDS
 
 Person = tuple[int, str]  # (workspace id, Slack user id)
 # These sessions hold no rows the UPDATEs could leave stale, so SQLAlchemy need not look for any.
@@ -63,7 +67,8 @@ def _claimable(
     due_by: datetime, now: datetime, pass_began: datetime | None, passed_over: Collection[int], worker_id: str | None
 ) -> ColumnElement[bool]:
     """Open, not nudged, due, not under someone's live lease nor held by this worker at all, not waiting out a
-    backoff or a deferral that ends after the pass began, and not one of the rows the pass was told to leave alone.
+    backoff or a deferral that ends after the pass began, of an installation still installed, and not one of the
+    rows the pass was told to leave alone.
 
     A row that failed during a pass is backed off from a later reading of the clock; measured against the
     pass's start it is never tried again within that pass, however long the pass runs. A lease that ran out
@@ -80,6 +85,7 @@ def _claimable(
         FollowUp.due_at <= due_by,
         or_(FollowUp.lease_until.is_(None), lease_ran_out),
         or_(FollowUp.next_attempt_at.is_(None), FollowUp.next_attempt_at <= min(now, pass_began or now)),
+        FollowUp.workspace_id.not_in(UNINSTALLED_IDS),
     )
     return and_(condition, FollowUp.id.not_in(passed_over)) if passed_over else condition
 
@@ -384,6 +390,7 @@ def digest_candidates(session: Session, *, latest_day: date, before: datetime) -
         select(Member).where(
             Member.digest_enabled.is_(True),
             Member.deleted.is_(False),
+            Member.workspace_id.not_in(UNINSTALLED_IDS),
             or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < latest_day),
             has_something,
         )

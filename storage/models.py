@@ -3,6 +3,8 @@
 Every text column is typed `FittedString`, `StorableText` or `StorableJSON`: whatever reaches the store is made
 storable (`bot.text.storable`) and cut to its column's length there, whichever path it came by, so a long URL or
 a stray NUL byte can never make a write fail and lose a line.
+
+Long on purpose: every table of the store is here, so one module shows the whole schema the migrations build.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -115,11 +118,24 @@ def utcnow() -> datetime:
 
 
 class Workspace(Base):
+    """The tenant: one installation of the app, a workspace or, installed org-wide, a whole Enterprise Grid org.
+
+    Every workspace of an org-wide install shares its one row (and so its customers, touchpoints and members:
+    Grid user ids are org-wide). `team_id` is the key Slack's requests are matched on: the workspace's team id,
+    or for an org-wide install the enterprise id (see bot.installations.tenancy), so its unique constraint
+    allows one row per org-wide install as it does per workspace.
+    """
+
     __tablename__ = "workspaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(FittedString(32), unique=True)
     enterprise_id: Mapped[str | None] = mapped_column(FittedString(32))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the app was last installed through OAuth (None: set up with a token, or before installations).
+    installed_at: Mapped[datetime | None]
+    # Set by app_uninstalled or tokens_revoked: nothing is sent for the installation until it is reinstalled.
+    uninstalled_at: Mapped[datetime | None]
     name: Mapped[str | None] = mapped_column(FittedString(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The journey stages customers move through, in order; None keeps bot.customers.curation.DEFAULT_STAGES.

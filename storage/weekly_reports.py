@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import WeeklyReport
+from storage.workspaces import UNINSTALLED_IDS
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -54,10 +55,12 @@ def live_weekly_reports(session: Session, workspace_id: int) -> list[WeeklyRepor
 
 
 def _claimable(due_by: datetime, lease_now: datetime) -> list[ColumnElement[bool]]:
-    """Live, due by `due_by` (the pass's instant), and at `lease_now` (the clock) held by nobody, waiting for no
-    backoff. The two differ when a pass is run at an instant of its own (`touchpoint nudge --at`)."""
+    """Live, of an installation still installed, due by `due_by` (the pass's instant), and at `lease_now` (the
+    clock) held by nobody, waiting for no backoff. The two instants differ when a pass is run at an instant of its
+    own (`touchpoint nudge --at`)."""
     return [
         WeeklyReport.stopped_at.is_(None),
+        WeeklyReport.workspace_id.not_in(UNINSTALLED_IDS),
         WeeklyReport.next_due_at <= due_by,
         or_(WeeklyReport.lease_until.is_(None), WeeklyReport.lease_until <= lease_now),
         or_(WeeklyReport.next_attempt_at.is_(None), WeeklyReport.next_attempt_at <= lease_now),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Row as ResultRow
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.installations.tenancy import Tenant
 from storage.models import AuditEvent, Base, Customer, FollowUp, Member, StageChange, Touchpoint, Workspace
 
 Row = TypeVar("Row", bound=Base)
@@ -30,19 +32,86 @@ def _found_or_created(session: Session, query: Select[tuple[Row]], make: Callabl
     return row
 
 
-def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
-    """The workspace row of a Slack team, created on first contact."""
+def tenant_row(session: Session, tenant: Tenant) -> Workspace:
+    """The workspace row of an installation, created on first contact: for an org-wide install the one row of
+    the whole organisation, whichever of its workspaces the request came from."""
     return _found_or_created(
         session,
-        select(Workspace).where(Workspace.team_id == team_id),
-        lambda: Workspace(team_id=team_id, enterprise_id=enterprise_id),
+        select(Workspace).where(Workspace.team_id == tenant.key),
+        lambda: Workspace(
+            team_id=tenant.key, enterprise_id=tenant.enterprise_id, is_enterprise_install=tenant.is_enterprise_install
+        ),
     )
 
 
-def find_workspace(session: Session, team_id: str | None) -> Workspace | None:
-    """The workspace named by team id, or the only one in the store when none is named."""
-    if team_id:
-        return session.scalar(select(Workspace).where(Workspace.team_id == team_id))
+def record_install(session: Session, tenant: Tenant, *, name: str | None, now: datetime) -> Workspace:
+    """An OAuth install (or reinstall) of the tenant: its row, named as Slack names it, active again."""
+    row = tenant_row(session, tenant)
+    row.installed_at, row.uninstalled_at = now, None
+    # A workspace first seen before it was installed this way may not have known its org: the store's bot does.
+    row.enterprise_id = tenant.enterprise_id
+    if name:
+        row.name = name
+    session.flush()
+    return row
+
+
+def mark_uninstalled(session: Session, key: str, now: datetime) -> bool:
+    """The tenant was uninstalled (or its bot token revoked): nothing is sent for it until it is installed again.
+    Its data stays. False when the store does not know it, or it was marked already."""
+    result = session.execute(
+        update(Workspace).where(Workspace.team_id == key, Workspace.uninstalled_at.is_(None)).values(uninstalled_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def mark_installed_again(session: Session, key: str) -> bool:
+    """Slack delivers requests only for an installed app: one from an uninstalled tenant means it is back."""
+    result = session.execute(
+        update(Workspace)
+        .where(Workspace.team_id == key, Workspace.uninstalled_at.is_not(None))
+        .values(uninstalled_at=None)
+    )
+    return bool(result.rowcount)
+
+
+def is_uninstalled(session: Session, key: str) -> bool:
+    at = session.scalar(select(Workspace.uninstalled_at).where(Workspace.team_id == key))
+    return at is not None
+
+
+@dataclass(frozen=True)
+class InstallationRef:
+    """How slack-sdk's installation store names a tenant's installation, and whether it is still installed."""
+
+    team_id: str
+    enterprise_id: str | None
+    is_enterprise_install: bool
+    active: bool
+
+
+def installation_of(session: Session, workspace_id: int) -> InstallationRef | None:
+    row = session.get(Workspace, workspace_id)
+    if row is None:
+        return None
+    return InstallationRef(row.team_id, row.enterprise_id, row.is_enterprise_install, row.uninstalled_at is None)
+
+
+# The installations nothing is sent for until they are installed again (few, usually none): a subquery for the
+# claims of nudges, digests and weekly reports.
+UNINSTALLED_IDS = select(Workspace.id).where(Workspace.uninstalled_at.is_not(None))
+
+
+def workspace_for_team(session: Session, team_id: str, enterprise_id: str | None = None) -> Workspace:
+    """The workspace row of a Slack team installed on its own, created on first contact."""
+    return tenant_row(session, Tenant(team_id=team_id, enterprise_id=enterprise_id))
+
+
+def find_workspace(session: Session, key: str | None) -> Workspace | None:
+    """The workspace named by its key (a team id, or an org-wide install's enterprise id), or the only one in
+    the store when none is named."""
+    if key:
+        return session.scalar(select(Workspace).where(Workspace.team_id == key))
     workspaces = session.scalars(select(Workspace).limit(2)).all()
     return workspaces[0] if len(workspaces) == 1 else None
 
@@ -165,3 +234,50 @@ def workspace_has_data(session: Session, workspace_id: int) -> bool:
     customers = select(Customer.id).where(Customer.workspace_id == workspace_id).limit(1)
     touchpoints = select(Touchpoint.id).where(Touchpoint.workspace_id == workspace_id).limit(1)
     return session.scalar(customers) is not None or session.scalar(touchpoints) is not None
+
+
+@dataclass(frozen=True)
+class InstallationSummary:
+    """One installation as `touchpoint installations` lists it."""
+
+    key: str  # the team id, or an org-wide install's enterprise id
+    is_enterprise_install: bool
+    name: str | None
+    installed_at: datetime  # the last OAuth install, else when the workspace first used the app
+    active: bool
+    customers: int
+    open_follow_ups: int
+
+
+def installations_with_counts(session: Session) -> list[InstallationSummary]:
+    """Every installation with its live customers and open follow-ups, by key."""
+    customers = (
+        select(Customer.workspace_id, func.count().label("n"))
+        .where(Customer.deleted_at.is_(None), Customer.merged_into_id.is_(None))
+        .group_by(Customer.workspace_id)
+        .subquery()
+    )
+    follow_ups = (
+        select(FollowUp.workspace_id, func.count().label("n"))
+        .where(FollowUp.status == "open")
+        .group_by(FollowUp.workspace_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Workspace, func.coalesce(customers.c.n, 0), func.coalesce(follow_ups.c.n, 0))
+        .outerjoin(customers, customers.c.workspace_id == Workspace.id)
+        .outerjoin(follow_ups, follow_ups.c.workspace_id == Workspace.id)
+        .order_by(Workspace.team_id)
+    )
+    return [
+        InstallationSummary(
+            key=row.team_id,
+            is_enterprise_install=row.is_enterprise_install,
+            name=row.name,
+            installed_at=row.installed_at or row.created_at,
+            active=row.uninstalled_at is None,
+            customers=n_customers,
+            open_follow_ups=n_follow_ups,
+        )
+        for row, n_customers, n_follow_ups in rows
+    ]

@@ -31,6 +31,7 @@ from bot.local.slack_standin import SlackStandIn
 from bot.runtime import Runtime
 from bot.server import wsgi_app
 from storage.db import create_store_engine
+from storage.installations import SLACK_METADATA
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.write_guard import WriteGuard, guarding_writes
@@ -95,7 +96,8 @@ def fresh_store(store_template: str, directory: Path) -> str:
     PostgreSQL test database emptied."""
     if store_template.startswith("postgresql"):
         engine = create_engine(store_template)
-        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+        sorted_tables = [*reversed(Base.metadata.sorted_tables), *SLACK_METADATA.sorted_tables]
+        tables = ", ".join(f'"{t.name}"' for t in sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()

@@ -119,7 +119,39 @@ BAD_VALUES = [
     ("WEB_CONCURRENCY", "-1"),
     ("API_RATE_PER_MINUTE", "0"),
     ("API_RATE_PER_MINUTE", "600/min"),
+    ("SLACK_CLIENT_ID", "1111 2222"),
+    ("SLACK_CLIENT_SECRET", "pasted with a space"),
+    ("SLACK_SCOPES", "commands;chat write"),
+    ("SLACK_SCOPES", " , "),
 ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"SLACK_CLIENT_ID": "1111.2222"}, "SLACK_CLIENT_SECRET"),
+        ({"SLACK_CLIENT_SECRET": "s3cret"}, "SLACK_CLIENT_ID"),
+        (
+            {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "s3cret", "SLACK_BOT_TOKEN": "xoxb-1"},
+            "SLACK_BOT_TOKEN",
+        ),
+    ],
+)
+def test_oauth_is_both_client_settings_and_no_single_bot_token(environment, named):
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environment)
+
+    assert raised.value.variable == named
+    assert "s3cret" not in str(raised.value)
+
+
+def test_oauth_asks_for_the_manifests_scopes_unless_told_otherwise():
+    oauth = load_settings({"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "s3cret"})
+    narrowed = load_settings({"SLACK_SCOPES": " commands, chat:write "})
+
+    assert oauth.oauth_enabled and not load_settings({}).oauth_enabled
+    assert "users:read.email" in oauth.slack_scopes and "commands" in oauth.slack_scopes
+    assert narrowed.slack_scopes == ("commands", "chat:write")
 
 
 @pytest.mark.parametrize(("variable", "value"), BAD_VALUES)

@@ -39,6 +39,7 @@ from storage.models import (
     FollowUp,
     StageChange,
     Touchpoint,
+    Workspace,
 )
 from storage.touchpoints import touchpoints_for_export
 from storage.workspaces import workspace_for_team
@@ -268,6 +269,8 @@ def clicks(t1: Ids, t2: Ids) -> dict[str, list[Attack]]:
             for action_id in ("report_share", "report_share_confirmed", "report_csv")
         },
         "share_outside_cancel": [click("share_outside_cancel")],
+        # A weekly report set up from T2 with T1's words: a subscription of T2's own, if any, never T1's figures.
+        "weekly_share_confirmed": [click("weekly_share_confirmed", f"<#{QUOKKA_CHANNEL}> {w}") for w in ("", "quokka")],
         "card_history_page": [
             lambda s, a, b: s.t2.click_in_view(
                 MALLORY, {"id": "V0HISTORY"}, {"action_id": "card_history_page", "value": f"{customer}:0"}
@@ -442,6 +445,11 @@ def others(t1: Ids, t2: Ids) -> dict[tuple[str, str], list[Attack]]:
                 }
             ),
         ],
+        # T2 uninstalling (or its tokens revoked) ends T2's installation, never T1's: checked below.
+        ("event", "app_uninstalled"): [lambda s, a, b: s.t2.event({"type": "app_uninstalled"})],
+        ("event", "tokens_revoked"): [
+            lambda s, a, b: s.t2.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"], "oauth": ["U0ALICE"]}})
+        ],
         # A T2 workflow naming T1's customer by name, domain and contact: T2's own unknown name, never T1's.
         ("function", STEP_ID): [
             lambda s, a, b, customer=customer: s.step_in_t2(
@@ -551,6 +559,8 @@ def test_nothing_sent_from_another_workspace_with_this_ones_ids_changes_or_shows
 
     assert after == before
     assert t2_pointing_into_t1 == []
+    with runtime.readers.begin() as session:
+        assert session.get(Workspace, t1.workspace).uninstalled_at is None
     to_t2 = [
         call
         for call in standin.calls

@@ -33,6 +33,8 @@ def slack_ids_by_email(client: WebClient | None, emails: Iterable[str], team_id:
             raise SlackUnavailable(str(error.response.get("error"))) from None
         except (SlackClientError, OSError):
             raise SlackUnavailable("no answer") from None
-        if user.get("id") and not user.get("deleted") and user.get("team_id", team_id) == team_id:
+        # An org-wide install's members are in any workspace of the org: their enterprise is what matches.
+        org = (user.get("enterprise_user") or {}).get("enterprise_id")
+        if user.get("id") and not user.get("deleted") and team_id in (user.get("team_id", team_id), org):
             found[email] = user["id"]
     return found

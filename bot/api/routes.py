@@ -41,6 +41,7 @@ from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
 from bot.api.tokens import Caller, caller_of
 from bot.edge import Refused, log_refusal, read_body
+from bot.installations.tokens import tenant_clients
 from bot.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -98,12 +99,14 @@ class RateLimit:
 def api_application(
     rt: Runtime, client: WebClient | None = None
 ) -> Callable[[dict[str, Any], Respond], Iterable[bytes]]:
-    """The API; `client` (the Bolt app's) finds the people records name by e-mail."""
+    """The API; `client` (the Bolt app's) finds the people records name by e-mail, with the bot token of the
+    caller's installation."""
     limit = RateLimit(rt.settings.api_rate_per_minute)
+    clients = tenant_clients(rt, client)
 
     def application(environ: dict[str, Any], start_response: Respond) -> Iterable[bytes]:
         try:
-            status, body = _route(rt, client, limit, environ)
+            status, body = _route(rt, clients, limit, environ)
             headers: tuple[tuple[str, str], ...] = ()
         except Answer as answer:
             status, body, headers = answer.status, answer.body, answer.headers
@@ -129,7 +132,7 @@ _REFUSALS = {413: "the body is over 1 MB; send fewer touchpoints at once", 400: 
 
 
 def _route(
-    rt: Runtime, client: WebClient | None, limit: RateLimit, environ: dict[str, Any]
+    rt: Runtime, clients: Callable[[int], WebClient | None], limit: RateLimit, environ: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
     path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
     customer_match = _CUSTOMER_TOUCHPOINTS.fullmatch(path)
@@ -152,7 +155,7 @@ def _route(
         )
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     if template == TOUCHPOINTS_PATH:
-        return _post_touchpoints(rt, client, caller, environ)
+        return _post_touchpoints(rt, clients(caller.workspace_id), caller, environ)
     if template == CUSTOMERS_PATH:
         return _search(rt, caller, query)
     assert customer_match is not None

@@ -207,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     token_revoke.set_defaults(run=_lazy("bot.cli.api_tokens", "revoke"))
 
+    installations = _command(
+        commands, "installations", "list installations: team or org, name, installed, active, customers, follow-ups"
+    )
+    installations.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (a table) or json (default: text)"
+    )
+    installations.set_defaults(run=_lazy("bot.cli.installations", "installations"))
+
     stages = _command(commands, "stages", "show or set a workspace's customer journey stages")
     stages.add_argument("--team", help="workspace team id (default: the only workspace in the store)")
     stages.add_argument("--set", metavar="STAGES", help='the stages in order, e.g. "lead, trial, customer, churned"')

@@ -19,6 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot import scheduler as ticking
 from bot.config import Settings
 from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client, new_worker_id
+from bot.installations.tokens import bot_tokens
 from bot.runtime import Runtime
 from bot.store import open_store
 from storage.db import BACKGROUND_TIMEOUTS, create_store_engine
@@ -43,11 +44,11 @@ def dispatch_options(args: argparse.Namespace, settings: Settings) -> DispatchOp
 def make_dispatcher(rt: Runtime, options: DispatchOptions) -> Dispatcher:
     settings = rt.settings
     client = dispatch_client(settings.slack_bot_token, settings.slack_api_url, options.http_timeout)
-    return Dispatcher(rt, client, worker_id=new_worker_id(), options=options)
+    return Dispatcher(rt, client, worker_id=new_worker_id(), options=options, bot_tokens=bot_tokens(rt))
 
 
 def scheduler(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN")
+    settings.require_bot_token()
     rt = Runtime(settings=settings, engine=open_store(settings, BACKGROUND_TIMEOUTS))
     dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
     blocking = ticking.build_scheduler(
@@ -75,7 +76,7 @@ def scheduler(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def nudge(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN")
+    settings.require_bot_token()
     at = None
     if args.at:
         try:

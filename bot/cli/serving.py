@@ -20,7 +20,7 @@ from bot.api.routes import api_application
 from bot.app import build_app
 from bot.capture import due_times
 from bot.cli import scheduling
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.runtime import Runtime
 from bot.server import GunicornServer, wsgi_app
 from bot.store import open_store
@@ -50,7 +50,7 @@ def warmed_app(settings: Settings) -> tuple[Runtime, App]:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    settings.require_bot_token().require("SLACK_SIGNING_SECRET")
     open_store(settings).dispose()  # fail here, with one clear line, rather than in every worker
     with_scheduler = getattr(args, "with_scheduler", False)
     # Workers are forked from this process, so the scheduler runs in one of them (elected by a lock), never here.
@@ -95,6 +95,11 @@ def socket(args: argparse.Namespace, settings: Settings) -> int:
     spinning a core meanwhile; websocket-client sees the end of the stream and reconnects within a second
     (tests/socket_mode/test_reconnects.py).
     """
+    if settings.oauth_enabled:
+        # The install pages need HTTP, and Socket Mode here serves one workspace with its one token.
+        raise ConfigError(
+            "SLACK_CLIENT_ID", "unset for Socket Mode, which runs one workspace with SLACK_BOT_TOKEN", "set"
+        )
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 

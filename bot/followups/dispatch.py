@@ -6,8 +6,10 @@ threads, and keeps claiming as the senders free up, until nothing due is left. A
 short transaction right after Slack accepted it. Every send first checks the lease is still ours with a
 margin longer than the send can take, so a lease that ran out is never raced.
 
-Slack's limits are kept by a pacer (`pacing`) shared by the process's senders: about one message a second
-in one conversation, and a workspace-wide rate. A 429 pauses the whole process for the Retry-After it carries;
+Each installation's messages go with its own bot token (`bot_tokens`, bot.installations.tokens): nothing is sent
+for one that has none (uninstalled), its follow-ups are left unclaimed, unsent. Slack's limits are per workspace,
+so each installation has its own pacer (`pacing`), shared by the process's senders: about one message a second
+in one conversation, and a workspace-wide rate. A 429 pauses that installation's sends for the Retry-After it carries;
 a 5xx or a network error releases the rows with an exponential backoff, so any process may retry them later.
 While rows wait, the pass keeps their leases alive; if the process dies they run out and another takes over.
 `deliver_due` (what `touchpoint nudge --once` runs) repeats passes for what failed for a reason a retry may
@@ -68,6 +70,7 @@ from bot.followups.rules import (
     digest_moment,
     message_groups,
 )
+from bot.installations.tokens import BotTokens
 from bot.members import zone
 from bot.outsiders import Installation, profile_is_member
 from bot.reports.weekly_posts import WeeklyOptions, WeeklyPoster
@@ -204,6 +207,9 @@ class _Pass:
     passed_over: frozenset[int] = frozenset()
     report: PassReport = field(default_factory=PassReport)
     held: set[int] = field(default_factory=set)
+    # Rows a sender gave back unsent (done meanwhile, or its lease too short to send safely): not claimed again
+    # in this pass, or a pass whose leases keep running short would claim and give back the same row for ever.
+    given_back: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, name: str, n: int = 1) -> None:
@@ -223,6 +229,16 @@ class _Pass:
         with self.lock:
             self.held.difference_update(ids)
 
+    def give_back(self, ids: Iterable[int]) -> None:
+        with self.lock:
+            self.held.difference_update(ids)
+            self.given_back.update(ids)
+
+    def left_alone(self) -> frozenset[int]:
+        """What this pass claims no more: what it was told to leave alone, and what its senders gave back."""
+        with self.lock:
+            return self.passed_over | self.given_back
+
     def holding(self) -> list[int]:
         with self.lock:
             return sorted(self.held)
@@ -237,12 +253,18 @@ class Dispatcher:
         worker_id: str | None = None,
         options: DispatchOptions | None = None,
         rng: random.Random | None = None,
+        bot_tokens: BotTokens | None = None,
     ) -> None:
+        """`client` is where and how to call Slack; with `bot_tokens`, each installation's messages carry its own
+        token (None: `client`'s, for every installation)."""
         self.rt = rt
         self.client = client
         self.worker_id = worker_id or new_worker_id()
         self.options = options or DispatchOptions()
-        self.pacer = Pacer(self.options.messages_per_second, self.options.conversation_interval)
+        self._bot_tokens = bot_tokens
+        self._clients: dict[str, WebClient] = {}
+        self._pacers: dict[int, Pacer] = {}
+        self._pacers_lock = threading.Lock()
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -251,7 +273,7 @@ class Dispatcher:
         self._replaying_at: datetime | None = None
         self.weekly = WeeklyPoster(
             rt,
-            client,
+            self.client_for,
             self.worker_id,
             self.clock,
             WeeklyOptions(
@@ -266,6 +288,29 @@ class Dispatcher:
         # Assignees with no member row, by whether their profile showed them members (`is_member`).
         self._members: dict[store.Person, bool] = {}
         self._members_lock = threading.Lock()
+
+    def pacer(self, workspace_id: int) -> Pacer:
+        """The installation's pacer: Slack's limits are per workspace, and one installation's 429 holds no other."""
+        with self._pacers_lock:
+            pacer = self._pacers.get(workspace_id)
+            if pacer is None:
+                pacer = self._pacers[workspace_id] = Pacer(
+                    self.options.messages_per_second, self.options.conversation_interval
+                )
+            return pacer
+
+    def client_for(self, workspace_id: int) -> WebClient | None:
+        """The client carrying the installation's bot token; None while nothing may be sent for it."""
+        if self._bot_tokens is None:
+            return self.client
+        token = self._bot_tokens(workspace_id)
+        if token is None:
+            return None
+        with self._pacers_lock:
+            client = self._clients.get(token)
+            if client is None:
+                client = self._clients[token] = dispatch_client(token, self.client.base_url, self.client.timeout)
+            return client
 
     @property
     def default_tz(self) -> ZoneInfo:
@@ -393,7 +438,7 @@ class Dispatcher:
                 "due_by": run.now,
                 "now": lease_now,
                 "pass_began": run.began,
-                "passed_over": run.passed_over,
+                "passed_over": run.left_alone(),
                 "worker_id": self.worker_id,
             }
             people = store.lock_people_with_due_follow_ups(session, limit=self.options.claim_batch, **claimable)
@@ -530,8 +575,11 @@ class Dispatcher:
             team = team_of(session, workspace_id)
         if team is None:
             return True
+        client = self.client_for(workspace_id)
+        if client is None:  # uninstalled meanwhile: nothing is sent for it, so nobody to judge
+            return True
         try:
-            user: dict[str, Any] = self.client.users_info(user=user_id)["user"]
+            user: dict[str, Any] = client.users_info(user=user_id)["user"]
         except (SlackApiError, OSError) as error:
             logger.info("users.info for %s failed: %s", user_id, error)
             return True
@@ -575,12 +623,22 @@ class Dispatcher:
 
     # --- Slack ---
 
-    def post(self, channel: str, message: Message, ids: Sequence[int], kind: str) -> dict[str, Any]:
+    def post(self, workspace_id: int, channel: str, message: Message, ids: Sequence[int], kind: str) -> dict[str, Any]:
+        client = self.client_for(workspace_id)
+        if client is None:
+            raise NotInstalled(workspace_id)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"follow_up_ids": list(ids), "kind": kind}}
-        response = self.client.chat_postMessage(
+        response = client.chat_postMessage(
             channel=channel, text=message["text"], blocks=message["blocks"], metadata=metadata, unfurl_links=False
         )
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+class NotInstalled(Exception):
+    """The installation has no bot token (uninstalled meanwhile): nothing is sent for it, nothing marked sent."""
+
+    def __init__(self, workspace_id: int) -> None:
+        super().__init__(f"workspace {workspace_id} has no installation to send with")
 
 
 class _Nudge:
@@ -609,7 +667,7 @@ class _Nudge:
         # DMs are posted to the user id: Slack opens the conversation and answers with its D… id.
         self.channel = admin_channel or self.user_id
         self.reason = reason
-        self.paced = Paced(dispatcher.pacer, self.channel)
+        self.paced = Paced(dispatcher.pacer(self.workspace_id), self.channel)
         self.rate_limited = 0
 
     def step(self) -> float | None:
@@ -640,7 +698,7 @@ class _Nudge:
             # Done, snoozed or handed over meanwhile, or our lease is too short to send safely: not sent now.
             dropped = [i for i in ids if i not in {v.id for v in views}]
             _write(d.rt, lambda s: store.release(s, dropped, d.worker_id))
-            self.run.let_go(dropped)
+            self.run.give_back(dropped)
         if not views:
             return self._next()
         live = [v.id for v in views]
@@ -653,7 +711,7 @@ class _Nudge:
         # UPDATE and its commit stand between a crash and a second message.
         with d.rt.engine.connect() as connection:
             try:
-                response = d.post(self.channel, message, live, kind)
+                response = d.post(self.workspace_id, self.channel, message, live, kind)
             except Exception as error:
                 problem = error
             else:
@@ -723,7 +781,7 @@ class _Nudge:
             self.rate_limited += 1
             if self.rate_limited <= MAX_RATE_LIMITED:
                 wait = _retry_after(error)
-                self.d.pacer.pause(wait)
+                self.d.pacer(self.workspace_id).pause(wait)
                 return wait
         if code in DEPARTED_ERRORS and self.admin_channel is None:
             self._left(code)
@@ -783,7 +841,7 @@ class _Digest:
         self.tz = tz
         self.listed: tuple[list[int], list[int]] | None = None
         self.covered: list[int] = []  # what the digest tells about on time: no nudge of its own follows
-        self.paced = Paced(dispatcher.pacer, member.user_id)
+        self.paced = Paced(dispatcher.pacer(member.workspace_id), member.user_id)
         self.rate_limited = 0
 
     def step(self) -> float | None:
@@ -830,7 +888,7 @@ class _Digest:
             today_views = follow_up_views(session, today)
         message = digest_message(overdue_views, today_views, self.tz, self.run.now)
         try:
-            response = d.post(self.member.user_id, message, overdue + today, "digest")
+            response = d.post(self.member.workspace_id, self.member.user_id, message, overdue + today, "digest")
         except SlackApiError as error:
             return self._refused(error)
         except Exception as error:
@@ -858,7 +916,7 @@ class _Digest:
         if (status == 429 or code == "ratelimited") and self.rate_limited < MAX_RATE_LIMITED:
             self.rate_limited += 1
             wait = _retry_after(error)
-            self.d.pacer.pause(wait)
+            self.d.pacer(self.member.workspace_id).pause(wait)
             return wait
         if code in DEPARTED_ERRORS:
             # Gone: the day stays claimed; the nudge pass hands what the digest would have covered to others.

@@ -82,7 +82,8 @@ class Pacer:
             return ticket is not None and ticket == self._epoch
 
     def pause(self, seconds: float) -> None:
-        """Slack said 429: nothing goes from this process before Retry-After, whichever conversation it is for."""
+        """Slack said 429: nothing goes from this process to the workspace before Retry-After, whichever conversation
+        it is for (the dispatcher keeps one pacer per installation)."""
         with self._lock:
             now = self._monotonic()
             until = now + seconds

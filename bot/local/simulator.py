@@ -73,7 +73,11 @@ def dispatch_transport(app: App, settings: Settings) -> Transport:
 
 
 class SlackSimulator:
-    """Builds, signs and sends what Slack would send for a person's actions in one workspace."""
+    """Builds, signs and sends what Slack would send for a person's actions in one workspace.
+
+    With `enterprise_id` the workspace belongs to an Enterprise Grid org; with `is_enterprise_install` too, the
+    app is installed org-wide and every request says so, as Slack's do.
+    """
 
     def __init__(
         self,
@@ -84,10 +88,14 @@ class SlackSimulator:
         response_url: Callable[[str], str],
         clock: Callable[[], float] = time.time,
         user_team_id: str | None = None,
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
     ) -> None:
         """`user_team_id`: the home team of the people it acts for when not `team_id`, as for someone of another
         organisation in a Slack Connect channel of this workspace (Slack sends it as their `user.team_id`)."""
         self.transport = transport
+        self.enterprise_id = enterprise_id
+        self.is_enterprise_install = is_enterprise_install
         self.verifier = SignatureVerifier(signing_secret)
         self.team_id = team_id
         self.user_team_id = user_team_id or team_id
@@ -137,7 +145,8 @@ class SlackSimulator:
             "command": command,
             "text": text,
             "api_app_id": "A0TOUCH",
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.is_enterprise_install else "false",
+            **({"enterprise_id": self.enterprise_id, "enterprise_name": "Org"} if self.enterprise_id else {}),
             "response_url": self.response_url(self._next("cmd")),
             "trigger_id": self._next("trigger."),
             **extra,
@@ -154,7 +163,8 @@ class SlackSimulator:
             "api_app_id": "A0TOUCH",
             "token": "legacy-verification-token",
             "trigger_id": self._next("trigger."),
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.is_enterprise_install,
+            **({"enterprise": {"id": self.enterprise_id, "name": "Org"}} if self.enterprise_id else {}),
         }
 
     def click(
@@ -243,6 +253,16 @@ class SlackSimulator:
         }
         return self.interaction(payload)
 
+    def authorization(self) -> dict[str, Any]:
+        """Who an event is for, as Slack lists it: an org-wide install has no team of its own."""
+        return {
+            "enterprise_id": self.enterprise_id,
+            "team_id": None if self.is_enterprise_install else self.team_id,
+            "user_id": "UBOT",
+            "is_bot": True,
+            "is_enterprise_install": self.is_enterprise_install,
+        }
+
     def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> Reply:
         """Deliver an Events API event; with `retry`, as Slack redelivers one it had no answer to in time."""
         body = {
@@ -253,6 +273,9 @@ class SlackSimulator:
             "event_id": event_id or self._next("Ev"),
             "event_time": int(self.clock()),
             "event": event,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
+            "authorizations": [self.authorization()],
+            "is_ext_shared_channel": False,
         }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return self.send(json.dumps(body), "application/json", headers=headers)

@@ -9,6 +9,10 @@ A Workflow Builder step's run ends with functions.completeSuccess or functions.c
 each execution it was told of (``begin_function_execution``), answers those two as Slack does (once per execution,
 ``function_execution_not_found`` for one it never began) and records the outputs or error with the token used.
 
+OAuth installs (``prepare_install``, then ``oauth.v2.access``) hand out a bot token per workspace or org-wide
+install; ``auth.test`` answers for each token with its own installation, and a revoked one is refused
+(``bot.local.installs_standin``).
+
 ``apps.connections.open`` answers, for an app-level token (``xapp-``), a link URL of the Socket Mode stand-in
 attached with ``attach_socket_mode`` (``bot.local.socket_mode_standin``, which only the tests import).
 
@@ -22,6 +26,7 @@ Long on purpose: one small handler per Web API method the app calls, sharing the
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
@@ -38,6 +43,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
+
+from bot.local.installs_standin import Install, InstallError, Installs
 
 logger = logging.getLogger(__name__)
 
@@ -829,6 +836,16 @@ def _bearer_token(authorization: str | None) -> str | None:
     return None
 
 
+def _basic_credentials(authorization: str | None) -> dict[str, str]:
+    if not authorization or not authorization.lower().startswith("basic "):
+        return {}
+    try:
+        client_id, _, secret = base64.b64decode(authorization[len("basic ") :].strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"client_id": client_id, "client_secret": secret}
+
+
 class SlackStandIn:
     """A Slack Web API stand-in served over HTTP on loopback. Use as a context manager or start()/stop()."""
 
@@ -851,6 +868,12 @@ class SlackStandIn:
         self._socket_mode: Callable[[], str] | None = None
         self._server: _StandInServer | None = None
         self._thread: threading.Thread | None = None
+        self._installs = Installs()
+        # The app's OAuth credentials oauth.v2.access checks (None: any is taken).
+        self.client_id: str | None = None
+        self.client_secret: str | None = None
+        # The bot scopes the app asks for: an install approved as asked grants them.
+        self.app_scopes: tuple[str, ...] = ()
 
     # --- lifecycle ---
 
@@ -1049,6 +1072,35 @@ class SlackStandIn:
         with self._workspace.lock:
             return dict(self._workspace.views)
 
+    def prepare_install(
+        self,
+        team_id: str | None = None,
+        *,
+        team_name: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        is_enterprise_install: bool = False,
+        scopes: tuple[str, ...] | None = None,
+        installer: str = "U0ADMIN",
+        error: str | None = None,
+    ) -> Install:
+        """An install someone approves on Slack's page: its `code` (for the redirect) and the `bot_token`
+        oauth.v2.access will trade it for once, or the `error` it will answer. Scopes default to what was asked."""
+        return self._installs.prepare(
+            team_id=team_id,
+            team_name=team_name or (f"Team {team_id}" if team_id else None),
+            enterprise_id=enterprise_id,
+            enterprise_name=enterprise_name or (f"Org {enterprise_id}" if enterprise_id else None),
+            is_enterprise_install=is_enterprise_install,
+            scopes=scopes if scopes is not None else self.app_scopes,
+            installer=installer,
+            error=error,
+        )
+
+    def revoke_token(self, token: str) -> None:
+        """Slack forgets a bot token (app uninstalled, tokens revoked): every call with it is refused."""
+        self._installs.revoke(token)
+
     def attach_socket_mode(self, issue_url: Callable[[], str] | None) -> None:
         """Let apps.connections.open hand out the link URLs `issue_url` makes (None: Socket Mode off again)."""
         self._socket_mode = issue_url
@@ -1164,6 +1216,8 @@ class SlackStandIn:
             content = None
             param_token = params.pop("token", None)
             token = _bearer_token(authorization) or param_token
+            # oauth.v2.access: slack-sdk sends the app's client id and secret as HTTP Basic credentials.
+            params.update(_basic_credentials(authorization))
             method = self._method_for(url.path, params)
         if method is None:
             return _Reply(404, {"ok": False, "error": "unknown_path"})
@@ -1207,6 +1261,19 @@ class SlackStandIn:
         return None
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None) -> _Reply:
+        refused = self._installs.refused(token)
+        if refused:
+            return _Reply(200, {"ok": False, "error": refused})
+        try:
+            if method == "oauth.v2.access":
+                return _Reply(200, self._installs.exchange(params, self.client_id, self.client_secret))
+        except InstallError as exc:
+            return _Reply(200, {"ok": False, "error": exc.error})
+        installed = self._installs.owner_of(token)
+        if method == "auth.test" and installed is not None:
+            return _Reply(200, installed.identity(f"https://{self._workspace.domain}.slack.com/"))
+        if method == "users.info" and installed is not None:
+            return self._member_of_install(params, installed)
         workspace = self._workspace
         handler = workspace.handlers.get(method)
         if handler is None and method not in workspace.token_handlers and method != "apps.connections.open":
@@ -1224,6 +1291,21 @@ class SlackStandIn:
             return _Reply(200, handler(params))
         except _SlackError as exc:
             return _Reply(200, {"ok": False, "error": exc.error})
+
+    def _member_of_install(self, params: dict[str, Any], installed: Install) -> _Reply:
+        """users.info asked with an installation's token: the stand-in's own people are that installation's
+        members (of its team, or of its org's), as Slack shows a workspace its members; someone a test made of
+        another team stays of it."""
+        try:
+            user = dict(self._workspace.users_info(params)["user"])
+        except _SlackError as exc:
+            return _Reply(200, {"ok": False, "error": exc.error})
+        if user.get("team_id") == self.team_id and not user.get("enterprise_user"):
+            user["team_id"] = installed.team_id or user["team_id"]
+            if installed.enterprise_id:
+                teams = [installed.team_id] if installed.team_id else []
+                user["enterprise_user"] = {"id": user["id"], "enterprise_id": installed.enterprise_id, "teams": teams}
+        return _Reply(200, _ok(user=user))
 
     def _open_connection(self, token: str | None) -> dict[str, Any]:
         """A Socket Mode link URL, for an app-level token only, as Slack answers."""

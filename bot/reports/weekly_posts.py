@@ -69,10 +69,11 @@ class WeeklyPass:
 
 @dataclass
 class WeeklyPoster:
-    """Posts due weekly reports for one dispatcher: its client, its worker id, its clock."""
+    """Posts due weekly reports for one dispatcher: its clients (each installation's own bot token), its worker id,
+    its clock."""
 
     rt: Runtime
-    client: WebClient
+    client_for: Callable[[int], WebClient | None]
     worker_id: str
     clock: Callable[[], datetime]
     options: WeeklyOptions = field(default_factory=WeeklyOptions)
@@ -142,11 +143,13 @@ class WeeklyPoster:
             ours = store.weekly_report_still_ours(
                 session, due.id, self.worker_id, lease_after=self.clock() + self.options.lease_margin
             )
-        if not ours:  # stopped meanwhile, or the lease is too short to post safely: not posted now
+        client = self.client_for(due.workspace_id)
+        if not ours or client is None:
+            # Stopped meanwhile, the lease too short to post safely, or uninstalled meanwhile: not posted now.
             write_retried(self.rt, lambda s: store.release_weekly_report(s, due.id, self.worker_id))
             return
         try:
-            self.client.chat_postMessage(
+            client.chat_postMessage(
                 channel=due.channel_id, text=message["text"], blocks=message["blocks"], unfurl_links=False
             )
         except SlackApiError as error:
@@ -166,7 +169,7 @@ class WeeklyPoster:
         if not marked:
             logger.error("weekly report %s was posted but its lease was taken over: it may arrive twice", due.id)
         result.posted += 1
-        share_chart(self.rt.readers, self.client, due.channel_id, due.workspace_id, made)
+        share_chart(self.rt.readers, client, due.channel_id, due.workspace_id, made)
 
     def _refused(
         self, due: store.DueWeeklyReport, now: datetime, tz: ZoneInfo, error: SlackApiError, result: WeeklyPass

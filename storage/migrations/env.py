@@ -1,10 +1,12 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from storage.installations import SLACK_METADATA
 from storage.models import Base, UTCDateTime
 
 config = context.config
-target_metadata = Base.metadata
+# slack-sdk's OAuth tables live in the same store, on metadata of their own.
+target_metadata = [Base.metadata, SLACK_METADATA]
 
 
 def render_item(type_, obj, autogen_context):

@@ -21,6 +21,7 @@ NEEDS_A_STORE = [
     ("report",),
     ("stages",),
     ("stages", "--set", "lead, customer"),
+    ("installations",),
     ("nudge",),
 ]
 

@@ -226,18 +226,40 @@ def test_a_500_backs_off_and_is_retried_only_after_the_backoff(runtime, standin,
     assert follow_up(runtime, fu_id).nudged_at == clock()
 
 
+ZERO = timedelta(0)
+
+
 def test_what_fails_in_a_pass_is_not_tried_again_in_that_pass_however_long_it_runs(runtime, standin, clock, dispatcher):
     fu_id = add_follow_up(runtime, "U0ALICE", START)
     standin.fail_next("chat.postMessage", status=503)
     readings = itertools.count()
-    # Every reading of the dispatcher's clock a minute later than the last: the 30 s backoff ends mid-pass.
-    dispatcher.clock = lambda: clock() + timedelta(minutes=next(readings))
+    # Once the post failed, every reading of the dispatcher's clock a minute later than the last: the 30 s
+    # backoff ends mid-pass.
+    dispatcher.clock = lambda: clock() + (timedelta(minutes=next(readings)) if posts(standin, ok=None) else ZERO)
 
     report = dispatcher.run_pass(clock())
 
     assert (report.nudges, report.failed) == (0, 1)
     assert len(posts(standin, ok=None)) == 1
     assert follow_up(runtime, fu_id).attempts == 1
+
+
+def test_a_pass_whose_leases_run_short_before_every_send_ends_and_leaves_the_row_to_the_next(
+    runtime, standin, clock, dispatcher
+):
+    fu_id = add_follow_up(runtime, "U0ALICE", START)
+    readings = itertools.count()
+    # Every reading of the dispatcher's clock a minute later than the last: no 60 s lease is ever safe to send on.
+    dispatcher.clock = lambda: clock() + timedelta(minutes=next(readings))
+
+    report = dispatcher.run_pass(clock())
+
+    assert (report.nudges, report.failed) == (0, 0)
+    assert posts(standin, ok=None) == []
+    row = follow_up(runtime, fu_id)
+    assert row.nudged_at is None and row.claimed_by is None and row.attempts == 0
+    dispatcher.clock = clock
+    assert dispatcher.run_pass(clock()).nudges == 1
 
 
 def test_backoff_doubles_with_each_failure(runtime, standin, clock, dispatcher):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from storage.installations import SLACK_METADATA
 from storage.migrate import current_revision, head_revision
 from storage.models import Base
 
 
 def test_the_migrated_store_matches_the_models(engine):
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), [Base.metadata, SLACK_METADATA])
 
     assert differences == []
     assert current_revision(engine) == head_revision()
