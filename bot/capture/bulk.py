@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.capture.touchpoints import Entry
+from bot.capture.touchpoints import Entry, follow_up_columns, touchpoint_columns
 from bot.members import Author
 from storage import touchpoints as touchpoint_store
 
@@ -26,40 +26,15 @@ def log_records(
     """
     if not records:
         return []
-    rows = []
-    for actor, entry in records:
-        rows.append(
-            {
-                "workspace_id": workspace_id,
-                "customer_id": entry.customer_id,
-                "customer_text": entry.customer_text,
-                "author_user_id": entry.author_user_id or actor.user_id,
-                "author_department": entry.department or actor.department,
-                "kind": entry.kind,
-                "summary": entry.summary,
-                "raw_text": None,
-                "tags": entry.tags,
-                "occurred_at": entry.occurred_at,
-                "source": entry.source,
-                "permalink": entry.permalink,
-                "channel_id": entry.channel_id,
-                "source_system": entry.source_system,
-                "external_id": entry.external_id,
-                "url": entry.url,
-                "created_at": now,
-            }
+    rows = [
+        touchpoint_columns(
+            workspace_id, entry.customer_id, entry, entry.author_user_id or actor.user_id, actor.department, now=now
         )
+        for actor, entry in records
+    ]
     ids = touchpoint_store.insert_touchpoints(session, rows)
     follow_ups = [
-        {
-            "workspace_id": workspace_id,
-            "touchpoint_id": touchpoint_id,
-            "customer_id": entry.customer_id,
-            "assignee_user_id": entry.follow_up.assignee,
-            "due_at": entry.follow_up.due_at,
-            "due_text": entry.follow_up.text[:200],
-            "created_at": now,
-        }
+        follow_up_columns(workspace_id, touchpoint_id, entry.customer_id, entry.follow_up, now=now)
         for touchpoint_id, (_, entry) in zip(ids, records, strict=True)
         if entry.follow_up is not None
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -318,31 +319,53 @@ def log_entry(session: Session, workspace_id: int, actor: Author, entry: Entry, 
     if author_id != actor.user_id:
         author_member = workspace_store.member(session, workspace_id, author_id)
         department = author_member.department if author_member else None
-    department = entry.department or department
-    row = Touchpoint(
-        workspace_id=workspace_id,
-        customer_id=customer_id,
-        customer_text=entry.customer_text,
-        author_user_id=author_id,
-        author_department=department,
-        kind=entry.kind,
-        summary=entry.summary,
-        tags=entry.tags,
-        occurred_at=entry.occurred_at,
-        source=entry.source,
-        permalink=entry.permalink,
-        channel_id=entry.channel_id,
-        source_system=entry.source_system,
-        external_id=entry.external_id,
-        url=entry.url,
-        created_at=now,
-    )
+    row = Touchpoint(**touchpoint_columns(workspace_id, customer_id, entry, author_id, department, now=now))
     session.add(row)
     session.flush()
     if entry.follow_up is not None:
         _add_follow_up(session, row, entry.follow_up, now)
     touchpoint_store.record(session, workspace_id, actor.user_id, "logged", row, now, source=entry.source)
     return LogOutcome(touchpoint=describe(session, row), ask_department=actor.department is None)
+
+
+def touchpoint_columns(
+    workspace_id: int, customer_id: int | None, entry: Entry, author_id: str, department: str | None, *, now: datetime
+) -> dict[str, Any]:
+    """The columns of the touchpoint an entry makes, for one row here and for a batch's insert
+    (`bot.capture.bulk`): the department the entry names, else the author's."""
+    return {
+        "workspace_id": workspace_id,
+        "customer_id": customer_id,
+        "customer_text": entry.customer_text,
+        "author_user_id": author_id,
+        "author_department": entry.department or department,
+        "kind": entry.kind,
+        "summary": entry.summary,
+        "tags": entry.tags,
+        "occurred_at": entry.occurred_at,
+        "source": entry.source,
+        "permalink": entry.permalink,
+        "channel_id": entry.channel_id,
+        "source_system": entry.source_system,
+        "external_id": entry.external_id,
+        "url": entry.url,
+        "created_at": now,
+    }
+
+
+def follow_up_columns(
+    workspace_id: int, touchpoint_id: int, customer_id: int | None, plan: FollowUpPlan, *, now: datetime
+) -> dict[str, Any]:
+    """The columns of a touchpoint's follow-up, for one row and for a batch's insert alike."""
+    return {
+        "workspace_id": workspace_id,
+        "touchpoint_id": touchpoint_id,
+        "customer_id": customer_id,
+        "assignee_user_id": plan.assignee,
+        "due_at": plan.due_at,
+        "due_text": plan.text[:200],
+        "created_at": now,
+    }
 
 
 def log_record(session: Session, workspace_id: int, actor: Author, entry: Entry, *, now: datetime) -> tuple[int, bool]:
@@ -502,15 +525,7 @@ def with_errors(outcome: LogOutcome, *errors: str) -> LogOutcome:
 
 
 def _add_follow_up(session: Session, row: Touchpoint, plan: FollowUpPlan, now: datetime) -> FollowUp:
-    follow_up = FollowUp(
-        workspace_id=row.workspace_id,
-        touchpoint_id=row.id,
-        customer_id=row.customer_id,
-        assignee_user_id=plan.assignee,
-        due_at=plan.due_at,
-        due_text=plan.text[:200],
-        created_at=now,
-    )
+    follow_up = FollowUp(**follow_up_columns(row.workspace_id, row.id, row.customer_id, plan, now=now))
     session.add(follow_up)
     session.flush()
     return follow_up
