@@ -229,10 +229,12 @@ class _Pass:
         with self.lock:
             self.held.difference_update(ids)
 
-    def give_back(self, ids: Iterable[int]) -> None:
+    def leave_alone(self, ids: Iterable[int]) -> None:
+        """Rows a sender gave back unsent: no longer held, and not claimed again in this pass."""
+        returned = frozenset(ids)  # read twice below
         with self.lock:
-            self.held.difference_update(ids)
-            self.given_back.update(ids)
+            self.held.difference_update(returned)
+            self.given_back.update(returned)
 
     def left_alone(self) -> frozenset[int]:
         """What this pass claims no more: what it was told to leave alone, and what its senders gave back."""
@@ -698,7 +700,7 @@ class _Nudge:
             # Done, snoozed or handed over meanwhile, or our lease is too short to send safely: not sent now.
             dropped = [i for i in ids if i not in {v.id for v in views}]
             _write(d.rt, lambda s: store.release(s, dropped, d.worker_id))
-            self.run.give_back(dropped)
+            self.run.leave_alone(dropped)
         if not views:
             return self._next()
         live = [v.id for v in views]
