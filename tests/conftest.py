@@ -10,6 +10,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -65,6 +66,26 @@ def no_web_api_call_inside_a_write(monkeypatch: pytest.MonkeyPatch) -> Iterator[
     assert not guard.violations, "\n\n".join(guard.violations)
 
 
+@contextmanager
+def migrated_database(server_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own on the server at `server_url`, migrated to head, dropped afterwards."""
+    url = make_url(normalize_database_url(server_url))
+    name = f"touchpoint_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    test_url = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = create_store_engine(test_url)
+        upgrade(engine)
+        engine.dispose()
+        yield test_url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated store made once per run: a SQLite file to copy, or a fresh PostgreSQL database."""
@@ -76,24 +97,14 @@ def store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         engine.dispose()
         yield str(path)
         return
-    url = make_url(normalize_database_url(server_url))
-    name = f"touchpoint_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    test_url = url.set(database=name).render_as_string(hide_password=False)
-    engine = create_store_engine(test_url)
-    upgrade(engine)
-    engine.dispose()
-    yield test_url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_database(server_url) as test_url:
+        yield test_url
 
 
 def fresh_store(store_template: str, directory: Path) -> str:
     """A store at the head revision with nothing in it: the SQLite template copied into `directory`, or the
-    PostgreSQL test database emptied."""
+    PostgreSQL test database emptied. On PostgreSQL every test shares that one database, so a store that must
+    outlive a test takes `lasting_store` instead."""
     if store_template.startswith("postgresql"):
         engine = create_engine(store_template)
         sorted_tables = [*reversed(Base.metadata.sorted_tables), *SLACK_METADATA.sorted_tables]
@@ -105,6 +116,18 @@ def fresh_store(store_template: str, directory: Path) -> str:
     path = directory / "touchpoint.db"
     shutil.copyfile(store_template, path)
     return f"sqlite:///{path}"
+
+
+@contextmanager
+def lasting_store(store_template: str, directory: Path) -> Iterator[str]:
+    """An empty store for a fixture wider than one test (a folder's running app): a SQLite copy, or on
+    PostgreSQL a database of its own, which the tests that run meanwhile (each emptying the shared test
+    database, then filling it) never touch."""
+    if not store_template.startswith("postgresql"):
+        yield fresh_store(store_template, directory)
+        return
+    with migrated_database(store_template) as url:
+        yield url
 
 
 @pytest.fixture

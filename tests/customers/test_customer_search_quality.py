@@ -6,22 +6,17 @@ searches (index, then the store confirms) and the first result must be the expec
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.customers.search import search_customers
 from bot.runtime import Runtime
 from storage.customers import add_contact, add_customer
 from storage.db import create_store_engine
-from storage.models import Base
 from storage.workspaces import workspace_for_team
-from tests.conftest import START, TEAM, Clock, make_settings
+from tests.conftest import START, TEAM, Clock, lasting_store, make_settings
 
 # name, domain, aliases, contacts (name, e-mail)
 CUSTOMERS: list[tuple[str, str | None, list[str], list[tuple[str, str | None]]]] = [
@@ -164,17 +159,11 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def workspace(store_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, int]]:
     """The seeded workspace, built once for the whole table (plus another workspace it must never see)."""
-    if store_template.startswith("postgresql"):
-        url = store_template
-        admin = create_engine(url)
-        tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-        with admin.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        admin.dispose()
-    else:
-        path = Path(tmp_path_factory.mktemp("quality")) / "touchpoint.db"
-        shutil.copyfile(store_template, path)
-        url = f"sqlite:///{path}"
+    with lasting_store(store_template, tmp_path_factory.mktemp("quality")) as url:
+        yield from _seeded(url)
+
+
+def _seeded(url: str) -> Iterator[tuple[Runtime, int]]:
     engine = create_store_engine(url)
     rt = Runtime(settings=make_settings(url), engine=engine, clock=Clock(START))
     with rt.sessions.begin() as session:
@@ -188,8 +177,6 @@ def workspace(store_template: str, tmp_path_factory: pytest.TempPathFactory) -> 
         add_customer(session, other, "Umbrella", now=START)
     yield rt, workspace_id
     engine.dispose()
-    if not os.environ.get("TEST_DATABASE_URL"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
 
 def first_result(rt: Runtime, workspace_id: int, typed: str) -> Any:

@@ -24,7 +24,7 @@ from bot.local.simulator import SlackSimulator
 from bot.local.slack_standin import SlackStandIn
 from bot.local.socket_mode_standin import SocketModeStandIn
 from storage.db import create_store_engine
-from tests.conftest import BOT_TOKEN, TEAM, fresh_store
+from tests.conftest import BOT_TOKEN, TEAM, lasting_store
 
 APP_TOKEN = "xapp-1-A0TOUCH-1-test"
 # Starting the app loads the store's indexes and dateparser; on a busy two-core machine that takes a while.
@@ -85,8 +85,9 @@ def wait_for_first_link(app: SocketApp) -> None:
 
 
 @pytest.fixture(scope="package")
-def socket_store(store_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return fresh_store(store_template, tmp_path_factory.mktemp("socket-store"))
+def socket_store(store_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with lasting_store(store_template, tmp_path_factory.mktemp("socket-store")) as url:
+        yield url
 
 
 @pytest.fixture(scope="package")
