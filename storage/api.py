@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.text import clean_domain, fold
@@ -33,6 +33,17 @@ def token_and_team_with_hash(session: Session, token_sha256: str) -> tuple[ApiTo
         .join(Workspace, Workspace.id == ApiToken.workspace_id)
         .where(ApiToken.token_sha256 == token_sha256)
     ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+_tokens = ApiToken.__table__.c
+# Built once: a request whose caller the process knew asks it in the transaction that answers it.
+_TOKEN_REVOKED_AND_USED = select(_tokens.revoked_at, _tokens.last_used_at).where(_tokens.id == bindparam("token_id"))
+
+
+def token_revoked_and_used(session: Session, token_id: int) -> tuple[datetime | None, datetime | None] | None:
+    """(revoked_at, last_used_at) of the token with this id, or None when there is none."""
+    row = session.execute(_TOKEN_REVOKED_AND_USED, {"token_id": token_id}).first()
     return (row[0], row[1]) if row is not None else None
 
 

@@ -5,6 +5,11 @@ a bearer token of the workspace (401, with `WWW-Authenticate`), the token's rate
 the body's size (413, `bot.edge.read_body`), its type (415) and its JSON (400). Only then is the store
 written, in one transaction per request. Bad input never reaches a 500: each record's problems are a list of
 field errors (400), and in a batch each item is answered on its own.
+
+A write whose token this process has seen before (`KnownCallers`) opens no transaction of its own to check it:
+the write's transaction asks first whether the token is still live, and a revoked token gets its 401 there,
+nothing written. Any other answer to such a request (429, 413, 415, 400) is given only once the store said the
+token is live, so a revoked token is told 401 first, as it always is.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,6 +30,7 @@ from urllib.parse import parse_qs
 from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
 from bot.api import openapi
 from bot.api.intake import (
@@ -39,7 +46,7 @@ from bot.api.intake import (
 from bot.api.lookups import MAX_ID
 from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
-from bot.api.tokens import Caller, caller_of
+from bot.api.tokens import Caller, KnownCallers, caller_of, still_authorised
 from bot.edge import Refused, log_refusal, read_body
 from bot.installations.tokens import tenant_clients
 from bot.runtime import Runtime
@@ -103,10 +110,11 @@ def api_application(
     caller's installation."""
     limit = RateLimit(rt.settings.api_rate_per_minute)
     clients = tenant_clients(rt, client)
+    callers = KnownCallers()
 
     def application(environ: dict[str, Any], start_response: Respond) -> Iterable[bytes]:
         try:
-            status, body = _route(rt, clients, limit, environ)
+            status, body = _route(rt, clients, limit, callers, environ)
             headers: tuple[tuple[str, str], ...] = ()
         except Answer as answer:
             status, body, headers = answer.status, answer.body, answer.headers
@@ -132,7 +140,11 @@ _REFUSALS = {413: "the body is over 1 MB; send fewer touchpoints at once", 400: 
 
 
 def _route(
-    rt: Runtime, clients: Callable[[int], WebClient | None], limit: RateLimit, environ: dict[str, Any]
+    rt: Runtime,
+    clients: Callable[[int], WebClient | None],
+    limit: RateLimit,
+    callers: KnownCallers,
+    environ: dict[str, Any],
 ) -> tuple[int, dict[str, Any]]:
     path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
     customer_match = _CUSTOMER_TOUCHPOINTS.fullmatch(path)
@@ -144,7 +156,30 @@ def _route(
         raise Answer(405, _error(405, f"use {', '.join(allowed)} here"), (("Allow", ", ".join(allowed)),))
     if template == OPENAPI_PATH:
         return 200, openapi.document()
-    caller = _caller(rt, environ)
+    authorization = environ.get("HTTP_AUTHORIZATION")
+    known = callers.get(authorization) if template == TOUCHPOINTS_PATH else None
+    caller = known or _caller(rt, callers, authorization)
+    try:
+        return _answer_caller(rt, clients, limit, caller, template, customer_match, environ, confirm=known is not None)
+    except (Answer, Refused) as answer:
+        if known is not None and isinstance(answer, Answer) and answer.status == 401:
+            callers.forget(authorization)  # the write's transaction found the token revoked
+        elif known is not None:
+            _caller(rt, callers, authorization)  # a token revoked meanwhile is told 401, not why else it was refused
+        raise
+
+
+def _answer_caller(
+    rt: Runtime,
+    clients: Callable[[int], WebClient | None],
+    limit: RateLimit,
+    caller: Caller,
+    template: str,
+    customer_match: re.Match[str] | None,
+    environ: dict[str, Any],
+    *,
+    confirm: bool,
+) -> tuple[int, dict[str, Any]]:
     wait = limit.wait_for(caller.token_id)
     if wait > 0:
         retry = str(max(1, math.ceil(wait)))
@@ -155,7 +190,7 @@ def _route(
         )
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     if template == TOUCHPOINTS_PATH:
-        return _post_touchpoints(rt, clients(caller.workspace_id), caller, environ)
+        return _post_touchpoints(rt, clients, caller, environ, confirm=confirm)
     if template == CUSTOMERS_PATH:
         return _search(rt, caller, query)
     assert customer_match is not None
@@ -165,21 +200,34 @@ def _route(
     return _customer_touchpoints(rt, caller, customer_id, query)
 
 
-def _caller(rt: Runtime, environ: dict[str, Any]) -> Caller:
+def _caller(rt: Runtime, callers: KnownCallers, authorization: str | None) -> Caller:
+    """The caller as the store has it now (then remembered), else 401."""
     with rt.sessions.begin() as session:
-        caller = caller_of(session, environ.get("HTTP_AUTHORIZATION"), now=rt.now())
+        caller = caller_of(session, authorization, now=rt.now())
     if caller is None:
-        raise Answer(
-            401,
-            _error(401, "send Authorization: Bearer tp_… with a token of `touchpoint api-token create`"),
-            (("WWW-Authenticate", 'Bearer realm="touchpoint"'),),
-        )
+        callers.forget(authorization)
+        raise _unauthorised()
+    callers.remember(authorization, caller)
     return caller
 
 
+def _unauthorised() -> Answer:
+    return Answer(
+        401,
+        _error(401, "send Authorization: Bearer tp_… with a token of `touchpoint api-token create`"),
+        (("WWW-Authenticate", 'Bearer realm="touchpoint"'),),
+    )
+
+
 def _post_touchpoints(
-    rt: Runtime, client: WebClient | None, caller: Caller, environ: dict[str, Any]
+    rt: Runtime,
+    clients: Callable[[int], WebClient | None],
+    caller: Caller,
+    environ: dict[str, Any],
+    *,
+    confirm: bool,
 ) -> tuple[int, dict[str, Any]]:
+    """The posted touchpoints saved; with `confirm`, only once the write's transaction found the token live."""
     body = read_body(environ)
     content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -194,8 +242,9 @@ def _post_touchpoints(
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH or set(posted) != {"touchpoints"}:
             problem = FieldError("touchpoints", f"must be a list of 1 to {MAX_BATCH} touchpoints and nothing beside it")
             raise Answer(400, _error(400, "the batch is malformed", [problem]))
+    emails = emails_named(items if batch else [posted])
     try:  # before the transaction opens: nothing calls Slack while the store is being written
-        people = slack_ids_by_email(client, emails_named(items if batch else [posted]), caller.team_id)
+        people = slack_ids_by_email(clients(caller.workspace_id), emails, caller.team_id) if emails else {}
     except SlackUnavailable:
         raise Answer(
             503,
@@ -206,15 +255,23 @@ def _post_touchpoints(
     if batch:
         records = [(f"touchpoints[{index}].", item) for index, item in enumerate(items)]
         with rt.sessions.begin() as session:
+            _confirm(session, caller, confirm, now)
             outcomes = save_batch(session, rt.indexes, caller, records, now=now, people=people)
         return 200, {"results": [_batch_result(index, outcome) for index, outcome in enumerate(outcomes)]}
     try:
         with rt.sessions.begin() as session:
+            _confirm(session, caller, confirm, now)
             saved = save_posted(session, rt.indexes, caller, posted, now=now, people=people)
     except Invalid as invalid:
         raise Answer(400, _error(400, "the touchpoint has problems", invalid.errors)) from None
     status = "created" if saved.created else "existing"
     return (201 if saved.created else 200), {"id": saved.touchpoint_id, "status": status}
+
+
+def _confirm(session: Session, caller: Caller, confirm: bool, now: datetime) -> None:
+    """401, undoing the transaction, when a remembered caller's token was revoked meanwhile."""
+    if confirm and not still_authorised(session, caller, now=now):
+        raise _unauthorised()
 
 
 def _batch_result(index: int, outcome: Saved | Invalid) -> dict[str, Any]:

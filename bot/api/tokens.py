@@ -2,6 +2,10 @@
 
 A token is `tp_` and 32 random bytes (URL-safe base64). It names one workspace: every request it authorises
 reads and writes only there.
+
+A token's workspace and name never change, so a server process remembers the callers it found by hash
+(`KnownCallers`) instead of opening a transaction to look each request's token up; whether the token was revoked
+meanwhile is still asked on every request, in the transaction that answers it (`still_authorised`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,13 +80,20 @@ def revoke_token(session: Session, workspace_id: int, name: str, *, now: datetim
     return row
 
 
-def caller_of(session: Session, authorization: str | None, *, now: datetime) -> Caller | None:
-    """The caller an `Authorization: Bearer …` header names, or None for one missing, malformed, unknown or revoked."""
+def bearer_hash(authorization: str | None) -> str | None:
+    """The hash of the token an `Authorization: Bearer …` header gives, or None when it gives none of ours."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token):
         return None
-    wanted = token_hash(token)
+    return token_hash(token)
+
+
+def caller_of(session: Session, authorization: str | None, *, now: datetime) -> Caller | None:
+    """The caller an `Authorization: Bearer …` header names, or None for one missing, malformed, unknown or revoked."""
+    wanted = bearer_hash(authorization)
+    if wanted is None:
+        return None
     found = api_store.token_and_team_with_hash(session, wanted)
     if found is None:
         return None
@@ -89,6 +101,52 @@ def caller_of(session: Session, authorization: str | None, *, now: datetime) -> 
     # The look-up is by hash, so timing tells nothing of the token; the comparison is constant-time all the same.
     if not hmac.compare_digest(row.token_sha256, wanted) or row.revoked_at is not None:
         return None
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
-        api_store.mark_token_used(session, row.id, now)
+    _note_use(session, row.id, row.last_used_at, now)
     return Caller(row.workspace_id, row.id, row.name, team_id)
+
+
+def still_authorised(session: Session, caller: Caller, *, now: datetime) -> bool:
+    """Whether the caller's token is still there and not revoked, its use noted as `caller_of` notes it: one
+    query by primary key, asked in the transaction that answers a request whose caller `KnownCallers` gave."""
+    found = api_store.token_revoked_and_used(session, caller.token_id)
+    if found is None or found[0] is not None:
+        return False
+    _note_use(session, caller.token_id, found[1], now)
+    return True
+
+
+def _note_use(session: Session, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    if last_used_at is None or now - last_used_at >= LAST_USED_GRANULARITY:
+        api_store.mark_token_used(session, token_id, now)
+
+
+class KnownCallers:
+    """The callers this process found, by token hash: at most `most`, the oldest forgotten first.
+
+    Only tokens found live are kept, so the number is bounded by the tokens people made; a token found revoked
+    is forgotten (`forget`), and a request its caller is taken from here is answered only once
+    `still_authorised` said yes in the same transaction, or refused only once the store said the token is live.
+    """
+
+    def __init__(self, most: int = 1000) -> None:
+        self.most = most
+        self._callers: dict[str, Caller] = {}
+        self._lock = threading.Lock()
+
+    def get(self, authorization: str | None) -> Caller | None:
+        wanted = bearer_hash(authorization)
+        return self._callers.get(wanted) if wanted is not None else None
+
+    def remember(self, authorization: str | None, caller: Caller) -> None:
+        wanted = bearer_hash(authorization)
+        if wanted is None:
+            return
+        with self._lock:
+            while len(self._callers) >= self.most:
+                del self._callers[next(iter(self._callers))]
+            self._callers[wanted] = caller
+
+    def forget(self, authorization: str | None) -> None:
+        wanted = bearer_hash(authorization)
+        with self._lock:
+            self._callers.pop(wanted or "", None)

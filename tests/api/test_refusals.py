@@ -51,6 +51,21 @@ def test_a_revoked_token_gets_401(api, acme, runtime, sessions):
         assert session.scalars(select(ApiToken)).one().revoked_at is not None
 
 
+@pytest.mark.parametrize(
+    "body", [b'{"kind": "delivery",', b"x" * 1_000_001, {**DELIVERY, "kind": "nonsense"}], ids=["400", "413", "invalid"]
+)
+def test_a_token_revoked_after_it_was_used_gets_401_whatever_else_is_wrong(api, acme, runtime, sessions, body):
+    assert api.post("/api/v1/touchpoints", {**DELIVERY, "external_id": "before"}).status == 201
+    with runtime.sessions.begin() as session:
+        revoke_token(session, acme.workspace_id, "shop", now=START)
+
+    reply = api.post("/api/v1/touchpoints", body)
+    again = api.post("/api/v1/touchpoints", {**DELIVERY, "external_id": "after"})
+
+    assert (reply.status, again.status) == (401, 401)
+    assert _stored(sessions) == 1
+
+
 def test_a_body_over_1_mb_gets_413(api, sessions):
     reply = api.post("/api/v1/touchpoints", {**DELIVERY, "summary": "x" * 1_000_001})
 
