@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Customer, FollowUp, Member, Touchpoint
@@ -68,6 +70,43 @@ def insert_touchpoints(session: Session, rows: list[dict[str, Any]]) -> list[int
         return []
     returning = insert(Touchpoint.__table__).returning(Touchpoint.__table__.c.id, sort_by_parameter_order=True)
     return list(session.scalars(returning, rows))
+
+
+def _insert_unless_sent(dialect_insert: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on uq_touchpoints_external_id, returning what it inserted."""
+    table = Touchpoint.__table__
+    return (
+        dialect_insert(table)
+        .on_conflict_do_nothing(
+            index_elements=[table.c.workspace_id, table.c.source_system, table.c.external_id],
+            index_where=table.c.external_id.is_not(None),
+        )
+        .returning(table.c.id, table.c.source_system, table.c.external_id)
+    )
+
+
+# Built once, per dialect: PostgreSQL and SQLite spell ON CONFLICT alike, but SQLAlchemy builds it per dialect.
+_INSERT_UNLESS_SENT = {"postgresql": _insert_unless_sent(pg_insert), "sqlite": _insert_unless_sent(sqlite_insert)}
+
+
+def insert_touchpoints_unless_sent(session: Session, rows: list[dict[str, Any]]) -> list[int | None]:
+    """`insert_touchpoints`, leaving out each row whose (source_system, external_id) the workspace has already
+    (uq_touchpoints_external_id: sent before, or by another writer a moment ago): its id, in the rows' order,
+    is None. One statement for the rows with an external_id, one for the others; no savepoint is needed."""
+    ids: list[int | None] = [None] * len(rows)
+    keyed = [position for position, row in enumerate(rows) if row["external_id"] is not None]
+    plain = [position for position, row in enumerate(rows) if row["external_id"] is None]
+    for position, touchpoint_id in zip(plain, insert_touchpoints(session, [rows[p] for p in plain]), strict=True):
+        ids[position] = touchpoint_id
+    if keyed:
+        statement = _INSERT_UNLESS_SENT[session.get_bind().dialect.name]
+        made = {
+            (system, key): touchpoint_id
+            for touchpoint_id, system, key in session.execute(statement, [rows[p] for p in keyed])
+        }
+        for position in keyed:
+            ids[position] = made.get((rows[position]["source_system"], rows[position]["external_id"]))
+    return ids
 
 
 def insert_follow_ups(session: Session, rows: list[dict[str, Any]]) -> None:

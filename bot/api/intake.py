@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.api.lookups import Lookups
@@ -23,7 +22,7 @@ from bot.api.tokens import Caller
 from bot.capture.bulk import log_records
 from bot.capture.kinds import KINDS
 from bot.capture.parsing import FollowUpPlan
-from bot.capture.touchpoints import DEPARTMENTS, BadName, Entry, create_customer, log_record
+from bot.capture.touchpoints import DEPARTMENTS, BadName, Entry, create_customer
 from bot.customers.name_index import CustomerIndexes
 from bot.members import Author
 from bot.text import storable
@@ -223,8 +222,11 @@ def _save_checked(
     workspace_id = caller.workspace_id
     results: list[Saved | Invalid | None] = [None] * len(items)
     keys = {(item.source_system, item.external_id) for item in items if item.external_id is not None}
-    # Sent before: that touchpoint, and nothing else made (no customer either).
-    earlier = api_store.touchpoint_ids_by_external_ids(session, workspace_id, keys)
+    # Sent before: that touchpoint, and nothing else made (no customer either). Asked first when a customer may be
+    # created or the records are many (a file imported again is found in one query); a lone record of a known
+    # customer goes straight to its insert, which the unique index leaves out if it was sent before.
+    ask_first = len(items) > 1 or any(item.new_customer_name is not None for item in items)
+    earlier = api_store.touchpoint_ids_by_external_ids(session, workspace_id, keys) if ask_first else {}
     first_copy: dict[tuple[str, str], int] = {}
     copies: list[tuple[int, int]] = []  # (position, position of the same record earlier in the batch)
     fresh: list[int] = []
@@ -258,19 +260,22 @@ def _save_checked(
                 continue
             customer_id = made
         entries.append((position, _entry(item, customer_id, authors[position], source)))
-    try:
-        with session.begin_nested():
-            ids = log_records(session, workspace_id, [(authors[p], entry) for p, entry in entries], now=now)
-        saved = [(p, Saved(touchpoint_id, True)) for (p, _), touchpoint_id in zip(entries, ids, strict=True)]
-    except IntegrityError:  # another request saved one of these records meanwhile: each on its own, as one is
-        saved = [(p, Saved(*log_record(session, workspace_id, authors[p], entry, now=now))) for p, entry in entries]
-    for position, result in saved:
-        results[position] = result
+    ids = log_records(session, workspace_id, [(authors[p], entry) for p, entry in entries], now=now)
+    # Left out by the unique index: sent before (not asked first), or by another request a moment ago.
+    left_out = {_key_of(entry) for (_, entry), touchpoint_id in zip(entries, ids, strict=True) if touchpoint_id is None}
+    existing = api_store.touchpoint_ids_by_external_ids(session, workspace_id, left_out) if left_out else {}
+    for (position, entry), touchpoint_id in zip(entries, ids, strict=True):
+        results[position] = Saved(touchpoint_id, True) if touchpoint_id else Saved(existing[_key_of(entry)], False)
     for position, original in copies:
         first = results[original]
         results[position] = Saved(first.touchpoint_id, False) if isinstance(first, Saved) else first
     assert all(result is not None for result in results)
     return results  # type: ignore[return-value]
+
+
+def _key_of(entry: Entry) -> tuple[str, str]:
+    assert entry.source_system is not None and entry.external_id is not None  # only such entries are left out
+    return entry.source_system, entry.external_id
 
 
 def _author_of(lookups: Lookups, caller: Caller, item: Checked) -> Author:

@@ -1,6 +1,7 @@
 """Two requests posting the same record at once make one touchpoint: the unique index decides, and the one that
-lost answers with the winner's id. On PostgreSQL the loser's insert waits for the winner's commit, then fails on
-uq_touchpoints_external_id; on SQLite the writers queue, and the second finds the first's row."""
+lost answers with the winner's id. On PostgreSQL the loser's insert waits for the winner's commit, then leaves its
+row out (ON CONFLICT DO NOTHING on uq_touchpoints_external_id) and reads the winner's; on SQLite the writers queue,
+and the second's insert is left out the same way."""
 
 from __future__ import annotations
 
