@@ -1,6 +1,7 @@
 """Writes through the HTTP API: single touchpoints at 1 and 20 concurrent clients, and batches, beside a floor.
 
     python bench/ingest.py [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--singles 2000] [--batches 20]
+                           [--import-rows 100000] [--stores sqlite,postgresql]
 
 For each store (a scratch SQLite file, and with --pg a PostgreSQL database the run creates and drops):
 
@@ -16,6 +17,10 @@ For each store (a scratch SQLite file, and with --pg a PostgreSQL database the r
    a third of them without an external_id, then on the same file again (which must import nothing).
 6. Prints a Markdown table and the goals: on PostgreSQL, single write p99 < 50 ms at 20 clients and
    batches at least 2,000 touchpoints a second; on SQLite, the 100,000-row import in under a minute.
+
+Beside each run: the CPU it cost per request (the server's processes, or for the floor this one, or the import
+command, plus on PostgreSQL the server backends of the scratch database) and the share of the machine's cores
+that every other process used meanwhile, so that a run on a busy machine reads as one.
 
 Exit status: 0 when every goal is met and no request failed, 1 otherwise. Loopback only; the server runs in
 its own session and is stopped on exit, Ctrl-C or error.
@@ -50,15 +55,18 @@ if str(ROOT) not in sys.path:  # run as `python bench/ingest.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.log_latency import (  # noqa: E402
     KINDS,
     TAGS,
     Servers,
+    cpu_seconds,
     free_port,
     machine_busy,
     make_customers,
     percentile,
+    server_cpu,
     wait_healthy,
 )
 from bench.nudges import scratch_store  # noqa: E402
@@ -90,6 +98,7 @@ class Run:
     wall_s: float = 0.0
     other_share: float = 0.0  # of the machine's cores, used by processes other than this one and the server
     cpu_s: float = 0.0  # of the command, for the import runs: what its wall time would be on an idle machine
+    serving_cpu_s: float = 0.0  # of whatever served the requests (`serving_cpu`), its store's backends included
 
     def p(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -155,7 +164,15 @@ def records(rng: random.Random, seeded: Seeded, count: int, prefix: str) -> list
     return out
 
 
-def post_all(port: int, token: str, bodies: Sequence[bytes], clients: int, run: Run, items_each: int) -> None:
+def post_all(
+    port: int,
+    token: str,
+    bodies: Sequence[bytes],
+    clients: int,
+    run: Run,
+    items_each: int,
+    serving_cpu: Callable[[], float] = lambda: 0.0,
+) -> None:
     """Post every body over `clients` keep-alive connections; latencies and failures into `run`."""
     cursor = itertools.count()
     lock = threading.Lock()
@@ -195,7 +212,7 @@ def post_all(port: int, token: str, bodies: Sequence[bytes], clients: int, run: 
         finally:
             connection.close()
 
-    timed(run, lambda: _in_threads(client, clients))
+    timed(run, lambda: _in_threads(client, clients), serving_cpu)
     run.touchpoints = (len(run.latencies_ms) - len(run.errors)) * items_each
 
 
@@ -207,13 +224,34 @@ def _in_threads(work: Callable[[], None], count: int) -> None:
         thread.join()
 
 
-def timed(run: Run, work: Callable[[], None], server_cpu: Callable[[], float] = lambda: 0.0) -> None:
-    busy, own, served = machine_busy(), _own_cpu(), server_cpu()
+def timed(run: Run, work: Callable[[], None], serving_cpu: Callable[[], float] = lambda: 0.0) -> None:
+    """Run `work`, noting its wall time, the CPU `serving_cpu` counts meanwhile, and what all other processes
+    used of the machine (this one and `serving_cpu`'s left out)."""
+    busy, own, served = machine_busy(), _own_cpu(), serving_cpu()
     started = time.perf_counter()
     work()
     run.wall_s = time.perf_counter() - started
-    others = machine_busy() - busy - (_own_cpu() - own) - (server_cpu() - served)
+    run.serving_cpu_s = serving_cpu() - served
+    others = machine_busy() - busy - (_own_cpu() - own) - run.serving_cpu_s
     run.other_share = max(0.0, others) / (run.wall_s * (os.cpu_count() or 1))
+
+
+def backends_cpu(url: str) -> float:
+    """CPU seconds of the PostgreSQL backends (on this machine) connected to the database `url` names; 0 for SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return 0.0
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {parsed.database} " in title:
+            total += cpu_seconds(int(proc.name))
+    return total
 
 
 def _own_cpu() -> float:
@@ -257,7 +295,7 @@ def floor_single(url: str, workspace_id: int, count: int, clients: int, run: Run
             with lock:
                 run.latencies_ms.append(elapsed)
 
-    timed(run, lambda: _in_threads(writer, clients))
+    timed(run, lambda: _in_threads(writer, clients), lambda: time.process_time() + backends_cpu(url))
     run.touchpoints = count
     engine.dispose()
 
@@ -275,7 +313,7 @@ def floor_batches(url: str, workspace_id: int, batches: int, run: Run) -> None:
                 conn.execute(insert(table), rows)
             run.latencies_ms.append((time.perf_counter() - started) * 1000)
 
-    timed(run, work)
+    timed(run, work, lambda: time.process_time() + backends_cpu(url))
     run.touchpoints = batches * BATCH
     engine.dispose()
 
@@ -300,6 +338,10 @@ def measure(store: str, url: str, args: argparse.Namespace, servers: Servers, wo
     argv = [str(TOUCHPOINT), "serve", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(args.workers), "--threads", str(args.threads)]
     server = servers.start("touchpoint", argv, env, workdir, workdir / f"serve-{store}.log", port)
+
+    def serving() -> float:
+        return server_cpu(server) + backends_cpu(url)
+
     try:
         wait_healthy(server)
         warm = [json.dumps(r).encode() for r in records(rng, seeded, 100, "warm")]
@@ -311,7 +353,7 @@ def measure(store: str, url: str, args: argparse.Namespace, servers: Servers, wo
             floor_single(url, seeded.workspace_id, count, clients, floor)
             single = Run(store, f"single POST, c={clients}")
             bodies = [json.dumps(r).encode() for r in records(rng, seeded, count, f"single{clients}")]
-            post_all(port, seeded.token, bodies, clients, single, 1)
+            post_all(port, seeded.token, bodies, clients, single, 1, serving)
             runs += [floor, single]
         floor = Run(store, f"floor: INSERT of {BATCH} rows, c=1")
         floor_batches(url, seeded.workspace_id, args.batches, floor)
@@ -320,7 +362,7 @@ def measure(store: str, url: str, args: argparse.Namespace, servers: Servers, wo
         bodies = [
             json.dumps({"touchpoints": items[start : start + BATCH]}).encode() for start in range(0, len(items), BATCH)
         ]
-        post_all(port, seeded.token, bodies, 1, batch, BATCH)
+        post_all(port, seeded.token, bodies, 1, batch, BATCH, serving)
         runs += [floor, batch]
     finally:
         servers.stop(server)
@@ -351,9 +393,10 @@ def import_history(url: str, seeded: Seeded, rows: int, workdir: Path, store: st
         argv = [str(TOUCHPOINT), "import", "touchpoints", str(path), "--team", TEAM, "--source", "crm"]
         done: list[subprocess.CompletedProcess[str]] = []
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        timed(run, functools.partial(_run_into, done, argv, env, workdir))
+        timed(run, functools.partial(_run_into, done, argv, env, workdir), functools.partial(backends_cpu, url))
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         run.cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        run.serving_cpu_s += run.cpu_s
         said = done[0].stdout.strip() or done[0].stderr.strip()[-300:]
         print(f"{store}: {name}: {said} in {run.wall_s:.1f} s ({run.cpu_s:.1f} s of CPU)", flush=True)
         if done[0].returncode != 0 or ", 0 bad rows)" not in said:
@@ -370,13 +413,14 @@ def _run_into(done: list[subprocess.CompletedProcess[str]], argv: list[str], env
 
 def report(runs: list[Run]) -> tuple[str, bool]:
     lines = [
-        "| store | run | requests | errors | p50 ms | p99 ms | touchpoints/s | other processes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| store | run | requests | errors | p50 ms | p99 ms | touchpoints/s | CPU ms/request | other processes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
+        cpu_ms = run.serving_cpu_s * 1000 / len(run.latencies_ms) if run.latencies_ms else 0.0
         lines.append(
             f"| {run.store} | {run.name} | {len(run.latencies_ms):,} | {len(run.errors)} | {run.p(50):.1f} | "
-            f"{run.p(99):.1f} | {run.per_second:,.0f} | {run.other_share:.0%} |"
+            f"{run.p(99):.1f} | {run.per_second:,.0f} | {cpu_ms:.1f} | {run.other_share:.0%} |"
         )
     ok = not any(run.errors for run in runs)
     lines += ["", "| goal | result |", "| --- | --- |"]
@@ -414,6 +458,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=100_000,
         help="rows of the CSV `touchpoint import touchpoints` reads (0: none)",
     )
+    parser.add_argument(
+        "--stores", default="sqlite,postgresql", help="which stores to measure (postgresql only with --pg)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     return parser.parse_args(argv)
@@ -430,7 +477,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     servers = Servers()
     runs: list[Run] = []
     try:
-        stores = [("SQLite", None)] + ([("PostgreSQL", args.pg)] if args.pg else [])
+        wanted = {name.strip().lower() for name in args.stores.split(",")}
+        stores = [("SQLite", None)] if "sqlite" in wanted else []
+        stores += [("PostgreSQL", args.pg)] if args.pg and "postgresql" in wanted else []
         for store, server_url in stores:
             url, drop = scratch_store(server_url, workdir)
             try:
