@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.text import clean_domain, fold
@@ -91,27 +91,35 @@ def customer_ids_with_domain(session: Session, workspace_id: int, domain: str) -
     return customer_ids_by_domain(session, workspace_id, [domain])[domain]
 
 
+_customers, _names = Customer.__table__.c, CustomerName.__table__.c
+# Built once: the customers whose domain column is one of these, and those with one of these as an active domain
+# name, in one round trip (1 and 0 say which).
+_CUSTOMERS_BY_DOMAIN = union_all(
+    select(literal_column("1"), func.lower(_customers.domain), _customers.id).where(
+        _customers.workspace_id == bindparam("workspace_id"),
+        func.lower(_customers.domain).in_(bindparam("domains", expanding=True)),
+    ),
+    select(literal_column("0"), _names.key, _names.customer_id).where(
+        _names.workspace_id == bindparam("workspace_id"),
+        _names.kind == "domain",
+        _names.active.is_(True),
+        _names.key.in_(bindparam("keys", expanding=True)),
+    ),
+)
+
+
 def customer_ids_by_domain(session: Session, workspace_id: int, domains: Sequence[str]) -> dict[str, list[int]]:
-    """`customer_ids_with_domain` of each domain as given, in two queries for them all."""
+    """`customer_ids_with_domain` of each domain as given, in one query for them all."""
     bare = {domain: clean_domain(domain) for domain in domains}
     by_bare: dict[str, set[int]] = {}
     by_key: dict[str, set[int]] = {}
     wanted = sorted(set(bare.values()))
     for start in range(0, len(wanted), ID_CHUNK):
         chunk = wanted[start : start + ID_CHUNK]
-        by_column = select(func.lower(Customer.domain), Customer.id).where(
-            Customer.workspace_id == workspace_id, func.lower(Customer.domain).in_(chunk)
-        )
-        for domain, customer_id in session.execute(by_column):
-            by_bare.setdefault(domain, set()).add(customer_id)
-        by_name = select(CustomerName.key, CustomerName.customer_id).where(
-            CustomerName.workspace_id == workspace_id,
-            CustomerName.kind == "domain",
-            CustomerName.active.is_(True),
-            CustomerName.key.in_(sorted({fold(domain) for domain in chunk})),
-        )
-        for key, customer_id in session.execute(by_name):
-            by_key.setdefault(key, set()).add(customer_id)
+        keys = sorted({fold(domain) for domain in chunk})
+        rows = session.execute(_CUSTOMERS_BY_DOMAIN, {"workspace_id": workspace_id, "domains": chunk, "keys": keys})
+        for by_column, key, customer_id in rows:
+            (by_bare if by_column else by_key).setdefault(key, set()).add(customer_id)
     return {
         domain: sorted(by_bare.get(clean, set()) | by_key.get(fold(clean), set())) for domain, clean in bare.items()
     }

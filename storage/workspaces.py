@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.engine import Row as ResultRow
@@ -132,16 +132,30 @@ def member(session: Session, workspace_id: int, user_id: str) -> Member | None:
     return session.scalar(select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id == user_id))
 
 
-def members_by_user_id(session: Session, workspace_id: int, user_ids: Iterable[str]) -> dict[str, Member]:
+class MemberStanding(NamedTuple):
+    """What writing as a member needs of them: whether they left, and the department they log for."""
+
+    slack_user_id: str
+    department: str | None
+    deleted: bool
+
+
+_members = Member.__table__.c
+# Built once: every API write asks it.
+_STANDINGS = select(_members.slack_user_id, _members.department, _members.deleted).where(
+    _members.workspace_id == bindparam("workspace_id"), _members.slack_user_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def members_by_user_id(session: Session, workspace_id: int, user_ids: Iterable[str]) -> dict[str, MemberStanding]:
     """The members of these Slack user ids that the workspace knows, by user id, in one query."""
     wanted = sorted(set(user_ids))
     if not wanted:
         return {}
-    rows = session.scalars(select(Member).where(Member.workspace_id == workspace_id, Member.slack_user_id.in_(wanted)))
-    return {row.slack_user_id: row for row in rows}
+    rows = session.execute(_STANDINGS, {"workspace_id": workspace_id, "ids": wanted})
+    return {row.slack_user_id: MemberStanding(*row) for row in rows}
 
 
-_members = Member.__table__.c
 # Built once: every request asks it, and building the statement costs more than running it.
 _ACTING_MEMBER = select(_members.tz, _members.department, _members.refreshed_at).where(
     _members.workspace_id == bindparam("workspace_id"), _members.slack_user_id == bindparam("user_id")

@@ -22,7 +22,7 @@ from storage import api as api_store
 from storage import customers as customer_store
 from storage import workspaces as workspace_store
 from storage.customers import CustomerRef
-from storage.models import Member
+from storage.workspaces import MemberStanding
 
 # Ids are the store's 32-bit integers on PostgreSQL: a larger number names no row, and must not reach a query.
 MAX_ID = 2**31 - 1
@@ -43,7 +43,7 @@ class Lookups:
     def __init__(self, indexes: CustomerIndexes, workspace_id: int, people: Mapping[str, str]) -> None:
         self.indexes, self.workspace_id, self.people = indexes, workspace_id, people
         self._found: dict[str, Found] = {}
-        self._members: dict[str, Member | None] = {}
+        self._members: dict[str, MemberStanding | None] = {}
         self._names: NameIndex | None = None
         self._named: dict[str, tuple[int | None, str, list[Scored]]] = {}
         self._live: dict[int, CustomerRef | None] = {}
@@ -99,9 +99,10 @@ class Lookups:
         found = workspace_store.members_by_user_id(self.session, self.workspace_id, unknown)
         self._members.update({user_id: found.get(user_id) for user_id in unknown})
 
-    def member(self, user_id: str) -> Member | None:
+    def member(self, user_id: str) -> MemberStanding | None:
         if user_id not in self._members:
-            self._members[user_id] = workspace_store.member(self.session, self.workspace_id, user_id)
+            found = workspace_store.members_by_user_id(self.session, self.workspace_id, [user_id])
+            self._members[user_id] = found.get(user_id)
         return self._members[user_id]
 
     def domain_ids(self, domain: str) -> list[int]:
