@@ -121,6 +121,7 @@ def save_batch(
     people: Mapping[str, str] | None = None,
     source: str = "api",
     lookups: Lookups | None = None,
+    ask_sent_first: bool | None = None,
 ) -> list[Saved | Invalid]:
     """Check each (field prefix, record) and log the good ones together; each record's outcome, in order.
 
@@ -129,6 +130,10 @@ def save_batch(
     each, records sent before (by `external_id`) are found in one query, and a record sent twice in the same
     batch is the touchpoint its first copy made. Batches of one run (an import) pass the same `lookups`, so a
     customer found in one batch is only checked to be still live in the next.
+
+    Records sent before are looked up before the insert when `ask_sent_first` says so (by default: when the
+    records are many, as a file imported again is), and always when a customer may be created for one (nothing is
+    made for a record sent before); otherwise the insert's unique index finds them.
     """
     if lookups is None:
         lookups = Lookups(indexes, caller.workspace_id, people or {})
@@ -141,7 +146,9 @@ def save_batch(
         except Invalid as invalid:
             outcomes.append(invalid)
     checked = [(position, item) for position, item in enumerate(outcomes) if isinstance(item, Checked)]
-    saved = _save_checked(session, lookups, caller, [item for _, item in checked], now=now, source=source)
+    items = [item for _, item in checked]
+    ask_first = len(items) > 1 if ask_sent_first is None else ask_sent_first
+    saved = _save_checked(session, lookups, caller, items, now=now, source=source, ask_first=ask_first)
     results: list[Saved | Invalid] = [Saved(0, False) if isinstance(item, Checked) else item for item in outcomes]
     for (position, _), result in zip(checked, saved, strict=True):
         results[position] = result
@@ -216,16 +223,21 @@ def check_record(lookups: Lookups, caller: Caller, record: Any, *, prefix: str =
 
 
 def _save_checked(
-    session: Session, lookups: Lookups, caller: Caller, items: list[Checked], *, now: datetime, source: str
+    session: Session,
+    lookups: Lookups,
+    caller: Caller,
+    items: list[Checked],
+    *,
+    now: datetime,
+    source: str,
+    ask_first: bool,
 ) -> list[Saved | Invalid]:
     """Log checked records, the new ones in one insert per table; each one's outcome, in order."""
     workspace_id = caller.workspace_id
     results: list[Saved | Invalid | None] = [None] * len(items)
     keys = {(item.source_system, item.external_id) for item in items if item.external_id is not None}
-    # Sent before: that touchpoint, and nothing else made (no customer either). Asked first when a customer may be
-    # created or the records are many (a file imported again is found in one query); a lone record of a known
-    # customer goes straight to its insert, which the unique index leaves out if it was sent before.
-    ask_first = len(items) > 1 or any(item.new_customer_name is not None for item in items)
+    # Sent before: that touchpoint, and nothing else made (no customer either).
+    ask_first = ask_first or any(item.new_customer_name is not None for item in items)
     earlier = api_store.touchpoint_ids_by_external_ids(session, workspace_id, keys) if ask_first else {}
     first_copy: dict[tuple[str, str], int] = {}
     copies: list[tuple[int, int]] = []  # (position, position of the same record earlier in the batch)

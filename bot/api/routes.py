@@ -41,11 +41,11 @@ from bot.api.intake import (
     aware_instant,
     emails_named,
     save_batch,
-    save_posted,
 )
 from bot.api.lookups import MAX_ID
 from bot.api.people import SlackUnavailable, slack_ids_by_email
 from bot.api.reads import BadCursor, customer_touchpoints, customers_matching
+from bot.api.together import Arrival, Posted, Revoked, SaveTogether
 from bot.api.tokens import Caller, KnownCallers, caller_of, still_authorised
 from bot.edge import Refused, log_refusal, read_body
 from bot.installations.tokens import tenant_clients
@@ -111,10 +111,11 @@ def api_application(
     limit = RateLimit(rt.settings.api_rate_per_minute)
     clients = tenant_clients(rt, client)
     callers = KnownCallers()
+    together = SaveTogether(rt.sessions, rt.indexes, rt.now)
 
     def application(environ: dict[str, Any], start_response: Respond) -> Iterable[bytes]:
         try:
-            status, body = _route(rt, clients, limit, callers, environ)
+            status, body = _route(rt, clients, limit, callers, together, environ)
             headers: tuple[tuple[str, str], ...] = ()
         except Answer as answer:
             status, body, headers = answer.status, answer.body, answer.headers
@@ -144,6 +145,7 @@ def _route(
     clients: Callable[[int], WebClient | None],
     limit: RateLimit,
     callers: KnownCallers,
+    together: SaveTogether,
     environ: dict[str, Any],
 ) -> tuple[int, dict[str, Any]]:
     path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -160,7 +162,9 @@ def _route(
     known = callers.get(authorization) if template == TOUCHPOINTS_PATH else None
     caller = known or _caller(rt, callers, authorization)
     try:
-        return _answer_caller(rt, clients, limit, caller, template, customer_match, environ, confirm=known is not None)
+        return _answer_caller(
+            rt, clients, limit, together, caller, template, customer_match, environ, confirm=known is not None
+        )
     except (Answer, Refused) as answer:
         if known is not None and isinstance(answer, Answer) and answer.status == 401:
             callers.forget(authorization)  # the write's transaction found the token revoked
@@ -173,6 +177,7 @@ def _answer_caller(
     rt: Runtime,
     clients: Callable[[int], WebClient | None],
     limit: RateLimit,
+    together: SaveTogether,
     caller: Caller,
     template: str,
     customer_match: re.Match[str] | None,
@@ -190,7 +195,8 @@ def _answer_caller(
         )
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     if template == TOUCHPOINTS_PATH:
-        return _post_touchpoints(rt, clients, caller, environ, confirm=confirm)
+        with together.arriving() as arrival:
+            return _post_touchpoints(rt, clients, together, arrival, caller, environ, confirm=confirm)
     if template == CUSTOMERS_PATH:
         return _search(rt, caller, query)
     assert customer_match is not None
@@ -222,6 +228,8 @@ def _unauthorised() -> Answer:
 def _post_touchpoints(
     rt: Runtime,
     clients: Callable[[int], WebClient | None],
+    together: SaveTogether,
+    arrival: Arrival,
     caller: Caller,
     environ: dict[str, Any],
     *,
@@ -251,19 +259,19 @@ def _post_touchpoints(
             _error(503, "Slack did not answer who an e-mail address is; try again shortly"),
             (("Retry-After", "5"),),
         ) from None
-    now = rt.now()
     if batch:
+        now = rt.now()
         records = [(f"touchpoints[{index}].", item) for index, item in enumerate(items)]
         with rt.sessions.begin() as session:
             _confirm(session, caller, confirm, now)
             outcomes = save_batch(session, rt.indexes, caller, records, now=now, people=people)
         return 200, {"results": [_batch_result(index, outcome) for index, outcome in enumerate(outcomes)]}
     try:
-        with rt.sessions.begin() as session:
-            _confirm(session, caller, confirm, now)
-            saved = save_posted(session, rt.indexes, caller, posted, now=now, people=people)
-    except Invalid as invalid:
-        raise Answer(400, _error(400, "the touchpoint has problems", invalid.errors)) from None
+        saved = together.save(Posted(caller, posted, people, confirm), arrival)
+    except Revoked:
+        raise _unauthorised() from None
+    if isinstance(saved, Invalid):
+        raise Answer(400, _error(400, "the touchpoint has problems", saved.errors))
     status = "created" if saved.created else "existing"
     return (201 if saved.created else 200), {"id": saved.touchpoint_id, "status": status}
 
