@@ -115,7 +115,8 @@ def api_application(
 
     def application(environ: dict[str, Any], start_response: Respond) -> Iterable[bytes]:
         try:
-            status, body = _route(rt, clients, limit, callers, together, environ)
+            with together.arriving() as arrival:  # counted from here: a save about to start waits a moment for it
+                status, body = _route(rt, clients, limit, callers, together, arrival, environ)
             headers: tuple[tuple[str, str], ...] = ()
         except Answer as answer:
             status, body, headers = answer.status, answer.body, answer.headers
@@ -146,6 +147,7 @@ def _route(
     limit: RateLimit,
     callers: KnownCallers,
     together: SaveTogether,
+    arrival: Arrival,
     environ: dict[str, Any],
 ) -> tuple[int, dict[str, Any]]:
     path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -163,7 +165,7 @@ def _route(
     caller = known or _caller(rt, callers, authorization)
     try:
         return _answer_caller(
-            rt, clients, limit, together, caller, template, customer_match, environ, confirm=known is not None
+            rt, clients, limit, together, arrival, caller, template, customer_match, environ, confirm=known is not None
         )
     except (Answer, Refused) as answer:
         if known is not None and isinstance(answer, Answer) and answer.status == 401:
@@ -178,6 +180,7 @@ def _answer_caller(
     clients: Callable[[int], WebClient | None],
     limit: RateLimit,
     together: SaveTogether,
+    arrival: Arrival,
     caller: Caller,
     template: str,
     customer_match: re.Match[str] | None,
@@ -195,8 +198,7 @@ def _answer_caller(
         )
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     if template == TOUCHPOINTS_PATH:
-        with together.arriving() as arrival:
-            return _post_touchpoints(rt, clients, together, arrival, caller, environ, confirm=confirm)
+        return _post_touchpoints(rt, clients, together, arrival, caller, environ, confirm=confirm)
     if template == CUSTOMERS_PATH:
         return _search(rt, caller, query)
     assert customer_match is not None

@@ -3,9 +3,10 @@ clients at once spends its time on each transaction's round trips (the token's c
 the commit) rather than on the records, so the records that arrive while one is being saved are saved together.
 
 The first request to find nothing being saved saves its record with whatever else is queued by then
-(`SaveTogether.save`), and hands the queue that gathered meanwhile to the first request in it. It waits for
-company only while other requests of the process are on their way (`arriving`: their bodies being read and
-checked), and at most LINGER_S: a lone client's posts are saved at once.
+(`SaveTogether.save`), and hands the queue that gathered meanwhile to the first request in it. Before it starts it
+waits, at most LINGER_S, for the requests of the process already on their way (`arriving`: from the moment the
+API has them), and under load (the last save had company) for as many as the last save had: a lone client's
+posts are saved at once.
 
 Each record is saved as `bot.api.intake.save_batch` saves a batch's items, so each answers as if posted alone: its
 own field errors, `existing` when its (source_system, external_id) was sent before or by a request saved in the
@@ -73,11 +74,12 @@ class SaveTogether:
         self._queue: list[Posted] = []
         self._saving = False
         self._arriving = 0
+        self._last_group = 0
 
     @contextmanager
     def arriving(self) -> Iterator[Arrival]:
-        """Around a request that may post a single record, from before its body is read: a save about to start
-        waits a moment for it (LINGER_S) rather than leaving it for the next transaction."""
+        """Around a request that may post a single record, from before its token is checked: a save about to
+        start waits a moment for it (LINGER_S) rather than leaving it for the next transaction."""
         arrival = Arrival()
         with self._lock:
             self._arriving += 1
@@ -116,19 +118,25 @@ class SaveTogether:
     def _lead(self) -> None:
         deadline = time.monotonic() + LINGER_S
         with self._lock:
-            while self._arriving > 0 and len(self._queue) < MOST_TOGETHER and (left := deadline - time.monotonic()) > 0:
+            while (left := deadline - time.monotonic()) > 0 and len(self._queue) < self._expected():
                 self._joined.wait(left)
             group, self._queue = self._queue[:MOST_TOGETHER], self._queue[MOST_TOGETHER:]
         try:
             self._save_group(group)
         finally:
             with self._lock:
+                self._last_group = len(group)
                 successor = self._queue[0] if self._queue else None
                 self._saving = successor is not None
             for posted in group:
                 posted._turn.set()
             if successor is not None:
                 successor._turn.set()
+
+    def _expected(self) -> int:
+        """How many records a save about to start waits for: those on their way, and under load (the last save
+        had company) as many as the last save had."""
+        return min(MOST_TOGETHER, max(len(self._queue) + self._arriving, self._last_group))
 
     def _save_group(self, group: list[Posted]) -> None:
         try:
