@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -126,6 +126,15 @@ def insert_audit_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """Audit events (columns of `AuditEvent` by name, the same each) in one statement."""
     if rows:
         session.execute(_INSERT_AUDIT_EVENT, rows)
+
+
+def refresh_touchpoint_statistics(session: Session) -> None:
+    """ANALYZE the touchpoints (on PostgreSQL), for a command that just added many: with statistics from before,
+    the planner takes a source system it saw no rows of for a handful, and looks records sent before up
+    (`storage.api.touchpoint_ids_by_external_ids`) by reading every row of that system, one batch after another.
+    SQLite plans those look-ups by the unique index whatever its statistics say."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE touchpoints"))
 
 
 def touchpoint_logged_from_line(

@@ -105,6 +105,9 @@ def import_summary(counts: dict[str, int]) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 HISTORY_BATCH_ROWS = 1000  # rows per transaction: a crash loses little, and a re-run finds what was committed
+# The store's statistics of the touchpoints are refreshed each time the import has added as many rows again as
+# there were at the last refresh (from this many on): a few times in a long import, never for a short one.
+REFRESH_STATISTICS_FROM = 1000
 SHOWN_BAD_ROWS = 20  # told one by one; past these, only counted
 
 
@@ -134,6 +137,7 @@ def _import_history(engine: Engine, args: argparse.Namespace, history: HistoryFi
         bad.say(f"ignoring columns that are no touchpoint field: {', '.join(history.ignored_columns)}")
     lookups = Lookups(CustomerIndexes(), workspace_id, people={})
     made = existing = 0
+    refresh_at = REFRESH_STATISTICS_FROM
     for chunk in imports.chunks(history.rows, HISTORY_BATCH_ROWS):
         readable = [row for row in chunk if row.record is not None]
         records = [("", _with_options(keyed(row.record), args)) for row in readable if row.record is not None]
@@ -152,6 +156,10 @@ def _import_history(engine: Engine, args: argparse.Namespace, history: HistoryFi
                 existing += 1
         for line in sorted(problems):
             bad.row(line, problems[line])
+        if made >= refresh_at:  # else looking up what earlier batches sent slows down as the import goes on
+            with sessions.begin() as session:
+                touchpoint_store.refresh_touchpoint_statistics(session)
+            refresh_at = 2 * made
         progress.update(chunk[-1].line)
     progress.done()
     bad.finish()

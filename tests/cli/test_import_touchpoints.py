@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.capture.touchpoints import create_customer
 from bot.cli import data, progress
@@ -182,6 +182,24 @@ def test_batches_find_what_earlier_batches_made(capsys, store, sessions, tmp_pat
     )
     saved = touchpoints(sessions)
     assert len({t.customer_id for t in saved[0::2]}) == 1 and saved[1].customer_id == workspace["Acme Corp"]
+
+
+def test_a_long_import_refreshes_the_stores_statistics_as_it_grows(
+    capsys, store, sessions, tmp_path, workspace, monkeypatch
+):
+    if store.dialect.name != "postgresql":
+        pytest.skip("SQLite plans the look-ups by the unique index whatever its statistics say")
+    monkeypatch.setattr(data, "HISTORY_BATCH_ROWS", 10)
+    monkeypatch.setattr(data, "REFRESH_STATISTICS_FROM", 10)
+    rows = "".join(f"{n},call,Call {n},2025-03-01T10:00:00Z,Acme Corp\n" for n in range(40))
+    path = write_csv(tmp_path, "external_id,kind,summary,occurred_at,customer_name\n" + rows)
+
+    status, out, _ = run(capsys, "import", "touchpoints", path)
+
+    assert (status, out) == (0, "Imported 40 touchpoints (0 already there, 0 bad rows)\n")
+    with sessions() as session:  # what the planner believes: the rows as of the last refresh (after 10, 20, 40)
+        believed = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'touchpoints'"))
+    assert believed == 40
 
 
 def test_a_customer_merged_away_between_batches_is_followed_to_its_survivor(
