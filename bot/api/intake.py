@@ -1,7 +1,8 @@
 """A touchpoint posted to the HTTP API: its fields checked, its customer found as `/log` finds one, and saved
-through `bot.capture.touchpoints` like any other touchpoint. A batch (the API's, or `touchpoint import
-touchpoints`) is checked record by record, then saved together (`log_records`): one insert per table, each
-member and customer the batch names looked up once.
+with the columns `bot.capture.touchpoints` gives any other touchpoint. A batch (the API's, single posts
+arriving at once (`bot.api.together`), or `touchpoint import touchpoints`) is checked record by record, then
+saved together (`bot.capture.bulk.log_records`): one insert per table, each member and customer the batch names
+looked up once; the unique index on (source_system, external_id) leaves out a record sent before.
 
 Every problem with a record is a `FieldError` naming the field (`customer.name`, `follow_up.due_at`), all of a
 record's problems at once, so the sender can fix them in one go. Nothing is written for a record with any.

@@ -3,8 +3,9 @@
 Each request is checked in this order, and the first check that fails answers: a route it knows (404, 405),
 a bearer token of the workspace (401, with `WWW-Authenticate`), the token's rate (429, with `Retry-After`),
 the body's size (413, `bot.edge.read_body`), its type (415) and its JSON (400). Only then is the store
-written, in one transaction per request. Bad input never reaches a 500: each record's problems are a list of
-field errors (400), and in a batch each item is answered on its own.
+written: a batch in a transaction of its own, single touchpoints that arrive at once in one transaction together
+(`bot.api.together`), each answered as if posted alone. Bad input never reaches a 500: each record's problems
+are a list of field errors (400), and in a batch each item is answered on its own.
 
 A write whose token this process has seen before (`KnownCallers`) opens no transaction of its own to check it:
 the write's transaction asks first whether the token is still live, and a revoked token gets its 401 there,
