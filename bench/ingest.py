@@ -37,6 +37,7 @@ import itertools
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -61,6 +62,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench.log_latency import (  # noqa: E402
     KINDS,
     TAGS,
+    Server,
     Servers,
     cpu_seconds,
     free_port,
@@ -100,6 +102,7 @@ class Run:
     other_share: float = 0.0  # of the machine's cores, used by processes other than this one and the server
     cpu_s: float = 0.0  # of the command, for the import runs: what its wall time would be on an idle machine
     serving_cpu_s: float = 0.0  # of whatever served the requests (`serving_cpu`), its store's backends included
+    spread: list[int] = field(default_factory=list)  # the clients' connections held by each server worker
 
     def p(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -237,6 +240,27 @@ def timed(run: Run, work: Callable[[], None], serving_cpu: Callable[[], float] =
     run.other_share = max(0.0, others) / (run.wall_s * (os.cpu_count() or 1))
 
 
+def connections_per_worker(server: Server) -> list[int]:
+    """How many established connections each worker of `server` holds, most first (Linux `ss`; none without it).
+
+    gunicorn's workers take connections as they come, so keep-alive clients that connect at once can end up on one
+    worker: whatever share each got stays for the run."""
+    try:
+        listed = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{server.port} )"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    held: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", listed):
+        held[pid] = held.get(pid, 0) + 1
+    return sorted(held.values(), reverse=True)
+
+
 def backends_cpu(url: str) -> float:
     """CPU seconds of the PostgreSQL backends (on this machine) connected to the database `url` names; 0 for SQLite."""
     parsed = make_url(url)
@@ -354,7 +378,10 @@ def measure(store: str, url: str, args: argparse.Namespace, servers: Servers, wo
             floor_single(url, seeded.workspace_id, count, clients, floor)
             single = Run(store, f"single POST, c={clients}")
             bodies = [json.dumps(r).encode() for r in records(rng, seeded, count, f"single{clients}")]
+            census = threading.Timer(1.0, lambda run=single: run.spread.extend(connections_per_worker(server)))
+            census.start()
             post_all(port, seeded.token, bodies, clients, single, 1, serving)
+            census.cancel()
             runs += [floor, single]
         floor = Run(store, f"floor: INSERT of {BATCH} rows, c=1")
         floor_batches(url, seeded.workspace_id, args.batches, floor)
@@ -430,7 +457,11 @@ def report(runs: list[Run]) -> tuple[str, bool]:
             continue
         if run.name == "single POST, c=20":
             met = run.p(99) < SINGLE_P99_GOAL_MS
-            lines.append(f"| single write p99 < {SINGLE_P99_GOAL_MS:.0f} ms at 20 clients | **{run.p(99):.1f} ms** |")
+            held = " and ".join(map(str, run.spread))
+            spread = f" (the clients' connections per worker: {held})" if run.spread else ""
+            lines.append(
+                f"| single write p99 < {SINGLE_P99_GOAL_MS:.0f} ms at 20 clients | **{run.p(99):.1f} ms**{spread} |"
+            )
         elif run.name.startswith("batch POST"):
             met = run.per_second >= BATCH_GOAL_PER_S
             lines.append(f"| batches ≥ {BATCH_GOAL_PER_S:,.0f} touchpoints/s | **{run.per_second:,.0f}/s** |")
