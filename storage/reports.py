@@ -615,37 +615,34 @@ class FirstTouchpoint:
 def new_customers_first_touchpoints(
     session: Session,
     workspace_id: int,
-    start: datetime,
-    end: datetime,
+    windows: Sequence[tuple[datetime, datetime]],
     scope: Scope,
     stages: Sequence[str],
     *,
     within_days: int = 90,
-) -> list[FirstTouchpoint]:
-    """One row per customer whose first touchpoint ever falls in the period: its kind and tags, and whether the
-    customer then advanced a stage (to a later one in `stages`) within `within_days`."""
+) -> list[list[FirstTouchpoint]]:
+    """For each window (`start` included, `end` not), one row per customer whose first live touchpoint ever falls
+    in it, kept when that touchpoint is in the scope: its kind and tags, and whether the customer then advanced a
+    stage (to a later one in `stages`) within `within_days`.
+
+    Every customer's first touchpoint is read in one pass over ix_touchpoints_customer, in its order (grouped
+    without sorting), for all the windows at once: asking each customer touched in a year whether it had been
+    touched before took a probe each, and PostgreSQL's serving timeout cancelled it.
+    """
+    if not windows:
+        return []
     dates = _Dates(session)
-    # The customers touched in the period with no live touchpoint before it (one probe of
-    # ix_touchpoints_customer each), then each one's first touchpoint ever (another), kept when that first
-    # touchpoint is itself in the period and the scope.
-    touched = (
-        select(Touchpoint.customer_id)
-        .where(*_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    earlier = aliased(Touchpoint)
+    low, high = min(start for start, _ in windows), max(end for _, end in windows)
+    first_at = func.min(Touchpoint.occurred_at)
     new = (
-        select(touched.c.customer_id)
+        select(Touchpoint.customer_id)
         .where(
-            ~_some(
-                earlier.id,
-                earlier.workspace_id == workspace_id,
-                earlier.customer_id == touched.c.customer_id,
-                earlier.deleted_at.is_(None),
-                earlier.occurred_at < start,
-            )
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.customer_id.is_not(None),
+            Touchpoint.deleted_at.is_(None),
         )
+        .group_by(Touchpoint.customer_id)
+        .having(first_at >= low, first_at < high)
         .subquery()
     )
     earliest = aliased(Touchpoint)
@@ -676,12 +673,18 @@ def new_customers_first_touchpoints(
         StageChange.from_stage.is_not(None),
     )
     rows = session.execute(
-        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced)
+        select(Touchpoint.customer_id, Touchpoint.occurred_at, Touchpoint.kind, Touchpoint.tags, advanced)
         .join(firsts, firsts.c.touchpoint_id == Touchpoint.id)
-        .where(*_touchpoints_in(session, workspace_id, start, end, scope))
-    )
+        .where(*_touchpoints_in(session, workspace_id, low, high, scope))
+        .order_by(Touchpoint.customer_id)
+    ).all()
     return [
-        FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved)) for customer_id, kind, tags, moved in rows
+        [
+            FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved))
+            for customer_id, at, kind, tags, moved in rows
+            if start <= at < end
+        ]
+        for start, end in windows
     ]
 
 
