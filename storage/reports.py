@@ -11,9 +11,10 @@ alone: touchpoints (workspace_id, occurred_at, then every column the period's co
 customer_id, occurred_at, id, deleted_at, author_department) for the probes per customer; follow-ups
 (workspace_id, due_at, then what decides an outcome); customers (workspace_id, stage, owner, created_at and what
 makes one live); stage changes (workspace_id, changed_at, stages, customer) and (workspace_id, customer_id,
-changed_at, stages). Whether a customer was touched in a window is an anti-join (`_touched`), one index probe per
-customer, never `NOT IN` a list of every touched customer: PostgreSQL rescans such a list per customer once
-it outgrows `work_mem`. `bench/report.py` times all of it on 1,000,000 touchpoints.
+changed_at, stages). How many customers went untouched in a window is every customer less the touched ones (a
+semi-join, `IN`, which both stores hash or index), never `NOT IN` a list of every touched customer: PostgreSQL
+rescans such a list per customer once it outgrows `work_mem`. Where names are wanted, an anti-join (`_touched`)
+probes the index once per customer. `bench/report.py` times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
 so the indexes and the queries that need them are read side by side.
