@@ -17,7 +17,8 @@
    for the whole workspace and for its busiest department; interleaved with the floor, one
    `SELECT count(*)` of the same period's touchpoints (the same department for the filtered one); and the full
    `/report` of the last 30 days: the report, its summary blocks, the chart's data and the PNG drawn. The store
-   keeps the serving statement timeout (`storage.db.SERVING_TIMEOUTS`): a run it cancels is counted, not timed.
+   keeps the limits `/report` reads under (`Runtime.slow_readers`: `storage.db.BACKGROUND_TIMEOUTS`): a run
+   they cancel is counted, not timed.
 4. Prints a Markdown table and the goals: 30-day report p95 < 300 ms, a year's < 2 s, full `/report` p95 < 2 s.
    `--breakdown` adds the time each query of `storage.reports` took, summed per report.
 
@@ -71,7 +72,7 @@ from bot.reports.chart_data import chart_spec  # noqa: E402
 from bot.reports.measures import build_report  # noqa: E402
 from bot.reports.periods import Filter, Period, read_period  # noqa: E402
 from storage import reports as report_store  # noqa: E402
-from storage.db import COMMAND_TIMEOUTS, create_store_engine, make_reader_factory  # noqa: E402
+from storage.db import BACKGROUND_TIMEOUTS, COMMAND_TIMEOUTS, create_store_engine, make_reader_factory  # noqa: E402
 from storage.migrate import is_current, upgrade  # noqa: E402
 from storage.models import Touchpoint  # noqa: E402
 
@@ -295,7 +296,7 @@ def make_cases(now: datetime, tz: ZoneInfo, department: str) -> list[Case]:
 
 
 def measure(backend: str, url: str, cases: Sequence[Case], runs: int, now: datetime, breakdown: bool) -> Run:
-    engine = create_store_engine(url, pool_size=2)
+    engine = create_store_engine(url, BACKGROUND_TIMEOUTS, pool_size=2)  # as Runtime.slow_readers reads
     readers = make_reader_factory(engine)
 
     def floor_count(case: Case) -> int:
@@ -342,7 +343,7 @@ def measure(backend: str, url: str, cases: Sequence[Case], runs: int, now: datet
         t0, cpu0 = time.perf_counter(), cpu_s()
         try:
             run_it(timing.case, timing.queries_ms if breakdown and timed else None)
-        except OperationalError as error:  # the serving statement timeout: what /report would meet too
+        except OperationalError as error:  # the statement timeout: what /report would meet too
             if not timed:
                 return
             timing.timeouts += 1

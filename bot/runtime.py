@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Engine
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.customers.name_index import CustomerIndexes
 from bot.response_urls import ResponseUrls
-from storage.db import make_reader_factory, make_session_factory
+from storage.db import BACKGROUND_TIMEOUTS, create_store_engine, make_reader_factory, make_session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Runtime:
     readers: sessionmaker[Session] = field(init=False)
     # The one way out to a response_url, for the listeners that answer one kept in a modal's private_metadata.
     response_urls: ResponseUrls = field(init=False)
+    _opened: list[Engine] = field(init=False, default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.sessions = make_session_factory(self.engine)
@@ -49,6 +51,22 @@ class Runtime:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @cached_property
+    def slow_readers(self) -> sessionmaker[Session]:
+        """Reads that run after the acknowledgement, where nobody waits for a reply within Slack's 3 s (a year's
+        report): on PostgreSQL a second engine under the background limits, as the serving engine cancels a
+        statement after 1.5 s; on SQLite, which has no statement timeout, `readers`."""
+        if self.engine.dialect.name == "sqlite":
+            return self.readers
+        url = self.engine.url.render_as_string(hide_password=False)
+        self._opened.append(create_store_engine(url, BACKGROUND_TIMEOUTS, pool_size=2, max_overflow=2))
+        return make_reader_factory(self._opened[-1])
+
+    def dispose(self) -> None:
+        """Close the engines this runtime opened for itself (the slow readers'); `engine` is its giver's to close."""
+        while self._opened:
+            self._opened.pop().dispose()
 
 
 def write_retried(rt: Runtime, change: Callable[[Session], Any], attempts: int = 3) -> Any:

@@ -129,7 +129,7 @@ def _report(
         period, chosen = read_words(session, rt.indexes, workspace_id, user_id, asked.words, now=asked.at, tz=tz)
     if acknowledge is not None:
         acknowledge()
-    with rt.readers.begin() as session:
+    with rt.slow_readers.begin() as session:
         made = build_report(
             session, workspace_id, period, chosen, now=asked.at, quiet_after_days=rt.settings.quiet_after_days
         )
@@ -153,7 +153,7 @@ def _rebuilt(
 
 def _upload_chart(context: BoltContext, client: WebClient, channel: str, workspace_id: int, made: Report) -> None:
     """The chart drawn and shared in `channel` (a person's id: their DM); a failed upload is only logged."""
-    share_chart(runtime(context).readers, client, channel, workspace_id, made)
+    share_chart(runtime(context).slow_readers, client, channel, workspace_id, made)
 
 
 def _typed(text: str) -> str:

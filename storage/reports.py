@@ -11,9 +11,10 @@ alone: touchpoints (workspace_id, occurred_at, then every column the period's co
 customer_id, occurred_at, id, deleted_at, author_department) for the probes per customer; follow-ups
 (workspace_id, due_at, then what decides an outcome); customers (workspace_id, stage, owner, created_at and what
 makes one live); stage changes (workspace_id, changed_at, stages, customer) and (workspace_id, customer_id,
-changed_at, stages). Whether a customer was touched in a window is an anti-join (`_touched`), one index probe per
-customer, never `NOT IN` a list of every touched customer: PostgreSQL rescans such a list per customer once
-it outgrows `work_mem`. `bench/report.py` times all of it on 1,000,000 touchpoints.
+changed_at, stages). How many customers went untouched in a window is every customer less the touched ones (a
+semi-join, `IN`, which both stores hash or index), never `NOT IN` a list of every touched customer: PostgreSQL
+rescans such a list per customer once it outgrows `work_mem`. Where names are wanted, an anti-join (`_touched`)
+probes the index once per customer. `bench/report.py` times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
 so the indexes and the queries that need them are read side by side.
@@ -216,9 +217,12 @@ def customers_in_stage_untouched(
     where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
+    if not names:  # every one less the touched ones: two passes, not a probe per customer
+        heard = select(Touchpoint.customer_id).where(*_touchpoints_in(session, workspace_id, start, end, scope))
+        every = session.scalar(select(func.count()).where(*where)) or 0
+        touched = session.scalar(select(func.count()).where(*where, Customer.id.in_(heard))) or 0
+        return every - touched, []
     untouched = select(Customer.id, Customer.name).where(*where, ~_touched(session, workspace_id, start, end, scope))
-    if not names:
-        return session.scalar(select(func.count()).select_from(untouched.subquery())) or 0, []
     # One pass: the names in order, each row carrying how many there are in all.
     last_touch = _last_touch(workspace_id, Customer.id).label("last_touch")
     ordered = session.execute(
@@ -475,24 +479,29 @@ def quiet_customer_counts(
 
     A customer never touched is quiet once it was created that long before. The scope's customer and person
     (as the customer's owner) narrow it; department and tag do not.
+
+    Counted as every such customer less the ones touched in the window: one pass over the window's touchpoints
+    and one over the customers' index, where asking each of 100,000 customers for a touchpoint took a probe each.
     """
     since = as_of - timedelta(days=quiet_after_days)
-    where = [
-        Customer.workspace_id == workspace_id,
-        *_live(),
-        Customer.created_at < since,
-        ~_touched(session, workspace_id, since, as_of, EVERYTHING),
-    ]
+    where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
     if scope.user_id is not None:
         where.append(Customer.owner_user_id == scope.user_id)
-    rows = session.execute(
-        select(Customer.stage, Customer.owner_user_id, func.count())
-        .where(*where)
-        .group_by(Customer.stage, Customer.owner_user_id)
-    )
-    return [QuietCount(stage, owner, count) for stage, owner, count in rows]
+    heard = select(Touchpoint.customer_id).where(*_touchpoints_in(session, workspace_id, since, as_of, EVERYTHING))
+
+    def counted(*narrower: ColumnElement[bool]) -> dict[tuple[str | None, str | None], int]:
+        rows = session.execute(
+            select(Customer.stage, Customer.owner_user_id, func.count())
+            .where(*where, *narrower)
+            .group_by(Customer.stage, Customer.owner_user_id)
+        )
+        return {(stage, owner): count for stage, owner, count in rows}
+
+    existing, touched = counted(), counted(Customer.id.in_(heard))
+    quiet = ((group, count - touched.get(group, 0)) for group, count in existing.items())
+    return [QuietCount(stage, owner, count) for (stage, owner), count in quiet if count]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -610,37 +619,34 @@ class FirstTouchpoint:
 def new_customers_first_touchpoints(
     session: Session,
     workspace_id: int,
-    start: datetime,
-    end: datetime,
+    windows: Sequence[tuple[datetime, datetime]],
     scope: Scope,
     stages: Sequence[str],
     *,
     within_days: int = 90,
-) -> list[FirstTouchpoint]:
-    """One row per customer whose first touchpoint ever falls in the period: its kind and tags, and whether the
-    customer then advanced a stage (to a later one in `stages`) within `within_days`."""
+) -> list[list[FirstTouchpoint]]:
+    """For each window (`start` included, `end` not), one row per customer whose first live touchpoint ever falls
+    in it, kept when that touchpoint is in the scope: its kind and tags, and whether the customer then advanced a
+    stage (to a later one in `stages`) within `within_days`.
+
+    Every customer's first touchpoint is read in one pass over ix_touchpoints_customer, in its order (grouped
+    without sorting), for all the windows at once: asking each customer touched in a year whether it had been
+    touched before took a probe each, and PostgreSQL's serving timeout cancelled it.
+    """
+    if not windows:
+        return []
     dates = _Dates(session)
-    # The customers touched in the period with no live touchpoint before it (one probe of
-    # ix_touchpoints_customer each), then each one's first touchpoint ever (another), kept when that first
-    # touchpoint is itself in the period and the scope.
-    touched = (
-        select(Touchpoint.customer_id)
-        .where(*_touchpoints_in(session, workspace_id, start, end, scope), Touchpoint.customer_id.is_not(None))
-        .distinct()
-        .subquery()
-    )
-    earlier = aliased(Touchpoint)
+    low, high = min(start for start, _ in windows), max(end for _, end in windows)
+    first_at = func.min(Touchpoint.occurred_at)
     new = (
-        select(touched.c.customer_id)
+        select(Touchpoint.customer_id)
         .where(
-            ~_some(
-                earlier.id,
-                earlier.workspace_id == workspace_id,
-                earlier.customer_id == touched.c.customer_id,
-                earlier.deleted_at.is_(None),
-                earlier.occurred_at < start,
-            )
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.customer_id.is_not(None),
+            Touchpoint.deleted_at.is_(None),
         )
+        .group_by(Touchpoint.customer_id)
+        .having(first_at >= low, first_at < high)
         .subquery()
     )
     earliest = aliased(Touchpoint)
@@ -671,12 +677,18 @@ def new_customers_first_touchpoints(
         StageChange.from_stage.is_not(None),
     )
     rows = session.execute(
-        select(Touchpoint.customer_id, Touchpoint.kind, Touchpoint.tags, advanced)
+        select(Touchpoint.customer_id, Touchpoint.occurred_at, Touchpoint.kind, Touchpoint.tags, advanced)
         .join(firsts, firsts.c.touchpoint_id == Touchpoint.id)
-        .where(*_touchpoints_in(session, workspace_id, start, end, scope))
-    )
+        .where(*_touchpoints_in(session, workspace_id, low, high, scope))
+        .order_by(Touchpoint.customer_id)
+    ).all()
     return [
-        FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved)) for customer_id, kind, tags, moved in rows
+        [
+            FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved))
+            for customer_id, at, kind, tags, moved in rows
+            if start <= at < end
+        ]
+        for start, end in windows
     ]
 
 

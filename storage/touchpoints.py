@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -135,6 +136,18 @@ def refresh_touchpoint_statistics(session: Session) -> None:
     SQLite plans those look-ups by the unique index whatever its statistics say."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE touchpoints"))
+
+
+def wait_for_the_authors_other_lines(session: Session, workspace_id: int, author_user_id: str) -> None:
+    """Until the author's other `/log` lines being saved now are committed: on PostgreSQL a lock for the rest of
+    the transaction, per author. Without it two copies of one line sent at once (a retry of a reply that was slow)
+    each found no earlier copy, read committed as they are, and both saved. SQLite's writers queue anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = zlib.crc32(author_user_id.encode("utf-8")) - 2**31  # into PostgreSQL's signed 32-bit range
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:workspace_id, :key)"), {"workspace_id": workspace_id, "key": key}
+    )
 
 
 def touchpoint_logged_from_line(

@@ -173,8 +173,10 @@ def standin() -> Iterator[SlackStandIn]:
 
 
 @pytest.fixture
-def runtime(engine: Engine, standin: SlackStandIn, clock: Clock, database_url: str) -> Runtime:
-    return Runtime(settings=make_settings(database_url, standin.api_url, standin.hooks_url), engine=engine, clock=clock)
+def runtime(engine: Engine, standin: SlackStandIn, clock: Clock, database_url: str) -> Iterator[Runtime]:
+    rt = Runtime(settings=make_settings(database_url, standin.api_url, standin.hooks_url), engine=engine, clock=clock)
+    yield rt
+    rt.dispose()
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):

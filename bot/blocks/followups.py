@@ -171,7 +171,7 @@ def nudge_message(
         notification = f"Follow up with {_plain_customer(fu)}"
     promise = _promise(fu, tz, fu.assignee_user_id)
     if fu.taken_over_from and not handed_by:
-        promise = f"Taken over from {mention(fu.taken_over_from)}, who has left the workspace. {promise}"
+        promise = f"Taken over from {mention(fu.taken_over_from)}, who is not a member of this workspace. {promise}"
     blocks = [
         _with_id(mrkdwn(headline), block_id(fu.id, "n")),
         _with_id(context(promise), block_id(fu.id, "p")),

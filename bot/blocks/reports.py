@@ -134,9 +134,7 @@ def weekly_subscribed(subscribed: Subscribed) -> Message:
         which = "next" if subscribed.outcome == "changed" else "first"
         text = f":calendar: {did}: {what} in {where} every Monday at 09:00 {sub.tz.key}. The {which} is on {next_post}."
     # Slack shows a channel inside `code` as its raw token, so the channel stays outside the backticks.
-    stop = (
-        f"`/report weekly` then {_channel(sub.channel_id)} and `off` stops it; `/report weekly` alone lists them all."
-    )
+    stop = f"To stop it: `/report weekly` {_channel(sub.channel_id)} `off`. `/report weekly` alone lists them all."
     return message(text, [mrkdwn(text), context(stop)])
 
 
@@ -172,7 +170,7 @@ def weekly_stopped(channel_id: str, stopped: WeeklySubscription | None) -> Messa
     if stopped is None:
         text = f"{where} does not get the weekly report, so there is nothing to stop."
     else:
-        text = f"Stopped: {where} no longer gets the weekly report. `/report weekly` then {where} starts it again."
+        text = f"Stopped: {where} no longer gets the weekly report. `/report weekly` {where} starts it again."
     return message(text, [mrkdwn(text)])
 
 
@@ -181,7 +179,7 @@ def weekly_not_in_channel(channel_id: str) -> Message:
     where = _channel(channel_id)
     text = (
         f":warning: I'm not in {where}, so I can't post the weekly report there. Invite me with"
-        f" `/invite @Touchpoint` in {where}, then `/report weekly` then {where} again."
+        f" `/invite @Touchpoint` in {where}, then type `/report weekly` {where} again."
     )
     return message(text, [mrkdwn(text)])
 

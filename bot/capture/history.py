@@ -3,7 +3,8 @@ of one API record each, read into the records `bot.api.intake.save_batch` checks
 
 CSV columns are the API's fields, the nested ones flattened: `customer_id`, `customer_domain`,
 `customer_email` or `customer_name` (with `customer_create_if_missing`), `follow_up_due_at` and
-`follow_up_assignee`, and `tags` separated by commas. Empty cells are fields left out. Columns that are
+`follow_up_assignee`, and `tags` separated by commas; a plain `customer` column, in a file with no other
+customer column, is `customer_name`. Empty cells are fields left out. Columns that are
 no field are told once and ignored (an export's `id` or `author_name`), so a spreadsheet's extra notes do
 no harm.
 
@@ -43,6 +44,9 @@ CSV_FIELDS = (
     "follow_up_due_at",
     "follow_up_assignee",
 )
+# A spreadsheet's plain `customer` column is the customer's name, when no column names the customer otherwise.
+_NAME_ALIAS = "customer"
+_CUSTOMER_COLUMNS = ("customer_id", "customer_domain", "customer_email", "customer_name")
 # What a CSV cell says for create_if_missing; anything else is passed on for the API's check to refuse.
 _YES = frozenset({"true", "yes", "y", "1"})
 _NO = frozenset({"false", "no", "n", "0"})
@@ -86,6 +90,9 @@ def read_history(path: Path) -> HistoryFile:
         layout = columns_of(text, str(path), required="kind")
     except CustomerFileError as error:
         raise HistoryFileError(str(error)) from None
+    if _NAME_ALIAS in layout.columns and not any(title in layout.columns for title in _CUSTOMER_COLUMNS):
+        columns = {("customer_name" if title == _NAME_ALIAS else title): at for title, at in layout.columns.items()}
+        layout = Layout(layout.delimiter, columns)
     ignored = tuple(title for title in layout.columns if title and title not in CSV_FIELDS)
     return HistoryFile(_csv_rows(text, layout), text.count("\n") + 1, ignored, csv=True)
 

@@ -194,6 +194,7 @@ def save_line(
     A line the author logged within RETYPED_LINE_WINDOW gets that touchpoint back instead of a second one.
     """
     parsed, customer = plan.parsed, plan.customer
+    touchpoint_store.wait_for_the_authors_other_lines(session, workspace_id, author.user_id)
     earlier = touchpoint_store.touchpoint_logged_from_line(
         session, workspace_id, author.user_id, text, since=now - RETYPED_LINE_WINDOW
     )

@@ -455,10 +455,16 @@ def _churn(
 def _sources(
     session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, stages: Sequence[str]
 ) -> Sources:
-    def counted(which: Period) -> tuple[int, dict[str, list[int]], list[int]]:
-        firsts = report_store.new_customers_first_touchpoints(
-            session, workspace_id, which.start, which.end, scope, stages, within_days=CONVERSION_DAYS
-        )
+    firsts_now, firsts_before = report_store.new_customers_first_touchpoints(
+        session,
+        workspace_id,
+        [(period.start, period.end), (previous.start, previous.end)],
+        scope,
+        stages,
+        within_days=CONVERSION_DAYS,
+    )
+
+    def counted(firsts: list[report_store.FirstTouchpoint]) -> tuple[int, dict[str, list[int]], list[int]]:
         by_tag: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         event = [0, 0]
         for first in firsts:
@@ -470,8 +476,8 @@ def _sources(
                 event[1] += int(first.advanced)
         return len(firsts), by_tag, event
 
-    new_now, tags_now, event_now = counted(period)
-    new_before, tags_before, event_before = counted(previous)
+    new_now, tags_now, event_now = counted(firsts_now)
+    new_before, tags_before, event_before = counted(firsts_before)
 
     def source(current: list[int], before: list[int]) -> Source:
         return Source(Figure(current[0], before[0]), Figure(current[1], before[1]))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from bot import blocks
+from bot.capture.touchpoints import log_line
+from bot.members import Author
 from storage.models import FollowUp, Touchpoint
-from tests.conftest import TEAM
+from storage.workspaces import workspace_for_team
+from tests.conftest import BERLIN, TEAM
 from tests.helpers import element, elements, seed_customers, texts
 
 LINE = "Acme: call with Dana about the renewal, follow up friday"
@@ -59,3 +64,28 @@ def test_the_same_line_later_or_from_someone_else_or_after_undo_is_a_new_touchpo
         ("U0ALICE", False),
         ("U0ALICE", False),
     ]
+
+
+def test_the_same_line_sent_twice_at_once_is_saved_once(runtime, clock, customers):
+    # The second copy arrives while the first one's transaction is still open. On PostgreSQL (read committed)
+    # it found no earlier copy and saved its own: two touchpoints of one line.
+    alice = Author("U0ALICE", BERLIN, "sales")
+    with runtime.sessions.begin() as session:
+        workspace_id = workspace_for_team(session, TEAM).id
+    second: list = []
+
+    def send_again() -> None:
+        with runtime.sessions.begin() as session:
+            second.append(log_line(session, runtime.indexes, workspace_id, alice, LINE, now=clock()))
+
+    with runtime.sessions.begin() as session:
+        first = log_line(session, runtime.indexes, workspace_id, alice, LINE, now=clock())
+        other = threading.Thread(target=send_again)
+        other.start()
+        other.join(timeout=0.5)  # it waits for this transaction: still running
+        assert other.is_alive()
+    other.join(timeout=10)
+
+    [tp] = saved(runtime)
+    assert not first.already_logged and second[0].already_logged
+    assert second[0].touchpoint.id == tp.id

@@ -110,6 +110,16 @@ def test_identical_rows_without_an_external_id_are_one_touchpoint(capsys, sessio
     assert len(touchpoints(sessions)) == 1
 
 
+def test_a_spreadsheets_plain_customer_column_is_the_customers_name(capsys, sessions, tmp_path, workspace):
+    text = "Customer,Kind,Summary,Occurred_at\nAcme Corp,call,Renewal call,2025-03-01T10:00:00Z\n"
+
+    status, out, err = run(capsys, "import", "touchpoints", write_csv(tmp_path, text, "history.csv"))
+
+    assert (status, out, err) == (0, "Imported 1 touchpoint (0 already there, 0 bad rows)\n", "")
+    [call] = touchpoints(sessions)
+    assert (call.customer_id, call.summary) == (workspace["Acme Corp"], "Renewal call")
+
+
 def test_json_lines_are_api_records_and_bad_lines_are_told(capsys, sessions, tmp_path, workspace):
     record = {
         "external_id": "7",

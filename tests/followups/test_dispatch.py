@@ -302,7 +302,7 @@ def test_a_follow_up_of_someone_deleted_goes_to_the_customers_owner(runtime, sta
 
     [dm] = posts(standin)
     assert dm.params["channel"] == "U0CAROL" and ids_in(dm) == [fu_id]
-    assert "Taken over from <@U0BOB>, who has left the workspace." in texts(dm.params)
+    assert "Taken over from <@U0BOB>, who is not a member of this workspace." in texts(dm.params)
     assert (report.reassigned, report.nudges) == (1, 1)
     row = follow_up(runtime, fu_id)
     assert row.assignee_user_id == "U0CAROL" and row.nudged_at is not None and row.taken_over_from == "U0BOB"

@@ -62,6 +62,23 @@ def test_nudges_of_each_installation_go_out_with_its_own_token(installed, runtim
         assert all(f.nudged_at is not None for f in session.scalars(select(FollowUp)))
 
 
+def test_digests_of_each_installation_go_out_with_its_own_token(installed, workspace_of, runtime, standin, clock):
+    teams = {"U0ALICE": ("T0NORTH",), "U0BOB": ("T0SOUTH",), "U0CAROL": ("T0GRIDB", ORG)}
+    for user, team in teams.items():
+        slack = workspace_of(*team, org_wide=len(team) > 1)
+        assert slack.command(user, "digest 12", command="/followups").status == 200
+    standin.clear()
+    dispatcher = scheduler(runtime, standin)
+
+    # Thursday noon in Tokyo, Berlin and New York in turn: each person's digest, past their 11:00 follow-up.
+    for utc_hour in (3, 11, 17):
+        clock.instant = datetime(2026, 11, 26, utc_hour, 0, 5, tzinfo=UTC)
+        assert dispatcher.send_digests(clock()).digests == 1
+
+    sent = {(call.params["channel"], call.token) for call in standin.calls_to("chat.postMessage")}
+    assert sent == set(installed.items())
+
+
 def test_a_reinstalled_workspace_is_nudged_with_its_new_token(installed, install, runtime, standin, clock):
     renewed = install("T0NORTH").bot_token
     standin.clear()

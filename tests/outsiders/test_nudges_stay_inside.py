@@ -16,7 +16,11 @@ def test_a_follow_up_for_an_outsider_goes_to_the_customers_owner_not_to_them(run
 
     report = make_dispatcher(runtime, standin).run_pass(clock())
 
-    assert [c.params["channel"] for c in posts(standin, ok=None)] == ["U0CAROL"]
+    [dm] = posts(standin, ok=None)
+    assert dm.params["channel"] == "U0CAROL"
+    # Someone of the customer's company never was in the workspace: they did not leave it.
+    assert f"Taken over from <@{EXTERNAL}>, who is not a member of this workspace." in texts(dm.params)
+    assert "left" not in texts(dm.params)
     assert report.reassigned == 1
     assert follow_up(runtime, fu_id).assignee_user_id == "U0CAROL"
     [event] = audit(runtime, "reassigned")

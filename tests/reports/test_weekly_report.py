@@ -119,6 +119,8 @@ def test_report_weekly_sets_it_up_once_and_says_what_where_and_when_next(slack, 
 
     assert "in <#C0SALES> every Monday at 09:00 Europe/Berlin" in said["text"]
     assert "Monday 7 December at 09:00 Europe/Berlin" in said["text"]
+    # The way to stop it, as it is typed (the channel outside the backticks, where Slack links it).
+    assert "To stop it: `/report weekly` <#C0SALES> `off`." in texts(said)
     assert said.get("response_type") in (None, "ephemeral")
     (notice,) = posts_in(standin, SALES)
     assert "<@U0ALICE> set up the weekly report here" in notice.params["text"]
@@ -164,7 +166,10 @@ def test_report_weekly_alone_lists_the_channels_and_off_stops_one_without_deleti
     assert "<#C0SALES>: everyone, next on Monday 7 December at 09:00 Europe/Berlin" in texts(listed)
 
     stopped = reply_to(slack, standin, "weekly <#C0SALES|sales> off")
-    assert "Stopped: <#C0SALES> no longer gets the weekly report" in stopped["text"]
+    assert (
+        "Stopped: <#C0SALES> no longer gets the weekly report. `/report weekly` <#C0SALES> starts it again."
+        in (stopped["text"])
+    )
     assert "No channel gets the weekly report yet" in reply_to(slack, standin, "weekly")["text"]
     assert row(runtime).stopped_at == THURSDAY  # kept, and the stop recorded
     with runtime.sessions.begin() as session:
