@@ -309,7 +309,11 @@ def _envelope_of(body: str, headers: dict[str, str]) -> tuple[str, dict[str, Any
 
 
 def _cut(connection: ServerConnection) -> None:
-    """Close the TCP connection under a link with no closing handshake."""
-    with contextlib.suppress(OSError):
+    """End the TCP connection under a link with no closing handshake, as a network that fails does.
+
+    Only shut down, never closed here: the link's own receiving thread then reads the end of the stream and
+    closes the socket itself. A socket closed under it while it was between two waits left it waiting on a
+    closed descriptor, which the selector never reports, and the server's shutdown waited for it for ever.
+    """
+    with contextlib.suppress(OSError):  # the other side may have ended it already
         connection.socket.shutdown(socket.SHUT_RDWR)
-    connection.socket.close()

@@ -4,6 +4,7 @@ a link URL works once, the link says hello first, and an envelope counts as ackn
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -83,3 +84,22 @@ def test_a_slash_command_envelope_accepts_a_payload_and_its_ack_carries_it(stand
 
         assert envelope["accepts_response_payload"] is True and envelope["payload"]["text"] == "help"
         assert link.ack_for(envelope_id).payload == {"text": "How to log"}
+
+
+def test_a_stand_in_stops_at_once_however_its_last_link_ended():
+    # Stopping cut each link's socket; one closed while its receiving thread was between two waits left that
+    # thread waiting on a closed descriptor, and the server's shutdown waited for it for ever (1 stop in 40).
+    for _ in range(100):
+        with SlackStandIn() as api:
+            link = SocketModeStandIn().start()
+            api.attach_socket_mode(link.issue_url)
+            with connect(open_connection(api, "xapp-1")) as ws:
+                ws.recv(timeout=5)
+                envelope_id = link.slash_command({"command": "/log", "text": "help"})
+                ws.recv(timeout=5)
+                ws.send(json.dumps({"envelope_id": envelope_id}))
+                link.ack_for(envelope_id)
+            stopping = threading.Thread(target=link.stop, daemon=True)
+            stopping.start()
+            stopping.join(timeout=5)
+            assert not stopping.is_alive(), "the stand-in never finished stopping"
