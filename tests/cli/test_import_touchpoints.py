@@ -197,8 +197,6 @@ def test_batches_find_what_earlier_batches_made(capsys, store, sessions, tmp_pat
 def test_a_long_import_refreshes_the_stores_statistics_as_it_grows(
     capsys, store, sessions, tmp_path, workspace, monkeypatch
 ):
-    if store.dialect.name != "postgresql":
-        pytest.skip("SQLite plans the look-ups by the unique index whatever its statistics say")
     monkeypatch.setattr(data, "HISTORY_BATCH_ROWS", 10)
     monkeypatch.setattr(data, "REFRESH_STATISTICS_FROM", 10)
     rows = "".join(f"{n},call,Call {n},2025-03-01T10:00:00Z,Acme Corp\n" for n in range(40))
@@ -207,6 +205,8 @@ def test_a_long_import_refreshes_the_stores_statistics_as_it_grows(
     status, out, _ = run(capsys, "import", "touchpoints", path)
 
     assert (status, out) == (0, "Imported 40 touchpoints (0 already there, 0 bad rows)\n")
+    if store.dialect.name == "sqlite":
+        return  # SQLite plans the look-ups by the unique index whatever its statistics say: nothing to refresh
     with sessions() as session:  # what the planner believes: the rows as of the last refresh (after 10, 20, 40)
         believed = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'touchpoints'"))
     assert believed == 40
