@@ -91,27 +91,6 @@ def emails_named(records: list[Any]) -> set[str]:
     return found
 
 
-def save_posted(
-    session: Session,
-    indexes: CustomerIndexes,
-    caller: Caller,
-    record: Any,
-    *,
-    now: datetime,
-    prefix: str = "",
-    people: Mapping[str, str] | None = None,
-) -> Saved:
-    """Check one posted record and log it; Invalid (nothing written) when any field is wrong.
-
-    `people` are the Slack user ids of the e-mail addresses the records name (`emails_named`), looked up in
-    Slack beforehand: nothing here calls out while the store's transaction is open.
-    """
-    (result,) = save_batch(session, indexes, caller, [(prefix, record)], now=now, people=people)
-    if isinstance(result, Invalid):
-        raise result
-    return result
-
-
 def save_batch(
     session: Session,
     indexes: CustomerIndexes,
@@ -126,8 +105,8 @@ def save_batch(
 ) -> list[Saved | Invalid]:
     """Check each (field prefix, record) and log the good ones together; each record's outcome, in order.
 
-    A record with any wrong field is its Invalid and writes nothing; the others are saved as `save_posted`
-    saves one, in one statement per table: the members and customers the records name are looked up once
+    A record with any wrong field is its Invalid and writes nothing; the others are saved in one statement per
+    table (a single post is a batch of one): the members and customers the records name are looked up once
     each, records sent before (by `external_id`) are found in one query, and a record sent twice in the same
     batch is the touchpoint its first copy made. Batches of one run (an import) pass the same `lookups`, so a
     customer found in one batch is only checked to be still live in the next.

@@ -9,7 +9,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from bot.api.intake import save_posted
+from bot.api.intake import save_batch
 from bot.api.tokens import Caller
 from storage.models import ApiToken, Touchpoint
 from tests.api.test_post_touchpoints import DELIVERY
@@ -25,7 +25,7 @@ def test_two_identical_posts_at_once_store_one_row(runtime, acme, sessions):
 
     def winner() -> None:
         with runtime.sessions.begin() as session:
-            results["winner"] = save_posted(session, runtime.indexes, caller, DELIVERY, now=START)
+            (results["winner"],) = save_batch(session, runtime.indexes, caller, [("", DELIVERY)], now=START)
             first_inserted.set()
             second_started.wait(10)
             # Give the loser time to reach its insert, which then waits on this transaction's row.
@@ -35,7 +35,7 @@ def test_two_identical_posts_at_once_store_one_row(runtime, acme, sessions):
         first_inserted.wait(10)
         second_started.set()
         with runtime.sessions.begin() as session:
-            results["loser"] = save_posted(session, runtime.indexes, caller, DELIVERY, now=START)
+            (results["loser"],) = save_batch(session, runtime.indexes, caller, [("", DELIVERY)], now=START)
 
     threads = [threading.Thread(target=winner), threading.Thread(target=loser)]
     for thread in threads:
