@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -65,3 +69,14 @@ def after(out: str, line: str, nth: int = 1) -> str:
     start += len(line) + 3
     following = out.find("\n> ", start)
     return out[start : following + 1 if following != -1 else len(out)]
+
+
+def start_touchpoint(args: list[str], env: dict[str, str], cwd: Path, stderr: Path) -> subprocess.Popen:
+    """`touchpoint ARGS` in a process of its own: the console script's function, from this interpreter."""
+    code = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**env, "PYTHONPATH": root + os.pathsep + env.get("PYTHONPATH", "")}
+    with stderr.open("w", encoding="utf-8") as err:
+        return subprocess.Popen(
+            [sys.executable, "-c", code, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err
+        )

@@ -6,8 +6,10 @@ import argparse
 import contextlib
 import gc
 import logging
+import errno
 import os
 import signal
+import socket as sockets  # `socket` is the command below
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from bot.api.routes import api_application
 from bot.app import build_app
 from bot.capture import due_times
 from bot.cli import scheduling
+from bot.cli.common import CommandError, one_line_errors
 from bot.config import ConfigError, Settings
 from bot.runtime import Runtime
 from bot.server import GunicornServer, wsgi_app
@@ -49,9 +52,12 @@ def warmed_app(settings: Settings) -> tuple[Runtime, App]:
     return rt, app
 
 
+@one_line_errors
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_bot_token().require("SLACK_SIGNING_SECRET")
     open_store(settings).dispose()  # fail here, with one clear line, rather than in every worker
+    address = (args.host, args.port or settings.port)
+    _refuse_taken(*address)
     with_scheduler = getattr(args, "with_scheduler", False)
     # Workers are forked from this process, so the scheduler runs in one of them (elected by a lock), never here.
     lock_path = scheduling.election_lock_path(os.getpid())
@@ -63,10 +69,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return wsgi_app(app, rt.engine, settings, api=api_application(rt, app.client))
 
     options = {
-        "bind": f"{args.host}:{args.port or settings.port}",
+        "bind": f"{address[0]}:{address[1]}",
         "workers": args.workers or settings.web_concurrency,
         "threads": args.threads,
         "worker_class": "gthread",
+        # Each worker listens on a socket of its own and the kernel spreads new connections over them. On one
+        # shared socket, whichever worker woke first took them: 17 of 20 keep-alive clients could end up on one
+        # worker (one core, its GIL) while the other idled, for as long as the connections lasted.
+        "reuse_port": True,
         "timeout": 30,
         "accesslog": "-",
     }
@@ -75,6 +85,22 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         options["on_exit"] = lambda server: scheduling.remove_election_lock(lock_path)
     GunicornServer(load, options).run()
     return 0
+
+
+def _refuse_taken(host: str, port: int) -> None:
+    """Stop with one line when something already listens on the address. The workers' sockets share the port
+    with each other (SO_REUSEPORT), and would share it just as quietly with a second `touchpoint serve` started
+    by mistake: a probe bound without that flag is refused by any listener, theirs included."""
+    probe = sockets.socket(sockets.AF_INET6 if ":" in host else sockets.AF_INET, sockets.SOCK_STREAM)
+    try:
+        probe.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)  # what a closed connection left is no listener
+        probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(f"port {port} is already in use on {host} (another touchpoint serve?)") from None
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    finally:
+        probe.close()
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from bot.local.slack_standin import SlackStandIn
 from bot.local.socket_mode_standin import SocketModeStandIn
 from storage.db import create_store_engine
 from tests.conftest import BOT_TOKEN, TEAM, lasting_store
+from tests.helpers import start_touchpoint
 
 APP_TOKEN = "xapp-1-A0TOUCH-1-test"
 # Starting the app loads the store's indexes and dateparser; on a busy two-core machine that takes a while.
@@ -59,17 +59,6 @@ def socket_environment(api: SlackStandIn, database_url: str, **overrides: str) -
     )
     env.update(overrides)
     return env
-
-
-def start_touchpoint(args: list[str], env: dict[str, str], cwd: Path, stderr: Path) -> subprocess.Popen:
-    """`touchpoint ARGS` in a process of its own: the console script's function, from this interpreter."""
-    code = "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**env, "PYTHONPATH": root + os.pathsep + env.get("PYTHONPATH", "")}
-    with stderr.open("w", encoding="utf-8") as err:
-        return subprocess.Popen(
-            [sys.executable, "-c", code, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err
-        )
 
 
 def wait_for_first_link(app: SocketApp) -> None:
