@@ -1,9 +1,8 @@
 """The sums behind the measures (`bot.reports.measures`): every one computed in the database, grouped there.
 
 Each query takes the workspace and the period's bounds (UTC instants, `start` included, `end` not) and answers
-one question; none loads the period's touchpoints into Python. The one that returns rows per customer,
-`new_customers_first_touchpoints`, returns one row per customer first touched in the period, which is what
-a source is counted over. SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
+one question; none loads the period's touchpoints, or anything per customer, into Python: what comes back is
+counted already, a row per group (a few names excepted). SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
 expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
 
 The indexes they lean on (migrations 0009 and 0014_report_speed), each answering its query from the index
@@ -29,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
     case,
     extract,
@@ -37,7 +37,9 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -615,14 +617,15 @@ def churn_after_silence(
 
 
 @dataclass(frozen=True)
-class FirstTouchpoint:
-    customer_id: int
-    kind: str
-    tags: list[str]
-    advanced: bool  # moved at least one stage forward within the window after it
+class NewCustomers:
+    """The customers first touched in a window, counted by what their first touchpoint carried."""
+
+    customers: int
+    by_tag: dict[str, tuple[int, int]]  # tag: (customers, of them advanced)
+    event: tuple[int, int]  # first touchpoint of kind `event`: (customers, of them advanced)
 
 
-def new_customers_first_touchpoints(
+def new_customer_sources(
     session: Session,
     workspace_id: int,
     windows: Sequence[tuple[datetime, datetime]],
@@ -630,14 +633,16 @@ def new_customers_first_touchpoints(
     stages: Sequence[str],
     *,
     within_days: int = 90,
-) -> list[list[FirstTouchpoint]]:
-    """For each window (`start` included, `end` not), one row per customer whose first live touchpoint ever falls
-    in it, kept when that touchpoint is in the scope: its kind and tags, and whether the customer then advanced a
-    stage (to a later one in `stages`) within `within_days`.
+) -> list[NewCustomers]:
+    """For each window (`start` included, `end` not; the windows do not overlap), the customers whose first live
+    touchpoint ever falls in it, kept when that touchpoint is in the scope: how many, and per tag of that touchpoint
+    and for one of kind `event`, how many and how many of those then advanced a stage (to a later one in `stages`)
+    within `within_days`.
 
     Every customer's first touchpoint is read in one pass over ix_touchpoints_customer, in its order (grouped
     without sorting), for all the windows at once: asking each customer touched in a year whether it had been
-    touched before took a probe each, and PostgreSQL's serving timeout cancelled it.
+    touched before took a probe each, and PostgreSQL's serving timeout cancelled it. They are counted here too: a
+    year's 100,000 first touchpoints sent to Python to be counted took longer than finding them.
     """
     if not windows:
         return []
@@ -682,20 +687,58 @@ def new_customers_first_touchpoints(
         stage_rank(StageChange.to_stage) > stage_rank(StageChange.from_stage),
         StageChange.from_stage.is_not(None),
     )
-    rows = session.execute(
-        select(Touchpoint.customer_id, Touchpoint.occurred_at, Touchpoint.kind, Touchpoint.tags, advanced)
+    window = case(
+        *(
+            (and_(Touchpoint.occurred_at >= start, Touchpoint.occurred_at < end), index)
+            for index, (start, end) in enumerate(windows)
+        )
+    )
+    found = (
+        select(
+            window.label("window"),
+            Touchpoint.customer_id,
+            Touchpoint.kind,
+            Touchpoint.tags,
+            case((advanced, 1), else_=0).label("advanced"),
+        )
         .join(firsts, firsts.c.touchpoint_id == Touchpoint.id)
         .where(*_touchpoints_in(session, workspace_id, low, high, scope))
-        .order_by(Touchpoint.customer_id)
-    ).all()
-    return [
-        [
-            FirstTouchpoint(customer_id, kind, list(tags or []), bool(moved))
-            for customer_id, at, kind, tags, moved in rows
-            if start <= at < end
-        ]
-        for start, end in windows
-    ]
+        .cte("firsts")
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        tag = func.json_each(found.c.tags).table_valued("value")
+    else:
+        tag = func.json_array_elements_text(found.c.tags).table_valued("value")
+    customers, moved = found.c.customer_id, case((found.c.advanced == 1, found.c.customer_id))
+    # One first touchpoint a customer, so counting customers once per tag counts a tag written twice once.
+    per_tag = (
+        select(
+            found.c.window, literal("tag"), tag.c.value, func.count(customers.distinct()), func.count(moved.distinct())
+        )
+        .select_from(found)
+        .join(tag, true())
+        .group_by(found.c.window, tag.c.value)
+    )
+
+    def per_window(what: str) -> Any:
+        return select(found.c.window, literal(what), literal(None, String), func.count(), func.count(moved))
+
+    event = per_window("event").where(found.c.kind == "event")
+    counted = [NewCustomers(0, {}, (0, 0)) for _ in windows]
+    rows = session.execute(
+        union_all(per_tag, per_window("all").group_by(found.c.window), event.group_by(found.c.window))
+    )
+    for index, what, name, total, advanced_too in rows:
+        if index is None:  # between two windows that do not meet
+            continue
+        got = counted[index]
+        if what == "tag":
+            got.by_tag[name] = (total, advanced_too)
+        elif what == "all":
+            counted[index] = NewCustomers(total, got.by_tag, got.event)
+        else:
+            counted[index] = NewCustomers(got.customers, got.by_tag, (total, advanced_too))
+    return counted
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -455,7 +455,7 @@ def _churn(
 def _sources(
     session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, stages: Sequence[str]
 ) -> Sources:
-    firsts_now, firsts_before = report_store.new_customers_first_touchpoints(
+    now, before = report_store.new_customer_sources(
         session,
         workspace_id,
         [(period.start, period.end), (previous.start, previous.end)],
@@ -464,31 +464,16 @@ def _sources(
         within_days=CONVERSION_DAYS,
     )
 
-    def counted(firsts: list[report_store.FirstTouchpoint]) -> tuple[int, dict[str, list[int]], list[int]]:
-        by_tag: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        event = [0, 0]
-        for first in firsts:
-            for tag in dict.fromkeys(first.tags):
-                by_tag[tag][0] += 1
-                by_tag[tag][1] += int(first.advanced)
-            if first.kind == "event":
-                event[0] += 1
-                event[1] += int(first.advanced)
-        return len(firsts), by_tag, event
-
-    new_now, tags_now, event_now = counted(firsts_now)
-    new_before, tags_before, event_before = counted(firsts_before)
-
-    def source(current: list[int], before: list[int]) -> Source:
+    def source(current: tuple[int, int], before: tuple[int, int]) -> Source:
         return Source(Figure(current[0], before[0]), Figure(current[1], before[1]))
 
     return Sources(
-        new_customers=Figure(new_now, new_before),
+        new_customers=Figure(now.customers, before.customers),
         by_tag={
-            tag: source(tags_now.get(tag, [0, 0]), tags_before.get(tag, [0, 0]))
-            for tag in sorted({*tags_now, *tags_before})
+            tag: source(now.by_tag.get(tag, (0, 0)), before.by_tag.get(tag, (0, 0)))
+            for tag in sorted({*now.by_tag, *before.by_tag})
         },
-        event=source(event_now, event_before),
+        event=source(now.event, before.event),
     )
 
 
