@@ -2,8 +2,9 @@
 
 Each query takes the workspace and the period's bounds (UTC instants, `start` included, `end` not) and answers
 one question; none loads the period's touchpoints, or anything per customer, into Python: what comes back is
-counted already, a row per group (a few names excepted). SQLite and PostgreSQL differ in date arithmetic and JSON, so those few
-expressions are built per dialect below (`_Dates`, `_has_tag`); the rest is the same SQL on both.
+counted already, a row per group (a few names excepted). SQLite and PostgreSQL differ in date arithmetic and
+JSON, so those few expressions are built per dialect below (`_Dates`, `_has_tag`, the tags of
+`new_customer_sources`); the rest is the same SQL on both.
 
 The indexes they lean on (migrations 0009 and 0014_report_speed), each answering its query from the index
 alone: touchpoints (workspace_id, occurred_at, then every column the period's counts read) and (workspace_id,

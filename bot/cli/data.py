@@ -46,6 +46,10 @@ from storage import customers as customer_store
 from storage import touchpoints as touchpoint_store
 from storage.db import make_reader_factory, make_session_factory
 
+# An import that met a bad row still imports the others, and says so with this status: a script (or cron) that
+# checks only the status learns that some of its file did not arrive, as `touchpoint nudge` tells an undelivered one.
+EXIT_SOME_ROWS_BAD = 1
+
 
 @one_line_errors
 def import_customers(args: argparse.Namespace, settings: Settings) -> int:
@@ -84,7 +88,7 @@ def _import(engine: Engine, args: argparse.Namespace, text: str, layout: imports
             print(f"{args.file}:{line}: {problem}", file=sys.stderr)
         problems.clear()
     print(import_summary(importer.counts))
-    return 0
+    return EXIT_SOME_ROWS_BAD if importer.counts["skipped"] else 0
 
 
 def import_summary(counts: dict[str, int]) -> str:
@@ -164,7 +168,7 @@ def _import_history(engine: Engine, args: argparse.Namespace, history: HistoryFi
     progress.done()
     bad.finish()
     print(f"Imported {plural(made, 'touchpoint')} ({existing} already there, {plural(bad.count, 'bad row')})")
-    return 0
+    return EXIT_SOME_ROWS_BAD if bad.count else 0
 
 
 def _with_options(record: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gc
 import logging
-import errno
 import os
 import signal
 import socket as sockets  # `socket` is the command below

@@ -110,5 +110,5 @@ def test_one_new_customer_is_counted_in_the_singular(capsys, store, tmp_path):
 
     status, out, _ = run(capsys, "import", "customers", path, "--team", TEAM)
 
-    assert status == 0
+    assert status == 1
     assert out == "imported 1 new customer, updated 0, unchanged 0, skipped 1 bad row\n"

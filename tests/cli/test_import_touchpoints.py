@@ -58,7 +58,7 @@ def touchpoints(sessions) -> list[Touchpoint]:
 def test_a_history_csv_imports_its_good_rows_and_tells_the_bad_ones_by_line(capsys, sessions, tmp_path, workspace):
     status, out, err = run(capsys, "import", "touchpoints", history_file(tmp_path, workspace), "--team", TEAM)
 
-    assert status == 0
+    assert status == 1  # the good rows imported, and a status that says some were not
     assert out == "Imported 3 touchpoints (0 already there, 3 bad rows)\n"
     path = str(tmp_path / "history.csv")
     assert err.splitlines() == [
@@ -90,12 +90,12 @@ def test_a_history_csv_imports_its_good_rows_and_tells_the_bad_ones_by_line(caps
 
 def test_a_history_imported_twice_makes_no_duplicates(capsys, store, sessions, tmp_path, workspace):
     path = history_file(tmp_path, workspace)
-    assert run(capsys, "import", "touchpoints", path, "--team", TEAM)[0] == 0
+    assert run(capsys, "import", "touchpoints", path, "--team", TEAM)[0] == 1
     before = counts(store)
 
     status, out, _ = run(capsys, "import", "touchpoints", path)  # the only workspace needs no --team
 
-    assert status == 0
+    assert status == 1
     assert out == "Imported 0 touchpoints (3 already there, 3 bad rows)\n"
     assert counts(store) == before
 
@@ -136,7 +136,7 @@ def test_json_lines_are_api_records_and_bad_lines_are_told(capsys, sessions, tmp
 
     status, out, err = run(capsys, "import", "touchpoints", str(path), "--source", "hubspot")
 
-    assert status == 0
+    assert status == 1
     assert out == "Imported 1 touchpoint (0 already there, 3 bad rows)\n"
     told = [line.removeprefix(f"{path}:") for line in err.splitlines()]
     assert told[0].startswith("2: not JSON (")
@@ -186,7 +186,7 @@ def test_batches_find_what_earlier_batches_made(capsys, store, sessions, tmp_pat
 
     status, out, err = run(capsys, "import", "touchpoints", path, "--create-customers")
 
-    assert (status, out) == (0, "Imported 6 touchpoints (0 already there, 1 bad row)\n")
+    assert (status, out) == (1, "Imported 6 touchpoints (0 already there, 1 bad row)\n")
     assert err.endswith(
         ":8: occurred_at: must be an ISO 8601 time with its offset, such as 2026-11-25T10:30:00+01:00\n"
     )
@@ -244,7 +244,7 @@ def test_past_twenty_bad_rows_only_their_count_is_told(capsys, tmp_path, workspa
 
     status, out, err = run(capsys, "import", "touchpoints", path)
 
-    assert (status, out) == (0, "Imported 1 touchpoint (0 already there, 25 bad rows)\n")
+    assert (status, out) == (1, "Imported 1 touchpoint (0 already there, 25 bad rows)\n")
     told = err.splitlines()
     assert len(told) == 21
     assert told[0].startswith(f"{path}:2: occurred_at:") and told[19].startswith(f"{path}:21: occurred_at:")
@@ -269,7 +269,7 @@ def test_a_large_file_shows_a_progress_bar_on_a_terminal(capsys, monkeypatch, tm
 
     status, out, _ = run(capsys, "import", "touchpoints", path)
 
-    assert (status, out) == (0, "Imported 4 touchpoints (0 already there, 1 bad row)\n")
+    assert (status, out) == (1, "Imported 4 touchpoints (0 already there, 1 bad row)\n")
     shown = terminal.getvalue()
     assert "\rimporting history.csv [" in shown and "(3 of 7 lines)" in shown
     assert shown.endswith("100% (7 of 7 lines)\n")
@@ -314,3 +314,21 @@ def test_a_file_that_is_not_utf8_or_a_bad_source_stops_with_one_line(capsys, sto
 
     status, _, err = run(capsys, "import", "touchpoints", str(path), "--source", "my crm")
     assert status == 2 and err.startswith("touchpoint: --source 'my crm': use up to 64 letters")
+
+
+def test_a_file_without_a_bad_row_exits_0_and_one_with_any_exits_1(capsys, tmp_path, workspace):
+    good = write_csv(tmp_path, "kind,summary,occurred_at,customer_name\ncall,ok,2025-01-01T00:00:00Z,Acme Corp\n")
+    assert run(capsys, "import", "touchpoints", good)[:2] == (
+        0,
+        "Imported 1 touchpoint (0 already there, 0 bad rows)\n",
+    )
+
+    one_bad = write_csv(
+        tmp_path,
+        "kind,summary,occurred_at,customer_name\ncall,later,2025-01-02T00:00:00Z,Acme Corp\ncall,x,never,Acme Corp\n",
+        "one-bad.csv",
+    )
+    assert run(capsys, "import", "touchpoints", one_bad)[:2] == (
+        1,
+        "Imported 1 touchpoint (0 already there, 1 bad row)\n",
+    )
