@@ -56,6 +56,13 @@ class Recipient:
     digest_enabled: bool
     digest_hour: int
     digest_sent_on: date | None
+    digest_lease_until: datetime | None = None  # the day's digest claimed, not yet accepted by Slack, until then
+
+    def digest_sent(self, day: date, now: datetime) -> bool:
+        """Whether `day`'s digest went (or is going out under a live claim): not when its claimer's lease ran out."""
+        if self.digest_sent_on is None or self.digest_sent_on < day:
+            return False
+        return self.digest_sent_on > day or self.digest_lease_until is None or self.digest_lease_until > now
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -377,9 +384,10 @@ def record_sent_to_channel(
 # --------------------------------------------------------------------------------------------------------
 
 
-def digest_candidates(session: Session, *, latest_day: date, before: datetime) -> list[Recipient]:
+def digest_candidates(session: Session, *, latest_day: date, before: datetime, now: datetime) -> list[Recipient]:
     """Members with the digest on who may not have had today's yet (in any zone, today is at most
-    `latest_day`) and have something open that is due before `before`: nobody else can get a digest."""
+    `latest_day`, or a claim of it ran out by `now`) and have something open that is due before `before`:
+    nobody else can get a digest."""
     has_something = exists().where(
         FollowUp.workspace_id == Member.workspace_id,
         FollowUp.assignee_user_id == Member.slack_user_id,
@@ -391,32 +399,67 @@ def digest_candidates(session: Session, *, latest_day: date, before: datetime) -
             Member.digest_enabled.is_(True),
             Member.deleted.is_(False),
             Member.workspace_id.not_in(UNINSTALLED_IDS),
-            or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < latest_day),
+            or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < latest_day, Member.digest_lease_until <= now),
             has_something,
         )
     )
     return [_recipient(row) for row in rows]
 
 
-def claim_digest(session: Session, member_id: int, day: date) -> bool:
-    """Take the member's digest for their local `day`; of two processes trying, one gets it."""
+def claim_digest(
+    session: Session, member_id: int, day: date, worker: str, *, now: datetime, lease_until: datetime
+) -> bool:
+    """Take the member's digest for their local `day` until `lease_until`; of two processes trying, one gets it.
+    A claim of the same day whose lease ran out by `now` (its process died before Slack answered) is taken over."""
     result = session.execute(
         update(Member)
         .where(
             Member.id == member_id,
             Member.digest_enabled.is_(True),
-            or_(Member.digest_sent_on.is_(None), Member.digest_sent_on < day),
+            or_(
+                Member.digest_sent_on.is_(None),
+                Member.digest_sent_on < day,
+                and_(Member.digest_sent_on == day, Member.digest_lease_until <= now),
+            ),
         )
-        .values(digest_sent_on=day),
+        .values(digest_sent_on=day, digest_claimed_by=worker, digest_lease_until=lease_until),
         execution_options=_NO_SYNC,
     )
     return bool(result.rowcount)
 
 
-def unclaim_digest(session: Session, member_id: int, day: date, previous: date | None) -> None:
-    """The digest did not go out: give the day back so the next tick tries again."""
+def hold_digest(session: Session, member_id: int, day: date, worker: str, *, lease_until: datetime) -> bool:
+    """The claim is still this worker's, now held until `lease_until`: asked right before the digest is sent, so
+    one whose lease ran out while it waited (for its turn, or out a 429) and that another process took over, or
+    already sent, is never sent twice."""
+    result = session.execute(
+        update(Member)
+        .where(Member.id == member_id, Member.digest_sent_on == day, Member.digest_claimed_by == worker)
+        .values(digest_lease_until=lease_until),
+        execution_options=_NO_SYNC,
+    )
+    return bool(result.rowcount)
+
+
+def digest_done(session: Session, member_id: int, day: date, worker: str) -> None:
+    """The day's digest is settled (Slack accepted it, or there was nothing to say, or the person left): the
+    day stays marked and the claim ends, so nobody takes it over."""
     session.execute(
-        update(Member).where(Member.id == member_id, Member.digest_sent_on == day).values(digest_sent_on=previous),
+        update(Member)
+        .where(Member.id == member_id, Member.digest_sent_on == day, Member.digest_claimed_by == worker)
+        .values(digest_claimed_by=None, digest_lease_until=None),
+        execution_options=_NO_SYNC,
+    )
+
+
+def unclaim_digest(session: Session, member_id: int, day: date, worker: str, previous: date | None) -> None:
+    """The digest did not go out: give the day back (`previous`, the day marked before the claim) so the next
+    tick tries again. A claim taken over from a process that died found `day` marked already: none is put back."""
+    before = previous if previous is not None and previous < day else None
+    session.execute(
+        update(Member)
+        .where(Member.id == member_id, Member.digest_sent_on == day, Member.digest_claimed_by == worker)
+        .values(digest_sent_on=before, digest_claimed_by=None, digest_lease_until=None),
         execution_options=_NO_SYNC,
     )
 
@@ -478,6 +521,7 @@ def _recipient(row: Member) -> Recipient:
         digest_enabled=bool(row.digest_enabled),
         digest_hour=row.digest_hour if row.digest_hour is not None else 9,
         digest_sent_on=row.digest_sent_on,
+        digest_lease_until=row.digest_lease_until,
     )
 
 

@@ -157,10 +157,14 @@ class Member(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     refreshed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The daily digest: on or off, its local hour, and the local day it was last sent (so it goes once).
+    # The daily digest: on or off, its local hour, and the local day it was last sent (so it goes once). A day
+    # is claimed with a lease, as a nudge is: held while `digest_lease_until` is ahead, taken over once it ran
+    # out, and cleared when Slack accepted the digest, the day then sent for good.
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     digest_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
     digest_sent_on: Mapped[date | None] = mapped_column(Date)
+    digest_claimed_by: Mapped[str | None] = mapped_column(FittedString(64))
+    digest_lease_until: Mapped[datetime | None]
 
 
 # The customers that hold their name: not merged into another, not deleted.

@@ -605,7 +605,9 @@ class Dispatcher:
         # No zone is more than 14 hours ahead of UTC, so nobody's today is later than this.
         latest_day = (now + timedelta(hours=14)).date()
         with self.rt.readers.begin() as session:
-            candidates = store.digest_candidates(session, latest_day=latest_day, before=now + timedelta(days=1))
+            candidates = store.digest_candidates(
+                session, latest_day=latest_day, before=now + timedelta(days=1), now=self.clock()
+            )
         try:
             for member in candidates:
                 day = digest_due(member, now, self.default_tz)
@@ -858,6 +860,8 @@ class _Digest:
         wait = self.paced.wait()
         if wait > 0:
             return wait
+        if not _write(d.rt, self._hold):  # its lease ran out while it waited, and another process took it
+            return None
         try:
             return self._send(*self.listed)
         except Exception:
@@ -867,7 +871,11 @@ class _Digest:
 
     def _claim(self, session: Session) -> tuple[list[int], list[int]] | None:
         """The day's digest is ours, with what it lists; None when another process has it or there is nothing."""
-        if not store.claim_digest(session, self.member.id, self.day):
+        lease_now = self.d.clock()
+        lease_until = lease_now + self.d.options.lease
+        if not store.claim_digest(
+            session, self.member.id, self.day, self.d.worker_id, now=lease_now, lease_until=lease_until
+        ):
             return None
         day_ends = datetime.combine(self.day + timedelta(days=1), clock_time(0), tzinfo=self.tz).astimezone(UTC)
         m = self.member
@@ -880,8 +888,17 @@ class _Digest:
             overdue_before=digest_moment(self.day, m.digest_hour, self.tz),
             day_ends=day_ends,
         )
-        # Nothing to say is no reason to write: the day stays claimed, so it is not asked again every minute.
-        return (overdue, today) if overdue or today else None
+        if not overdue and not today:  # nothing to say: the day settled, so it is not asked again every minute
+            store.digest_done(session, m.id, self.day, self.d.worker_id)
+            return None
+        return overdue, today
+
+    def _hold(self, session: Session) -> bool:
+        """The claim still ours, its lease renewed for the send; False when another process took it over."""
+        d = self.d
+        return store.hold_digest(
+            session, self.member.id, self.day, d.worker_id, lease_until=d.clock() + d.options.lease
+        )
 
     def _send(self, overdue: list[int], today: list[int]) -> float | None:
         d = self.d
@@ -899,6 +916,7 @@ class _Digest:
             return None
 
         def mark(session: Session) -> int:
+            store.digest_done(session, self.member.id, self.day, d.worker_id)
             return store.mark_nudged_by_digest(
                 session,
                 self.covered,
@@ -923,7 +941,12 @@ class _Digest:
         if code in DEPARTED_ERRORS:
             # Gone: the day stays claimed; the nudge pass hands what the digest would have covered to others.
             m = self.member
-            _write(self.d.rt, lambda s: store.mark_departed(s, m.workspace_id, m.user_id, self.d.clock()))
+
+            def departed(session: Session) -> None:
+                store.mark_departed(session, m.workspace_id, m.user_id, self.d.clock())
+                store.digest_done(session, m.id, self.day, self.d.worker_id)
+
+            _write(self.d.rt, departed)
             self.run.count("failed")
             return None
         logger.warning("digest for %s refused (HTTP %s %s); next tick tries again", self.member.user_id, status, code)
@@ -932,7 +955,7 @@ class _Digest:
 
     def _unclaim(self) -> None:
         m = self.member
-        _write(self.d.rt, lambda s: store.unclaim_digest(s, m.id, self.day, m.digest_sent_on))
+        _write(self.d.rt, lambda s: store.unclaim_digest(s, m.id, self.day, self.d.worker_id, m.digest_sent_on))
         self.run.count("failed")
         if not self.d.stopping:
             self.run.note("digests_retrying", [m.id])

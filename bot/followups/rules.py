@@ -67,7 +67,7 @@ def pending_digest(person: store.Recipient | None, now: datetime, default_tz: Zo
         return None
     tz = zone(person.tz, default_tz)
     today = now.astimezone(tz).date()
-    if today.weekday() >= 5 or (person.digest_sent_on is not None and person.digest_sent_on >= today):
+    if today.weekday() >= 5 or person.digest_sent(today, now):
         return None
     moment = digest_moment(today, person.digest_hour, tz)
     return moment if now < moment + DIGEST_LATEST else None

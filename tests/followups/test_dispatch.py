@@ -556,6 +556,68 @@ def test_turning_the_digest_off_releases_what_waited_for_it(runtime, standin, cl
     assert follow_up(runtime, held).nudged_at == clock()
 
 
+def digest_claim(runtime, user: str) -> tuple[date | None, str | None, datetime | None]:
+    with runtime.sessions.begin() as session:
+        member = session.scalars(select(Member).where(Member.slack_user_id == user)).one()
+        return member.digest_sent_on, member.digest_claimed_by, member.digest_lease_until
+
+
+def test_a_digest_whose_claimer_died_before_slack_answered_goes_once_its_lease_ran_out(
+    runtime, standin, clock, dispatcher, two_zones
+):
+    clock.instant = BERLIN_DIGEST
+    with runtime.sessions.begin() as session:  # another process claimed Alice's digest, then died
+        session.execute(
+            update(Member)
+            .where(Member.slack_user_id == "U0ALICE")
+            .values(
+                digest_sent_on=date(2026, 11, 25),
+                digest_claimed_by="crashed:3:y",
+                digest_lease_until=BERLIN_DIGEST + timedelta(seconds=30),
+            )
+        )
+    assert dispatcher.send_digests(clock()).digests == 0  # its lease still runs: it may only be slow
+    assert posts(standin) == []
+
+    clock.advance(seconds=31)
+    assert dispatcher.run_pass(clock()).digests == 1
+    [digest] = posts(standin)
+    assert digest.params["channel"] == "U0ALICE"
+    assert sorted(ids_in(digest)) == sorted(two_zones[k] for k in ("alice_overdue", "alice_early", "alice_later"))
+    assert digest_claim(runtime, "U0ALICE") == (date(2026, 11, 25), None, None)  # sent for good
+    clock.advance(minutes=5)
+    assert dispatcher.run_pass(clock()).digests == 0
+    assert len(posts(standin)) == 1
+
+
+def test_a_digest_claim_taken_over_is_neither_sent_nor_given_back_by_the_process_that_lost_it(runtime, two_zones):
+    day = date(2026, 11, 25)
+    with runtime.sessions.begin() as session:
+        alice = session.scalars(select(Member).where(Member.slack_user_id == "U0ALICE")).one().id
+    minute = timedelta(minutes=1)
+    with runtime.sessions.begin() as session:
+        assert dispatch_store.claim_digest(
+            session, alice, day, "slow", now=BERLIN_DIGEST, lease_until=BERLIN_DIGEST + minute
+        )
+    with runtime.sessions.begin() as session:  # within the lease, nobody else gets it
+        assert not dispatch_store.claim_digest(
+            session, alice, day, "other", now=BERLIN_DIGEST, lease_until=BERLIN_DIGEST
+        )
+    later = BERLIN_DIGEST + 2 * minute
+    with runtime.sessions.begin() as session:  # "slow" waited out a 429 past its lease: "other" takes it over
+        assert dispatch_store.claim_digest(session, alice, day, "other", now=later, lease_until=later + minute)
+
+    with runtime.sessions.begin() as session:
+        assert not dispatch_store.hold_digest(session, alice, day, "slow", lease_until=later + minute)  # not sent
+        dispatch_store.unclaim_digest(session, alice, day, "slow", None)  # and not given back
+    assert digest_claim(runtime, "U0ALICE") == (day, "other", later + minute)
+
+    with runtime.sessions.begin() as session:
+        assert dispatch_store.hold_digest(session, alice, day, "other", lease_until=later + 2 * minute)
+        dispatch_store.unclaim_digest(session, alice, day, "other", day)  # Slack refused: back to no day at all
+    assert digest_claim(runtime, "U0ALICE") == (None, None, None)
+
+
 def test_a_digest_slack_refused_is_tried_again_and_a_late_one_is_skipped(
     runtime, standin, clock, dispatcher, two_zones
 ):
