@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
     text,
     true,
 )
@@ -221,6 +222,12 @@ def customer_name_key(name: str) -> str | None:
     return fold(name) or None
 
 
+# Another system names a customer by domain, or a contact by e-mail, in any case (storage.api): looked up by the
+# folded value, these answer from an index where a workspace of 100,000 customers was otherwise read whole (15 ms
+# a lookup on SQLite, on every API write that names a customer so).
+Index("ix_customers_domain_folded", Customer.workspace_id, func.lower(Customer.domain))
+
+
 class CustomerName(Base):
     """Every name a customer is known by, folded for matching.
 
@@ -255,6 +262,9 @@ class Contact(Base):
     role: Mapped[str | None] = mapped_column(FittedString(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+
+
+Index("ix_contacts_email_folded", Contact.workspace_id, func.lower(Contact.email))
 
 
 class StageChange(Base):
