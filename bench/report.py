@@ -71,8 +71,15 @@ from bot.reports.chart import render_chart  # noqa: E402
 from bot.reports.chart_data import chart_spec  # noqa: E402
 from bot.reports.measures import build_report  # noqa: E402
 from bot.reports.periods import Filter, Period, read_period  # noqa: E402
+from storage import day_counts  # noqa: E402
 from storage import reports as report_store  # noqa: E402
-from storage.db import BACKGROUND_TIMEOUTS, COMMAND_TIMEOUTS, create_store_engine, make_reader_factory  # noqa: E402
+from storage.db import (  # noqa: E402
+    BACKGROUND_TIMEOUTS,
+    COMMAND_TIMEOUTS,
+    create_store_engine,
+    make_reader_factory,
+    make_session_factory,
+)
 from storage.migrate import is_current, upgrade  # noqa: E402
 from storage.models import Touchpoint  # noqa: E402
 
@@ -97,6 +104,7 @@ def report_store_path(customers: int, touchpoints: int) -> Path:
     path = DATA / f"report-{customers}-{touchpoints}.db"
     if path.exists():
         migrate_cached(path)
+        folded(f"sqlite:///{path}")
         print(f"using the cached store {path} ({path.stat().st_size / 1e6:,.0f} MB)")
         return path
     base = store_path(customers, touchpoints)
@@ -109,9 +117,23 @@ def report_store_path(customers: int, touchpoints: int) -> Path:
     tmp = path.with_suffix(".building")
     shutil.copyfile(base, tmp)
     changes = add_journeys(tmp)
+    folded(f"sqlite:///{tmp}")
     tmp.replace(path)
     print(f"added {changes:,} stage changes and follow-up outcomes in {time.perf_counter() - started:.1f}s: {path}")
     return path
+
+
+def folded(url: str) -> None:
+    """The touchpoints' day counts brought up to date, as the scheduler's worker keeps them: the builder's inserts
+    (and COPY into PostgreSQL) went through the store's triggers like any other write."""
+    engine = create_store_engine(url, COMMAND_TIMEOUTS)
+    try:
+        started = time.perf_counter()
+        moved = day_counts.fold_all(make_session_factory(engine))
+    finally:
+        engine.dispose()
+    if moved:
+        print(f"folded {moved:,} touchpoint count changes into the day counts in {time.perf_counter() - started:.1f}s")
 
 
 def _stored(value: str) -> datetime:
@@ -191,6 +213,7 @@ def postgres_store(sqlite_path: Path, url: str) -> None:
         print(f"copying the store to PostgreSQL ({make_url(url).database}) ...", flush=True)
         copy_to_postgres(sqlite_path, url, REPORT_TABLES)
         print(f"copied in {time.perf_counter() - started:.0f}s", flush=True)
+    folded(url)
     vacuumed(url)
 
 

@@ -1,10 +1,11 @@
 """APScheduler drives the ticks; the store says what is due.
 
-Three interval jobs, nothing else: due nudges every few seconds, digests and weekly reports every minute. None
-keeps state of its own (there is no job store to share, and APScheduler's guide says job stores must never be
-shared between schedulers): each tick asks the store (follow_ups, weekly_reports), so a restart loses nothing
-and any number of processes can tick at once. `max_instances=1` lets a long pass finish before the next
-starts; `coalesce` folds the ticks it missed meanwhile into one.
+Four interval jobs, nothing else: due nudges every few seconds, digests and weekly reports every minute, and the
+touchpoints' day counts folded every half minute (storage.day_counts). None keeps state of its own (there is no
+job store to share, and APScheduler's guide says job stores must never be shared between schedulers): each tick
+asks the store (follow_ups, weekly_reports, touchpoint_count_changes), so a restart loses nothing and any number
+of processes can tick at once. `max_instances=1` lets a long pass finish before the next starts; `coalesce`
+folds the ticks it missed meanwhile into one.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.followups.dispatch import Dispatcher, PassReport
+from storage import day_counts
 
 logger = logging.getLogger(__name__)
 
 NUDGE_EVERY_S = 2.0
 DIGEST_EVERY_S = 60.0
 WEEKLY_EVERY_S = 60.0
-NUDGES, DIGESTS, WEEKLY_REPORTS = "nudges", "digests", "weekly_reports"
+NUDGES, DIGESTS, WEEKLY_REPORTS, DAY_COUNTS = "nudges", "digests", "weekly_reports", "day_counts"
 
 
 class _LongPassIsNormal(logging.Filter):
@@ -78,6 +80,15 @@ def build_scheduler(
         name="weekly reports",
         next_run_time=start + timedelta(seconds=min(2.0, nudge_every)),
     )
+    scheduler.add_job(
+        fold_day_counts,
+        "interval",
+        args=(dispatcher,),
+        seconds=day_counts.FOLD_EVERY_S,
+        id=DAY_COUNTS,
+        name="touchpoints' day counts",
+        next_run_time=start + timedelta(seconds=min(3.0, nudge_every)),
+    )
     apscheduler_log = logging.getLogger("apscheduler.scheduler")
     if not any(isinstance(f, _LongPassIsNormal) for f in apscheduler_log.filters):
         apscheduler_log.addFilter(_LongPassIsNormal())
@@ -97,6 +108,17 @@ def tick(dispatcher: Dispatcher, send: Callable[[datetime], PassReport]) -> None
         return
     if report.messages or report.failed or report.reassigned or report.parked:
         logger.info("%s", report.summary())
+
+
+def fold_day_counts(dispatcher: Dispatcher) -> None:
+    """The touchpoints' changes folded into their day counts, so that a report reads few of them."""
+    if dispatcher.stopping:
+        return
+    try:
+        day_counts.fold_all(dispatcher.rt.sessions)
+    except Exception:
+        # The store may be down: the changes wait (reports add them meanwhile), the next tick folds them.
+        logger.exception("folding the day counts failed")
 
 
 def stop(scheduler: BaseScheduler, dispatcher: Dispatcher) -> None:

@@ -368,6 +368,37 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class TouchpointDayCount(Base):
+    """The live touchpoints of a UTC day by the author's department ('' when none was recorded), kind and source:
+    a report reads a period's whole days from these (storage.day_counts). Never written by the app: triggers on
+    touchpoints append changes (below), and the scheduler's worker folds them in."""
+
+    __tablename__ = "touchpoint_day_counts"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    department: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(10), primary_key=True)
+    touchpoints: Mapped[int] = mapped_column(Integer)
+
+
+class TouchpointCountChange(Base):
+    """+1 for a live touchpoint that appeared in a day's count, -1 for one that left it: appended by the triggers
+    of migration 0018 on every write to touchpoints, so that concurrent writers never wait on a shared counter."""
+
+    __tablename__ = "touchpoint_count_changes"
+    __table_args__ = (Index("ix_touchpoint_count_changes_day", "workspace_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    day: Mapped[date] = mapped_column(Date)
+    department: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10))
+    change: Mapped[int] = mapped_column(Integer)
+
+
 class FollowUp(Base):
     """A promise to get back to a customer, nudged to its assignee once it falls due.
 

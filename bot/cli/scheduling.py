@@ -22,6 +22,7 @@ from bot.followups.dispatch import Dispatcher, DispatchOptions, dispatch_client,
 from bot.installations.tokens import bot_tokens
 from bot.runtime import Runtime
 from bot.store import open_store
+from storage import day_counts
 from storage.db import BACKGROUND_TIMEOUTS, create_store_engine
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def nudge(args: argparse.Namespace, settings: Settings) -> int:
     dispatcher = make_dispatcher(rt, dispatch_options(args, settings))
     give_up_at = rt.now() + timedelta(seconds=max(0.0, args.max_seconds))
     report = dispatcher.deliver_due(at or rt.now(), give_up_at=give_up_at)
+    day_counts.fold_all(rt.sessions)  # what the scheduler's worker does every half minute, for stores run by cron
     rt.engine.dispose()
     print(report.summary())
     # Nothing undelivered is lost (a scheduler or the next run tries again), but cron must notice it.

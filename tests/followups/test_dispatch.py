@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bot.cli import main
 from bot.followups.dispatch import Dispatcher, DispatchOptions, Pacer, dispatch_client
 from bot.local.slack_standin import RecordedCall
-from bot.scheduler import DIGESTS, NUDGES, build_scheduler
+from bot.scheduler import DAY_COUNTS, DIGESTS, NUDGES, build_scheduler
 from storage import dispatch as dispatch_store
 from storage.customers import add_customer
 from storage.models import AuditEvent, FollowUp, Member, Touchpoint
@@ -689,6 +689,7 @@ def test_the_scheduler_ticks_nudges_often_and_digests_every_minute(dispatcher):
 
     assert jobs[NUDGES].trigger.interval == timedelta(seconds=2)
     assert jobs[DIGESTS].trigger.interval == timedelta(seconds=60)
+    assert jobs[DAY_COUNTS].trigger.interval == timedelta(seconds=30)
     assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     assert jobs[DIGESTS].next_run_time < jobs[NUDGES].next_run_time
 

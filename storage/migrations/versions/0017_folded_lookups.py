@@ -21,6 +21,11 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_customers_domain_folded", "customers", ["workspace_id", sa.text("lower(domain)")])
     op.create_index("ix_contacts_email_folded", "contacts", ["workspace_id", sa.text("lower(email)")])
+    # Fresh statistics, as 0014 takes them: a SQLite store analyzed before has none for the new indexes, and with
+    # some of a table's indexes counted and others not it counted the customers of a report through
+    # ix_customers_merged_into, row by row, instead of ix_customers_stage alone (18 ms became 85).
+    op.execute("ANALYZE customers")
+    op.execute("ANALYZE contacts")
 
 
 def downgrade() -> None:
