@@ -496,7 +496,8 @@ def rows_of(session, workspace_id: int) -> dict[str, list[tuple]]:
     for table in Base.metadata.sorted_tables:
         if "workspace_id" not in table.c:
             continue
-        rows = session.execute(select(table).where(table.c.workspace_id == workspace_id).order_by(table.c.id))
+        in_order = table.primary_key.columns  # an id, or the day counts' (workspace, day, department, …)
+        rows = session.execute(select(table).where(table.c.workspace_id == workspace_id).order_by(*in_order))
         found[table.name] = [tuple(row) for row in rows]
     return found
 
