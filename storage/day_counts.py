@@ -10,8 +10,9 @@ processes folding at once add each change once, and their upserts go in one orde
 reader adds the day counts and the changes not folded yet: right whether or not a worker runs, fast once it does.
 
 Days are UTC days; a report's period and weeks begin at the viewer's midnight. `whole_days` says which UTC days
-lie whole inside a period and inside one week; the rest of the period (its first and last hours, the days a week
-begins on) is counted from the touchpoints themselves (`storage.reports.touchpoint_counts`).
+lie whole inside a period, each counted in the week that holds most of it; the period's first and last hours, and
+the smaller part of a day a week begins inside, are counted from the touchpoints themselves
+(`storage.reports.touchpoint_counts`): an hour or a few, where a whole day was.
 """
 
 from __future__ import annotations
@@ -82,44 +83,46 @@ def fold_all(sessions: Any) -> int:
 
 @dataclass(frozen=True)
 class WholeDays:
-    """The UTC days [first, last] that lie whole inside a period, each inside one of its weeks, and the stretches
-    of the period ([start, end) instants) outside them, to be counted from the touchpoints."""
+    """The UTC days [first, last] that lie whole inside a period, read from the day counts, and the stretches of
+    the period ([start, end) instants) to be read from the touchpoints.
+
+    A day a week begins inside (at 23:00 UTC for Berlin) is counted whole in the week that has most of it, and
+    its smaller part is read from the touchpoints too: added to its own week and taken off the week the day
+    counted in (`moved`), so an hour is read where the whole day used to be.
+    """
 
     first: date | None
     last: date | None
-    split: list[date]  # the days between `first` and `last` a week begins inside: not whole, read from `rest`
     week_from: list[date]  # week i's whole days are those from week_from[i] on (before week_from[i + 1])
-    rest: list[tuple[datetime, datetime]]
+    rest: list[tuple[datetime, datetime]]  # outside the whole days: the period's first and last hours
+    moved: list[tuple[datetime, datetime, int]]  # a split day's smaller part, and the week its day counted in
 
 
 def whole_days(start: datetime, end: datetime, week_starts: Sequence[datetime]) -> WholeDays:
-    """Which of the period's UTC days can be read from the day counts: those between its first and last UTC
-    midnight that no week begins inside (a week beginning at 23:00 UTC splits that day)."""
-    splits = {instant for instant in week_starts[1:] if not _midnight(instant)}
-    day = _next_midnight(start)
-    whole: list[date] = []
-    split: list[date] = []
-    while day + timedelta(days=1) <= end:
-        inside = any(day < instant < day + timedelta(days=1) for instant in splits)
-        (split if inside else whole).append(day.date())
-        day += timedelta(days=1)
-    rest: list[tuple[datetime, datetime]] = []
-    cursor = start
-    for each in whole:
-        begins = datetime.combine(each, time(0), tzinfo=UTC)
-        if cursor < begins:
-            rest.append((cursor, begins))
-        cursor = begins + timedelta(days=1)
-    if cursor < end:
-        rest.append((cursor, end))
-    week_from = [_next_midnight(instant).date() for instant in week_starts]
-    first, last = (whole[0], whole[-1]) if whole else (None, None)
-    between = [each for each in split if first is not None and last is not None and first < each < last]
-    return WholeDays(first, last, between, week_from, rest)
-
-
-def _midnight(instant: datetime) -> bool:
-    return instant.astimezone(UTC).time() == time(0)
+    """Which of the period's UTC days can be read from the day counts: every one between its first and last UTC
+    midnight, each in the week holding most of it."""
+    first_midnight = _next_midnight(start)
+    days = (end - first_midnight).days if end > first_midnight else 0
+    if days < 1:
+        return WholeDays(None, None, [first_midnight.date()], [(start, end)], [])
+    last_midnight = first_midnight + timedelta(days=days)  # the end of the last whole day
+    week_from = [first_midnight.date()]
+    moved: list[tuple[datetime, datetime, int]] = []
+    for week, begins in enumerate(week_starts[1:], start=1):
+        midnight = datetime.combine(begins.astimezone(UTC).date(), time(0), tzinfo=UTC)
+        if midnight == begins or not first_midnight <= midnight < last_midnight:
+            # At a midnight, or in the period's first or last hours (read from the touchpoints, week by week).
+            week_from.append(_next_midnight(begins).date())
+        elif begins - midnight <= timedelta(hours=12):  # the later week has most of the day
+            week_from.append(midnight.date())
+            moved.append((midnight, begins, week))
+        else:
+            week_from.append(midnight.date() + timedelta(days=1))
+            moved.append((begins, midnight + timedelta(days=1), week - 1))
+    rest = [(start, first_midnight)] if start < first_midnight else []
+    if last_midnight < end:
+        rest.append((last_midnight, end))
+    return WholeDays(first_midnight.date(), (last_midnight - timedelta(days=1)).date(), week_from, rest, moved)
 
 
 def _next_midnight(instant: datetime) -> datetime:
@@ -139,8 +142,6 @@ def day_counts(
 
     def grouped(table: Any, amount: Any) -> Any:
         where = [table.workspace_id == workspace_id, table.day >= days.first, table.day <= days.last]
-        if days.split:
-            where.append(table.day.not_in(days.split))
         if department is not None:
             where.append(table.department == department)
         week = _week_of(table.day, days.week_from, 0)

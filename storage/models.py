@@ -399,6 +399,21 @@ class TouchpointCountChange(Base):
     change: Mapped[int] = mapped_column(Integer)
 
 
+class CustomerTouch(Base):
+    """A customer's first live touchpoint (by occurred_at, then id) and when it was last touched: one row per
+    customer with a live touchpoint. Never written by the app: triggers on touchpoints keep it (migration 0019),
+    whichever code path wrote the touchpoint."""
+
+    __tablename__ = "customer_touches"
+    __table_args__ = (Index("ix_customer_touches_first", "workspace_id", "first_at"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    first_touchpoint_id: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+
+
 class FollowUp(Base):
     """A promise to get back to a customer, nudged to its assignee once it falls due.
 

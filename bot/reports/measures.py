@@ -229,12 +229,16 @@ def _touchpoints(session: Session, workspace_id: int, period: Period, previous: 
             sums[_named(getattr(row, key))] += row.count
         return sums
 
-    def week_rows(rows: list[report_store.TouchpointCount], index: int) -> list[report_store.TouchpointCount]:
-        return [row for row in rows if row.week == index]
+    def per_week(rows: list[report_store.TouchpointCount]) -> dict[int, list[report_store.TouchpointCount]]:
+        weeks: dict[int, list[report_store.TouchpointCount]] = defaultdict(list)
+        for row in rows:  # once: a year's 17,000 rows looked through for each of its 53 weeks took 90 ms
+            weeks[row.week].append(row)
+        return weeks
 
+    now_weeks, before_weeks = per_week(now_rows), per_week(before_rows)
     by_week = []
     for index, (first, _, _) in enumerate(period.weeks()):
-        current, before = week_rows(now_rows, index), week_rows(before_rows, index)
+        current, before = now_weeks.get(index, []), before_weeks.get(index, [])
         by_week.append(
             Week(
                 first,

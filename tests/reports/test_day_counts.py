@@ -175,27 +175,34 @@ def test_whole_days_leave_the_hours_a_berlin_week_or_period_begins_in_to_the_tou
 
     days = day_counts.whole_days(start, end, weeks)
 
-    assert (days.first, days.last) == (date(2026, 11, 2), date(2026, 11, 28))
-    assert days.split == [date(2026, 11, 8), date(2026, 11, 15), date(2026, 11, 22)]
-    split = [date(2026, 11, day) for day in (8, 15, 22)]  # and the 29th, which runs on into the period's end
-    assert days.rest == [
-        (start, datetime(2026, 11, 2, tzinfo=UTC)),
-        *(
-            (
-                datetime.combine(d, datetime.min.time(), UTC),
-                datetime.combine(d + timedelta(days=1), datetime.min.time(), UTC),
-            )
-            for d in split
-        ),
-        (datetime(2026, 11, 29, tzinfo=UTC), end),
+    assert (days.first, days.last) == (date(2026, 11, 2), date(2026, 11, 29))
+    assert days.rest == [(start, datetime(2026, 11, 2, tzinfo=UTC)), (datetime(2026, 11, 30, tzinfo=UTC), end)]
+    # Each Sunday counts whole in the week ending on it; its last hour, Monday's in Berlin, moves to the next week.
+    assert days.week_from == [date(2026, 11, day) for day in (2, 9, 16, 23, 30)]
+    assert days.moved == [
+        (datetime(2026, 11, day, 23, tzinfo=UTC), datetime(2026, 11, day + 1, tzinfo=UTC), week)
+        for week, day in enumerate((8, 15, 22, 29))
     ]
-    assert days.week_from == [
-        date(2026, 11, 2),
-        date(2026, 11, 9),
-        date(2026, 11, 16),
-        date(2026, 11, 23),
-        date(2026, 11, 30),
-    ]
+
+
+def test_a_day_a_week_begins_early_in_counts_in_the_later_week_less_its_first_hours():
+    # Los Angeles' midnight is 08:00 UTC in winter: most of that UTC day belongs to the week it begins.
+    start, end = datetime(2026, 11, 2, 8, tzinfo=UTC), datetime(2026, 11, 16, 8, tzinfo=UTC)
+    weeks = [start, datetime(2026, 11, 9, 8, tzinfo=UTC)]
+
+    days = day_counts.whole_days(start, end, weeks)
+
+    assert (days.first, days.last) == (date(2026, 11, 3), date(2026, 11, 15))
+    assert days.week_from == [date(2026, 11, 3), date(2026, 11, 9)]
+    assert days.moved == [(datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 9, 8, tzinfo=UTC), 1)]
+
+
+def test_a_period_shorter_than_a_utc_day_reads_only_the_touchpoints():
+    start, end = datetime(2026, 11, 2, 8, tzinfo=UTC), datetime(2026, 11, 3, 7, tzinfo=UTC)
+
+    days = day_counts.whole_days(start, end, [start])
+
+    assert (days.first, days.last, days.rest, days.moved) == (None, None, [(start, end)], [])
 
 
 def test_a_decade_counted_by_weeks_stays_inside_sqlites_limits_and_matches_every_touchpoint_counted(

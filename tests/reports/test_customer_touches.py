@@ -1,0 +1,146 @@
+"""Each customer's first and last live touchpoint (customer_touches): kept by the store's triggers through every
+write to the touchpoints, whichever code made it, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.db import make_session_factory
+from storage.models import Customer, CustomerTouch, Touchpoint, Workspace
+
+MADE_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sessions(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def customers(sessions) -> tuple[int, list[int]]:
+    """A workspace and its six customers."""
+    with sessions.begin() as session:
+        workspace = Workspace(team_id="T0TOUCHES", name="Touches")
+        session.add(workspace)
+        session.flush()
+        rows = [
+            Customer(workspace_id=workspace.id, name=f"Customer {n}", name_key=f"customer {n}", created_at=MADE_AT)
+            for n in range(6)
+        ]
+        session.add_all(rows)
+        session.flush()
+        return workspace.id, [row.id for row in rows]
+
+
+def add_touchpoints(sessions, workspace_id: int, customer_ids: list[int | None], rng: random.Random) -> list[int]:
+    with sessions.begin() as session:
+        rows = [
+            Touchpoint(
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                author_user_id="U0ANNA",
+                kind="call",
+                summary="",
+                # Whole hours over a month, so that two of a customer's touchpoints often share an instant.
+                occurred_at=datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(30 * 24) // 24 * 24),
+                source="command",
+            )
+            for customer_id in customer_ids
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+def worked_out(session: Session, workspace_id: int) -> dict[int, tuple[int, datetime, datetime]]:
+    """What the table must say: per customer, its first live touchpoint (by instant, then id) and its last instant."""
+    bounds: dict[int, tuple[int, datetime, datetime]] = {}
+    rows = session.execute(
+        select(Touchpoint.customer_id, Touchpoint.id, Touchpoint.occurred_at)
+        .where(
+            Touchpoint.workspace_id == workspace_id,
+            Touchpoint.deleted_at.is_(None),
+            Touchpoint.customer_id.is_not(None),
+        )
+        .order_by(Touchpoint.occurred_at, Touchpoint.id)
+    )
+    for customer_id, touchpoint_id, at in rows:
+        first_id, first_at, _ = bounds.get(customer_id, (touchpoint_id, at, at))
+        bounds[customer_id] = (first_id, first_at, at)
+    return bounds
+
+
+def kept(session: Session, workspace_id: int) -> dict[int, tuple[int, datetime, datetime]]:
+    rows = session.execute(
+        select(
+            CustomerTouch.customer_id, CustomerTouch.first_touchpoint_id, CustomerTouch.first_at, CustomerTouch.last_at
+        ).where(CustomerTouch.workspace_id == workspace_id)
+    )
+    return {customer_id: (first_id, first_at, last_at) for customer_id, first_id, first_at, last_at in rows}
+
+
+def test_the_first_and_last_touch_follow_every_write_to_the_touchpoints(sessions, customers):
+    workspace_id, customer_ids = customers
+    rng = random.Random(5)
+    ids = add_touchpoints(sessions, workspace_id, [rng.choice([*customer_ids[:5], None]) for _ in range(120)], rng)
+    with sessions() as session:
+        firsts = {first for first, _, _ in worked_out(session, workspace_id).values()}
+    first_ones = sorted(firsts)
+    steps = [
+        update(Touchpoint).where(Touchpoint.id.in_(first_ones[:2])).values(deleted_at=MADE_AT),  # the first goes
+        update(Touchpoint).where(Touchpoint.id.in_(first_ones[:1])).values(deleted_at=MADE_AT + timedelta(hours=1)),
+        update(Touchpoint).where(Touchpoint.id == first_ones[0]).values(deleted_at=None),  # and comes back
+        update(Touchpoint).where(Touchpoint.id.in_(ids[10:20])).values(customer_id=customer_ids[5]),  # fixed later
+        update(Touchpoint).where(Touchpoint.id.in_(ids[20:25])).values(customer_id=None),
+        update(Touchpoint).where(Touchpoint.id.in_(ids[25:30])).values(occurred_at=datetime(2026, 9, 1, tzinfo=UTC)),
+        update(Touchpoint).where(Touchpoint.id.in_(ids[30:35])).values(occurred_at=datetime(2026, 12, 1, tzinfo=UTC)),
+        update(Touchpoint).where(Touchpoint.id.in_(ids[40:50])).values(summary="edited: moves nothing"),
+        # A merge moves every touchpoint of one customer onto another.
+        update(Touchpoint).where(Touchpoint.customer_id == customer_ids[1]).values(customer_id=customer_ids[0]),
+        delete(Touchpoint).where(Touchpoint.id.in_(ids[50:60])),
+        # Every touchpoint of a customer deleted: it has no first touchpoint any more.
+        update(Touchpoint).where(Touchpoint.customer_id == customer_ids[2]).values(deleted_at=MADE_AT),
+    ]
+    for number, step in enumerate(steps):
+        with sessions.begin() as session:
+            session.execute(step)
+        with sessions() as session:
+            assert kept(session, workspace_id) == worked_out(session, workspace_id), number
+    add_touchpoints(sessions, workspace_id, [customer_ids[2], customer_ids[3], None], rng)  # back, and earlier ones
+    with sessions() as session:
+        assert customer_ids[2] in kept(session, workspace_id)
+        assert customer_ids[1] not in kept(session, workspace_id)
+        assert kept(session, workspace_id) == worked_out(session, workspace_id)
+
+
+def test_writers_at_once_on_one_customer_leave_its_bounds_right(sessions, customers):
+    workspace_id, customer_ids = customers
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def write(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            start.wait()
+            for _ in range(15):
+                ids = add_touchpoints(sessions, workspace_id, [customer_ids[0], customer_ids[1]], rng)
+                with sessions.begin() as session:
+                    session.execute(update(Touchpoint).where(Touchpoint.id == ids[0]).values(deleted_at=MADE_AT))
+        except BaseException as error:  # noqa: BLE001 - told below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with sessions() as session:
+        assert kept(session, workspace_id) == worked_out(session, workspace_id)
