@@ -286,20 +286,34 @@ def customers_in_stage_untouched(
     where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
-    if not names:  # every one less the touched ones: two passes, not a probe per customer
-        heard = _touched_customers(session, workspace_id, start, end, scope)
-        every = session.scalar(select(func.count()).where(*where)) or 0
-        touched = session.scalar(select(func.count()).where(*where, Customer.id.in_(heard))) or 0
-        return every - touched, []
-    untouched = select(Customer.id, Customer.name).where(*where, ~_touched(session, workspace_id, start, end, scope))
+    untouched = (
+        select(Customer.id, Customer.name)
+        .outerjoin(CustomerTouch, CustomerTouch.customer_id == Customer.id)
+        .where(*where, _untouched_in(session, workspace_id, start, end, scope))
+    )
+    if not names:
+        return session.scalar(select(func.count()).select_from(untouched.subquery())) or 0, []
     # One pass: the names in order, each row carrying how many there are in all.
-    last_touch = _last_touch(workspace_id, Customer.id).label("last_touch")
     ordered = session.execute(
-        untouched.add_columns(last_touch, func.count().over().label("total"))
-        .order_by(last_touch.asc().nulls_first(), Customer.id)
+        untouched.add_columns(func.count().over().label("total"))
+        .order_by(CustomerTouch.last_at.asc().nulls_first(), Customer.id)
         .limit(names)
     ).all()
     return (ordered[0].total if ordered else 0), [row.name for row in ordered]
+
+
+def _untouched_in(session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope) -> Any:
+    """The customer of the outer query, joined to its `customer_touches` row (an outer join), has no touchpoint in
+    the period and scope. Its last touch decides most customers without reading a touchpoint: never touched, or
+    last before the period, it is untouched; last inside it, touched (unless the scope narrows the touchpoints).
+    Only the rest, touched since the period ended (or, narrowed, in it), probe ix_touchpoints_customer."""
+    narrowed = scope.department is not None or scope.user_id is not None or scope.tag is not None
+    undecided = CustomerTouch.last_at >= (start if narrowed else end)
+    return or_(
+        CustomerTouch.last_at.is_(None),
+        CustomerTouch.last_at < start,
+        and_(undecided, ~_touched(session, workspace_id, start, end, scope)),
+    )
 
 
 def _touched(session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope) -> Any:

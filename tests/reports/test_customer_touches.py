@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from storage import reports as report_store
 from storage.db import make_session_factory
 from storage.models import Customer, CustomerTouch, Touchpoint, Workspace
 
@@ -144,3 +145,45 @@ def test_writers_at_once_on_one_customer_leave_its_bounds_right(sessions, custom
     assert failures == []
     with sessions() as session:
         assert kept(session, workspace_id) == worked_out(session, workspace_id)
+
+
+def test_active_customers_untouched_in_a_period_are_told_by_their_last_touch_or_a_probe(sessions, customers):
+    workspace_id, ids = customers
+    start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    touches = [  # (customer, department, when)
+        (ids[1], "Sales", datetime(2026, 9, 1, tzinfo=UTC)),  # last touched before the period
+        (ids[2], "Sales", datetime(2026, 10, 10, tzinfo=UTC)),  # in it, by Sales only
+        (ids[3], "Sales", datetime(2026, 11, 20, tzinfo=UTC)),  # after it only
+        (ids[4], "Support", datetime(2026, 10, 5, tzinfo=UTC)),  # in it, and after it
+        (ids[4], "Sales", datetime(2026, 11, 25, tzinfo=UTC)),
+    ]
+    with sessions.begin() as session:
+        session.execute(update(Customer).where(Customer.id.in_(ids[:5])).values(stage="active"))
+        session.add_all(
+            Touchpoint(
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                author_user_id="U0ANNA",
+                author_department=department,
+                kind="call",
+                summary="",
+                occurred_at=at,
+                source="command",
+            )
+            for customer_id, department, at in touches
+        )
+
+    def untouched(scope: report_store.Scope, names: int = 5) -> tuple[int, list[str]]:
+        with sessions() as session:
+            return report_store.customers_in_stage_untouched(
+                session, workspace_id, "active", start, end, scope, names=names
+            )
+
+    # Never touched first, then the one touched longest ago.
+    assert untouched(report_store.EVERYTHING) == (3, ["Customer 0", "Customer 1", "Customer 3"])
+    assert untouched(report_store.EVERYTHING, names=0) == (3, [])
+    # Narrowed to Support, Sales' touch in the period does not count.
+    assert untouched(report_store.Scope(department="Support")) == (
+        4,
+        ["Customer 0", "Customer 1", "Customer 2", "Customer 3"],
+    )
