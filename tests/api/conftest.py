@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +30,12 @@ class Reply:
 
 
 class Client:
-    """Requests to the served API with a bearer token; the body is sent as given (bytes) or as JSON."""
+    """Requests to the served API with a bearer token; the body is sent as given (bytes) or as JSON.
+
+    As curl does, the body goes in pieces and the client stops sending once the server has answered: a server
+    refusing a body by its Content-Length (413) answers before reading it and closes, and a client that went on
+    writing would meet a reset connection instead of the answer (on a busy machine, now and then).
+    """
 
     def __init__(self, base_url: str, token: str | None) -> None:
         self.base, self.token = urlsplit(base_url), token
@@ -47,7 +53,11 @@ class Client:
             sent.setdefault("Content-Type", "application/json")
         connection = http.client.HTTPConnection(self.base.hostname, self.base.port, timeout=30)
         try:
-            connection.request(method, path, body=data, headers=sent)
+            connection.putrequest(method, path)
+            for name, value in {**sent, "Content-Length": str(len(data or b""))}.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            _send_until_answered(connection, data or b"")
             response = connection.getresponse()
             raw = response.read()
             answer_headers = {k.lower(): v for k, v in response.getheaders()}
@@ -61,6 +71,20 @@ class Client:
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
+
+
+_PIECE = 64 * 1024
+
+
+def _send_until_answered(connection: http.client.HTTPConnection, data: bytes) -> None:
+    for at in range(0, len(data), _PIECE):
+        answered, _, _ = select.select([connection.sock], [], [], 0)
+        if answered:
+            return
+        try:
+            connection.send(data[at : at + _PIECE])
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the server answered and closed while this piece was on its way: the answer is waiting
 
 
 @dataclass
