@@ -13,8 +13,10 @@ customer_id, occurred_at, id, deleted_at, author_department) for the probes per 
 makes one live); stage changes (workspace_id, changed_at, stages, customer) and (workspace_id, customer_id,
 changed_at, stages). How many customers went untouched in a window is every customer less the touched ones (a
 semi-join, `IN`, which both stores hash or index), never `NOT IN` a list of every touched customer: PostgreSQL
-rescans such a list per customer once it outgrows `work_mem`. Where names are wanted, an anti-join (`_touched`)
-probes the index once per customer. `bench/report.py` times all of it on 1,000,000 touchpoints.
+rescans such a list per customer once it outgrows `work_mem`. Untouched active customers are told by their last
+touch (`customer_touches`, kept by triggers), probing the touchpoints only for those their last touch leaves
+undecided (`_untouched_in`); the first touchpoints of new customers are that table's too. `bench/report.py`
+times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
 so the indexes and the queries that need them are read side by side.
@@ -329,18 +331,6 @@ def _touched_customers(session: Session, workspace_id: int, start: datetime, end
     """The customers the period's touchpoints (in the scope) name, for `Customer.id.in_(…)`: a semi-join both
     stores answer in one pass over the period, where `_touched` probes once per customer."""
     return select(Touchpoint.customer_id).where(*_touchpoints_in(session, workspace_id, start, end, scope))
-
-
-def _last_touch(workspace_id: int, customer_id: Any) -> Any:
-    return (
-        select(func.max(Touchpoint.occurred_at))
-        .where(
-            Touchpoint.workspace_id == workspace_id,
-            Touchpoint.customer_id == customer_id,
-            Touchpoint.deleted_at.is_(None),
-        )
-        .scalar_subquery()
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------
