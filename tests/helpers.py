@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
@@ -80,3 +81,34 @@ def start_touchpoint(args: list[str], env: dict[str, str], cwd: Path, stderr: Pa
         return subprocess.Popen(
             [sys.executable, "-c", code, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err
         )
+
+
+def plans_of(engine, look_up: Callable[[Session], object]) -> str:
+    """The store's plans of the statements `look_up` runs, with sequential scans made a last resort on PostgreSQL
+    so that a table of a test's size shows whether an index can answer at all."""
+    ran: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        ran.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine) as session:
+            look_up(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    plans = []
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement, parameters in ran:
+            if engine.dialect.name == "sqlite":
+                cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+                plans += [str(row[-1]) for row in cursor.fetchall()]
+            else:
+                cursor.execute("SET enable_seqscan = off")
+                cursor.execute(f"EXPLAIN {statement}", parameters)
+                plans += [row[0] for row in cursor.fetchall()]
+    finally:
+        raw.close()
+    return "\n".join(plans)

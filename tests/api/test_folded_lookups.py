@@ -3,44 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from storage import api as api_store
-
-
-def plans_of(engine, look_up: Callable[[Session], object]) -> str:
-    """The store's plans of the statements `look_up` runs, with sequential scans made a last resort on PostgreSQL
-    so that a table of a test's size shows whether an index can answer at all."""
-    ran: list[tuple[str, object]] = []
-
-    def seen(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        ran.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        with Session(engine) as session:
-            look_up(session)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    plans = []
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement, parameters in ran:
-            if engine.dialect.name == "sqlite":
-                cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-                plans += [str(row[-1]) for row in cursor.fetchall()]
-            else:
-                cursor.execute("SET enable_seqscan = off")
-                cursor.execute(f"EXPLAIN {statement}", parameters)
-                plans += [row[0] for row in cursor.fetchall()]
-    finally:
-        raw.close()
-    return "\n".join(plans)
+from tests.helpers import plans_of
 
 
 @pytest.mark.parametrize(
