@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -153,6 +153,22 @@ class TouchpointCount:
     count: int
 
 
+@dataclass
+class TouchpointCounts:
+    """A period's touchpoints counted per (week, author's department) and per (kind, source): the totals by
+    department, kind, source and week are sums of one or the other."""
+
+    by_week_department: Counter[tuple[int, str | None]] = field(default_factory=Counter)
+    by_kind_source: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, row: TouchpointCount, sign: int = 1) -> None:
+        self.by_week_department[(row.week, row.department)] += sign * row.count
+        self.by_kind_source[(row.kind, row.source)] += sign * row.count
+
+    def without_zeros(self) -> TouchpointCounts:
+        return TouchpointCounts(+self.by_week_department, +self.by_kind_source)
+
+
 def touchpoint_counts(
     session: Session,
     workspace_id: int,
@@ -160,27 +176,32 @@ def touchpoint_counts(
     end: datetime,
     scope: Scope,
     week_starts: Sequence[datetime],
-) -> list[TouchpointCount]:
-    """The period's touchpoints counted per week, author's department, kind and source.
+) -> TouchpointCounts:
+    """The period's touchpoints counted per week and author's department, and per kind and source.
 
     `week_starts` are the instants the weeks begin (the first is `start`); a touchpoint falls in the last one
-    that is not after it. Totals by any one of the four are sums of these rows. For the whole workspace or a
-    department, the UTC days that lie whole inside the period and one week are read from the day counts
-    (`storage.day_counts`) and only the rest from the touchpoints; a person, customer or tag reads them all.
+    that is not after it. For the whole workspace or a department, the UTC days that lie whole inside the period
+    are read from the day counts (`storage.day_counts`) and only the rest from the touchpoints; a person, customer
+    or tag reads them all.
     """
     weeks = list(week_starts)
     if scope.user_id is not None or scope.customer_id is not None or scope.tag is not None:
         return _touchpoints_counted(session, workspace_id, [(start, end)], scope, weeks)
     days = day_counts.whole_days(start, end, weeks)
-    counted: Counter[tuple[int, str | None, str, str]] = Counter()
-    for week, department, kind, source, count in day_counts.day_counts(session, workspace_id, days, scope.department):
-        counted[(week, department, kind, source)] += count
+    weekly, kinds = day_counts.day_counts(session, workspace_id, days, scope.department)
+    counted = TouchpointCounts()
+    for week, department, count in weekly:
+        counted.by_week_department[(week, department)] += count
+    for kind, source, count in kinds:
+        counted.by_kind_source[(kind, source)] += count
     stretches = [*days.rest, *((begins, ends) for begins, ends, _ in days.moved)]
     for part, row in _touchpoints_counted_by_part(session, workspace_id, stretches, scope, weeks):
-        counted[(row.week, row.department, row.kind, row.source)] += row.count
-        if part >= len(days.rest):  # a split day's smaller part: its day counted whole in the other week
-            counted[(days.moved[part - len(days.rest)][2], row.department, row.kind, row.source)] -= row.count
-    return [TouchpointCount(*key, count) for key, count in counted.items() if count]
+        if part < len(days.rest):
+            counted.add(row)
+        else:  # a split day's smaller part: its day counted whole in the other week
+            counted.by_week_department[(row.week, row.department)] += row.count
+            counted.by_week_department[(days.moved[part - len(days.rest)][2], row.department)] -= row.count
+    return counted.without_zeros()
 
 
 # Stretches counted per statement: SQLite allows 500 SELECTs in one compound, and a custom period of ten years
@@ -194,12 +215,12 @@ def _touchpoints_counted(
     stretches: Sequence[tuple[datetime, datetime]],
     scope: Scope,
     week_starts: list[datetime],
-) -> list[TouchpointCount]:
+) -> TouchpointCounts:
     """`touchpoint_counts` of the touchpoints themselves over these stretches of the period."""
-    counted: Counter[tuple[int, str | None, str, str]] = Counter()
+    counted = TouchpointCounts()
     for _, row in _touchpoints_counted_by_part(session, workspace_id, stretches, scope, week_starts):
-        counted[(row.week, row.department, row.kind, row.source)] += row.count
-    return [TouchpointCount(*key, count) for key, count in counted.items()]
+        counted.add(row)
+    return counted.without_zeros()
 
 
 def _touchpoints_counted_by_part(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -217,40 +217,41 @@ def _named(key: str | None) -> str:
 
 
 def _touchpoints(session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope) -> Touchpoints:
-    def counted(which: Period) -> list[report_store.TouchpointCount]:
+    def counted(which: Period) -> report_store.TouchpointCounts:
         week_starts = [start for _, start, _ in which.weeks()]
         return report_store.touchpoint_counts(session, workspace_id, which.start, which.end, scope, week_starts)
 
-    now_rows, before_rows = counted(period), counted(previous)
+    now, before = counted(period), counted(previous)
 
-    def by(rows: Iterable[report_store.TouchpointCount], key: str) -> dict[str, int]:
+    def by_department(counts: report_store.TouchpointCounts, week: int | None = None) -> dict[str, int]:
         sums: dict[str, int] = defaultdict(int)
-        for row in rows:
-            sums[_named(getattr(row, key))] += row.count
+        for (at, department), count in counts.by_week_department.items():
+            if week is None or at == week:
+                sums[_named(department)] += count
         return sums
 
-    def per_week(rows: list[report_store.TouchpointCount]) -> dict[int, list[report_store.TouchpointCount]]:
-        weeks: dict[int, list[report_store.TouchpointCount]] = defaultdict(list)
-        for row in rows:  # once: a year's 17,000 rows looked through for each of its 53 weeks took 90 ms
-            weeks[row.week].append(row)
-        return weeks
+    def by(counts: report_store.TouchpointCounts, which: int) -> dict[str, int]:
+        sums: dict[str, int] = defaultdict(int)
+        for key, count in counts.by_kind_source.items():
+            sums[key[which]] += count
+        return sums
 
-    now_weeks, before_weeks = per_week(now_rows), per_week(before_rows)
-    by_week = []
-    for index, (first, _, _) in enumerate(period.weeks()):
-        current, before = now_weeks.get(index, []), before_weeks.get(index, [])
-        by_week.append(
-            Week(
-                first,
-                Figure(sum(r.count for r in current), sum(r.count for r in before)),
-                _figures(by(current, "department"), by(before, "department")),
-            )
+    def total(counts: report_store.TouchpointCounts, week: int | None = None) -> int:
+        return sum(count for (at, _), count in counts.by_week_department.items() if week is None or at == week)
+
+    by_week = [
+        Week(
+            first,
+            Figure(total(now, index), total(before, index)),
+            _figures(by_department(now, index), by_department(before, index)),
         )
+        for index, (first, _, _) in enumerate(period.weeks())
+    ]
     return Touchpoints(
-        total=Figure(sum(r.count for r in now_rows), sum(r.count for r in before_rows)),
-        by_department=_figures(by(now_rows, "department"), by(before_rows, "department")),
-        by_kind=_figures(by(now_rows, "kind"), by(before_rows, "kind")),
-        by_source=_figures(by(now_rows, "source"), by(before_rows, "source")),
+        total=Figure(total(now), total(before)),
+        by_department=_figures(by_department(now), by_department(before)),
+        by_kind=_figures(by(now, 0), by(before, 0)),
+        by_source=_figures(by(now, 1), by(before, 1)),
         by_week=by_week,
     )
 
