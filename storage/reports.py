@@ -161,9 +161,9 @@ class TouchpointCounts:
     by_week_department: Counter[tuple[int, str | None]] = field(default_factory=Counter)
     by_kind_source: Counter[tuple[str, str]] = field(default_factory=Counter)
 
-    def add(self, row: TouchpointCount, sign: int = 1) -> None:
-        self.by_week_department[(row.week, row.department)] += sign * row.count
-        self.by_kind_source[(row.kind, row.source)] += sign * row.count
+    def add(self, row: TouchpointCount) -> None:
+        self.by_week_department[(row.week, row.department)] += row.count
+        self.by_kind_source[(row.kind, row.source)] += row.count
 
     def without_zeros(self) -> TouchpointCounts:
         return TouchpointCounts(+self.by_week_department, +self.by_kind_source)

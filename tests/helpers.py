@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,23 @@ def plans_of(engine, look_up: Callable[[Session], object]) -> str:
     finally:
         raw.close()
     return "\n".join(plans)
+
+
+def run_at_once(work: Sequence[Callable[[], object]]) -> list[BaseException]:
+    """Runs each of `work` in its own thread, all released together, and says what any of them raised."""
+    start = threading.Barrier(len(work))
+    failures: list[BaseException] = []
+
+    def released(each: Callable[[], object]) -> None:
+        try:
+            start.wait()
+            each()
+        except BaseException as error:  # noqa: BLE001 - told to the caller, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=released, args=(each,)) for each in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures

@@ -3,8 +3,8 @@ write to the touchpoints, whichever code made it, on SQLite and PostgreSQL alike
 
 from __future__ import annotations
 
+import functools
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from storage import reports as report_store
 from storage.db import make_session_factory
 from storage.models import Customer, CustomerTouch, Touchpoint, Workspace
+from tests.helpers import run_at_once
 
 MADE_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -122,25 +123,15 @@ def test_the_first_and_last_touch_follow_every_write_to_the_touchpoints(sessions
 
 def test_writers_at_once_on_one_customer_leave_its_bounds_right(sessions, customers):
     workspace_id, customer_ids = customers
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
 
     def write(seed: int) -> None:
         rng = random.Random(seed)
-        try:
-            start.wait()
-            for _ in range(15):
-                ids = add_touchpoints(sessions, workspace_id, [customer_ids[0], customer_ids[1]], rng)
-                with sessions.begin() as session:
-                    session.execute(update(Touchpoint).where(Touchpoint.id == ids[0]).values(deleted_at=MADE_AT))
-        except BaseException as error:  # noqa: BLE001 - told below, in the test's thread
-            failures.append(error)
+        for _ in range(15):
+            ids = add_touchpoints(sessions, workspace_id, [customer_ids[0], customer_ids[1]], rng)
+            with sessions.begin() as session:
+                session.execute(update(Touchpoint).where(Touchpoint.id == ids[0]).values(deleted_at=MADE_AT))
 
-    threads = [threading.Thread(target=write, args=(seed,)) for seed in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failures = run_at_once([functools.partial(write, seed) for seed in range(4)])
 
     assert failures == []
     with sessions() as session:

@@ -4,7 +4,6 @@ once each however many processes fold, and read by the report to the same figure
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from storage import day_counts
 from storage import reports as report_store
 from storage.db import make_session_factory
 from storage.models import Touchpoint, TouchpointCountChange, TouchpointDayCount, Workspace
+from tests.helpers import run_at_once
 
 KINDS = ("call", "email", "meeting", "event")
 SOURCES = ("command", "modal", "import", "api")
@@ -116,24 +116,14 @@ def test_the_day_counts_follow_every_write_to_the_touchpoints_folded_or_not(sess
 
 def test_two_processes_folding_at_once_add_each_change_once(sessions, workspace_id):
     add_touchpoints(sessions, workspace_id, 3000, random.Random(5), datetime(2026, 9, 1, tzinfo=UTC))
-    start = threading.Barrier(2)
-    failures: list[BaseException] = []
 
     def fold() -> None:
-        try:
-            start.wait()
-            while True:
-                with sessions.begin() as session:
-                    if not day_counts.fold_count_changes(session, most=250):
-                        return
-        except BaseException as error:  # noqa: BLE001 - told below, in the test's thread
-            failures.append(error)
+        while True:
+            with sessions.begin() as session:
+                if not day_counts.fold_count_changes(session, most=250):
+                    return
 
-    threads = [threading.Thread(target=fold) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    failures = run_at_once([fold, fold])
 
     assert failures == []
     with sessions() as session:
