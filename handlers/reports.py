@@ -129,10 +129,9 @@ def _report(
         period, chosen = read_words(session, rt.indexes, workspace_id, user_id, asked.words, now=asked.at, tz=tz)
     if acknowledge is not None:
         acknowledge()
-    with rt.slow_readers.begin() as session:
-        made = build_report(
-            session, workspace_id, period, chosen, now=asked.at, quiet_after_days=rt.settings.quiet_after_days
-        )
+    made = build_report(
+        rt.slow_readers, workspace_id, period, chosen, now=asked.at, quiet_after_days=rt.settings.quiet_after_days
+    )
     return workspace_id, made
 
 

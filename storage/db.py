@@ -97,6 +97,16 @@ def sqlite_file(url: str | URL) -> Path | None:
     return Path(database)
 
 
+def one_store_per_connection(engine: Engine) -> bool:
+    """An in-memory SQLite store: every connection opens a store of its own, so readers that would share one
+    store (a report read on several connections at once) must share the one connection instead."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    return database in ("", ":memory:") or "mode=memory" in database or url.query.get("mode") == "memory"
+
+
 def _configure_sqlite(engine: Engine, *, writer: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -66,9 +66,10 @@ def _report(engine: Engine, args: argparse.Namespace, settings: Settings, period
             chosen = _filter(session, workspace_id, args)
         except ReportWordsError as error:
             raise CommandError(str(error).replace("`", "")) from None
-        made = build_report(session, workspace_id, period, chosen, now=now, quiet_after_days=settings.quiet_after_days)
-        spec = chart_spec(session, workspace_id, made) if args.chart else None
-    if spec is not None:
+    made = build_report(readers, workspace_id, period, chosen, now=now, quiet_after_days=settings.quiet_after_days)
+    if args.chart:
+        with readers() as session:
+            spec = chart_spec(session, workspace_id, made)
         _write_chart(args.chart, spec)
     if args.format == "json":
         print(json.dumps(report_json(made), ensure_ascii=False, indent=2))

@@ -5,9 +5,10 @@ The domain API the `/report` command, the weekly report and `touchpoint report` 
 - `bot.reports.periods`: the words of `/report` and the CLI's options become a `Period` (local days in the
   viewer's zone, with the previous period of the same length) and a `Filter` (a department, a person, a
   customer, a tag); bad words raise `ReportWordsError`, whose message has examples or suggestions.
-- `bot.reports.measures`: `build_report(session, workspace_id, period, filter, now=..., quiet_after_days=...)`
-  computes every measure (the sums run in SQL, `storage.reports`) into a `Report` of plain dataclasses, each
-  figure a `Figure(value, previous)`; `report_json`, `report_csv` and `report_text` render it.
+- `bot.reports.measures`: `build_report(readers, workspace_id, period, filter, now=..., quiet_after_days=...)`
+  computes every measure (the sums run in SQL, `storage.reports`, two parts at once given a session factory)
+  into a `Report` of plain dataclasses, each figure a `Figure(value, previous)`; `report_json`, `report_csv`
+  and `report_text` render it.
 - `bot.reports.chart`: `render_chart(ChartSpec(...))` draws touchpoints per week by department and follow-ups
   kept vs late as a PNG; the plotting library is imported only there, when a chart is drawn, never on
   `/log`'s path; `bot.reports.chart_data.chart_spec` fills it from a `Report`.

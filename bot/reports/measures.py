@@ -1,8 +1,9 @@
 """The measures of a period, each beside the previous period's value: the report `/report`, the weekly report
 and `touchpoint report` show.
 
-`build_report(session, workspace_id, period, filter, now=..., quiet_after_days=...)` returns a `Report` of plain
-dataclasses; the sums run in SQL (`storage.reports`), here they are only put together. `report_json`,
+`build_report(readers, workspace_id, period, filter, now=..., quiet_after_days=...)` returns a `Report` of plain
+dataclasses; the sums run in SQL (`storage.reports`), here they are only put together: from a session factory
+(`readers`), a few parts at once, each in a session of its own; from a session, one after the other. `report_json`,
 `report_csv` and `report_text` render it. Every figure is a `Figure(value, previous)`. The README's "Measures"
 section defines each measure exactly as computed here; change both together.
 
@@ -16,12 +17,13 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.capture.records import csv_cell
 from bot.customers.curation import stages_for
@@ -29,6 +31,7 @@ from bot.followups.rules import GRACE_AT_LEAST, GRACE_AT_MOST, grace_until, kept
 from bot.reports.periods import Filter, Period
 from bot.text import plural
 from storage import reports as report_store
+from storage.db import one_store_per_connection
 from storage.reports import Scope
 
 # The window after entering a stage (or a first touchpoint) in which a move counts as conversion.
@@ -173,8 +176,15 @@ def scope_of(chosen: Filter) -> Scope:
     return Scope(department=chosen.department, user_id=chosen.user_id, customer_id=chosen.customer_id, tag=chosen.tag)
 
 
+# How many of a report's parts are read at once when `build_report` is given a session factory: each holds a
+# connection for its part only. Two: a report on two cores takes about half as long; more cores are rarely free.
+REPORT_WORKERS = 2
+
+Part = Callable[[Session], Any]
+
+
 def build_report(
-    session: Session,
+    where: Session | sessionmaker[Session],
     workspace_id: int,
     period: Period,
     chosen: Filter,
@@ -182,27 +192,77 @@ def build_report(
     now: datetime,
     quiet_after_days: int,
     stages: Sequence[str] | None = None,
+    workers: int = REPORT_WORKERS,
 ) -> Report:
-    """Every measure of `period` and of the period just before it, for the workspace, narrowed by `chosen`."""
-    stages = list(stages or stages_for(session, workspace_id))
+    """Every measure of `period` and of the period just before it, for the workspace, narrowed by `chosen`.
+
+    `where` is a session, in which every part is read one after the other (on SQLite, one snapshot); or a
+    session factory, from which the parts are read `workers` at a time, each in a read transaction of its own,
+    the costliest first. A part holds a measure's current and previous figures together, so each comparison
+    is read in one transaction; two parts may be a few milliseconds apart, as two statements already are on
+    PostgreSQL under read committed.
+    """
+    if stages is None:
+        if isinstance(where, Session):
+            stages = stages_for(where, workspace_id)
+        else:
+            with where.begin() as session:
+                stages = stages_for(session, workspace_id)
+    stages = list(stages)
     previous = period.previous()
     scope = scope_of(chosen)
-    touchpoints = _touchpoints(session, workspace_id, period, previous, scope)
+    active_stage = _active_stage(stages)
+    args = (workspace_id, period, previous, scope)
+    # Roughly the costliest first (bench/report.py's breakdown), so the last part to start is a short one.
+    parts: dict[str, Part] = {
+        "coverage": lambda session: _coverage_counts(session, *args),
+        "conversion": lambda session: _conversion(session, *args, stages),
+        "quiet_customers": lambda session: _quiet(session, *args, now, quiet_after_days),
+        "sources": lambda session: _sources(session, *args, stages),
+        "touchpoints": lambda session: _touchpoints(session, *args),
+        "active_untouched": lambda session: _active_untouched(session, *args, active_stage),
+        "follow_ups": lambda session: _follow_ups(session, *args, now),
+        "stage_moves": lambda session: _stage_moves(session, *args),
+        "churn": lambda session: _churn(session, *args, stages[-1], quiet_after_days),
+    }
+    read = _read(where, parts, workers)
     report = Report(
         period=period,
         previous=previous,
         filter=chosen,
         made_at=now,
-        touchpoints=touchpoints,
-        coverage=_coverage(session, workspace_id, period, previous, scope, _active_stage(stages)),
-        follow_ups=_follow_ups(session, workspace_id, period, previous, scope, now),
-        quiet_customers=_quiet(session, workspace_id, period, previous, scope, now, quiet_after_days),
-        stage_moves=_stage_moves(session, workspace_id, period, previous, scope),
-        conversion=_conversion(session, workspace_id, period, previous, scope, stages),
-        churn=_churn(session, workspace_id, period, previous, scope, stages[-1], quiet_after_days),
-        sources=_sources(session, workspace_id, period, previous, scope, stages),
+        touchpoints=read["touchpoints"],
+        coverage=_coverage(read["coverage"], read["active_untouched"], active_stage),
+        follow_ups=read["follow_ups"],
+        quiet_customers=read["quiet_customers"],
+        stage_moves=read["stage_moves"],
+        conversion=read["conversion"],
+        churn=read["churn"],
+        sources=read["sources"],
     )
     return _with_actions(report)
+
+
+def _read(where: Session | sessionmaker[Session], parts: dict[str, Part], workers: int) -> dict[str, Any]:
+    """Each part read in `where`: all in the one session, or at once from the factory. A part that fails (a
+    statement timeout) fails the report, once the parts already running have ended."""
+    if isinstance(where, Session):
+        return {name: part(where) for name, part in parts.items()}
+    if workers <= 1 or one_store_per_connection(where.kw["bind"]):
+        with where.begin() as session:
+            return _read(session, parts, workers)
+
+    def in_own_session(part: Part) -> Any:
+        with where.begin() as session:
+            return part(session)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
+        running = {name: pool.submit(in_own_session, part) for name, part in parts.items()}
+        try:
+            return {name: future.result() for name, future in running.items()}
+        finally:
+            for future in running.values():  # a failed part: the others not yet started need not run
+                future.cancel()
 
 
 def _active_stage(stages: Sequence[str]) -> str:
@@ -256,31 +316,50 @@ def _touchpoints(session: Session, workspace_id: int, period: Period, previous: 
     )
 
 
-def _coverage(
-    session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, active_stage: str
-) -> Coverage:
-    def counted(which: Period) -> tuple[dict[str, int], dict[str, int]]:
+@dataclass(frozen=True)
+class _Covered:
+    """Coverage's counts of one period: customers touched, by stage and by how many departments touched them."""
+
+    by_stage: dict[str, int]
+    by_departments: dict[str, int]
+
+
+def _coverage_counts(
+    session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope
+) -> tuple[_Covered, _Covered]:
+    def counted(which: Period) -> _Covered:
         by_stage: dict[str, int] = defaultdict(int)
         by_departments: dict[str, int] = defaultdict(int)
         for row in report_store.coverage_counts(session, workspace_id, which.start, which.end, scope):
             by_stage[_named(row.stage)] += row.customers
             by_departments[{0: "none", 3: "3+"}.get(row.departments, str(row.departments))] += row.customers
-        return by_stage, by_departments
+        return _Covered(by_stage, by_departments)
 
-    stages_now, departments_now = counted(period)
-    stages_before, departments_before = counted(previous)
+    return counted(period), counted(previous)
+
+
+def _active_untouched(
+    session: Session, workspace_id: int, period: Period, previous: Period, scope: Scope, active_stage: str
+) -> tuple[int, list[str], int]:
+    """Active customers with no touchpoint in the period (and a few names), and in the previous period."""
     untouched, names = report_store.customers_in_stage_untouched(
         session, workspace_id, active_stage, period.start, period.end, scope
     )
     untouched_before, _ = report_store.customers_in_stage_untouched(
         session, workspace_id, active_stage, previous.start, previous.end, scope, names=0
     )
+    return untouched, names, untouched_before
+
+
+def _coverage(counts: tuple[_Covered, _Covered], untouched: tuple[int, list[str], int], active_stage: str) -> Coverage:
+    now, before = counts
+    untouched_now, names, untouched_before = untouched
     return Coverage(
-        customers_touched=Figure(sum(stages_now.values()), sum(stages_before.values())),
-        by_stage=_figures(stages_now, stages_before),
-        by_departments=_figures(departments_now, departments_before),
+        customers_touched=Figure(sum(now.by_stage.values()), sum(before.by_stage.values())),
+        by_stage=_figures(now.by_stage, before.by_stage),
+        by_departments=_figures(now.by_departments, before.by_departments),
         active_stage=active_stage,
-        active_untouched=Figure(untouched, untouched_before),
+        active_untouched=Figure(untouched_now, untouched_before),
         active_untouched_names=names,
     )
 

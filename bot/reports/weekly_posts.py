@@ -127,14 +127,14 @@ class WeeklyPoster:
                 period, chosen = read_words(
                     session, self.rt.indexes, due.workspace_id, due.created_by, words, now=now, tz=tz
                 )
-                made = build_report(
-                    session,
-                    due.workspace_id,
-                    period,
-                    chosen,
-                    now=now,
-                    quiet_after_days=self.rt.settings.quiet_after_days,
-                )
+            made = build_report(
+                self.rt.slow_readers,
+                due.workspace_id,
+                period,
+                chosen,
+                now=now,
+                quiet_after_days=self.rt.settings.quiet_after_days,
+            )
         except ReportWordsError as error:
             self._skip(due, now, tz, f"the filter no longer reads: {error}", result)
             return
