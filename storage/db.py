@@ -45,6 +45,7 @@ SERVING_TIMEOUTS = StoreTimeouts(statement_ms=1500, lock_ms=1000)
 BACKGROUND_TIMEOUTS = StoreTimeouts(statement_ms=60_000, lock_ms=10_000)
 # Commands (imports, exports, migrations) run as long as their work takes.
 COMMAND_TIMEOUTS = StoreTimeouts(statement_ms=None, lock_ms=None)
+JIT = "off"
 
 
 def create_store_engine(
@@ -68,8 +69,11 @@ def create_store_engine(
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     settings = {"statement_timeout": timeouts.statement_ms, "lock_timeout": timeouts.lock_ms}
-    given = parsed.query.get("options", ())  # DATABASE_URL's own ?options=, kept and put first
-    options = [*([given] if isinstance(given, str) else given)]
+    given = parsed.query.get("options", ())  # DATABASE_URL's own ?options=, kept; a later -c of a name wins
+    # PostgreSQL compiles a statement's expressions to machine code once its estimated cost passes jit_above_cost:
+    # for statements of milliseconds to a second, as all of ours are, compiling costs more than it saves (a
+    # year's report spent about a second in it). Off unless DATABASE_URL's options turn it back on.
+    options = [f"-c jit={JIT}", *([given] if isinstance(given, str) else given)]
     options += [f"-c {name}={value}" for name, value in settings.items() if value is not None]
     if read_only:
         options.append("-c default_transaction_read_only=on")

@@ -580,8 +580,10 @@ def quiet_customer_counts(
     A customer never touched is quiet once it was created that long before. The scope's customer and person
     (as the customer's owner) narrow it; department and tag do not.
 
-    Counted as every such customer less the ones touched in the window: one pass over the window's touchpoints
-    and one over the customers' index, where asking each of 100,000 customers for a touchpoint took a probe each.
+    Counted as every such customer less the ones touched in the window, both in one pass over the customers,
+    each looked up in the window's touched customers (hashed once: one pass over the window's touchpoints),
+    where asking each of 100,000 customers for a touchpoint took a probe each; a second pass for the touched
+    ones alone cost a third more.
     """
     since = as_of - timedelta(days=quiet_after_days)
     where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since]
@@ -590,18 +592,13 @@ def quiet_customer_counts(
     if scope.user_id is not None:
         where.append(Customer.owner_user_id == scope.user_id)
     heard = _touched_customers(session, workspace_id, since, as_of, EVERYTHING)
-
-    def counted(*narrower: ColumnElement[bool]) -> dict[tuple[str | None, str | None], int]:
-        rows = session.execute(
-            select(Customer.stage, Customer.owner_user_id, func.count())
-            .where(*where, *narrower)
-            .group_by(Customer.stage, Customer.owner_user_id)
-        )
-        return {(stage, owner): count for stage, owner, count in rows}
-
-    existing, touched = counted(), counted(Customer.id.in_(heard))
-    quiet = ((group, count - touched.get(group, 0)) for group, count in existing.items())
-    return [QuietCount(stage, owner, count) for (stage, owner), count in quiet if count]
+    rows = session.execute(
+        select(Customer.stage, Customer.owner_user_id, func.count(), func.count(case((Customer.id.in_(heard), 1))))
+        .where(*where)
+        .group_by(Customer.stage, Customer.owner_user_id)
+    )
+    quiet = ((stage, owner, existing - touched) for stage, owner, existing, touched in rows)
+    return [QuietCount(stage, owner, count) for stage, owner, count in quiet if count]
 
 
 # ---------------------------------------------------------------------------------------------------------

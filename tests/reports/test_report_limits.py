@@ -6,11 +6,11 @@ outlasts: `/report last 365 days` came back as the store-down apology. SQLite ha
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from storage.db import BACKGROUND_TIMEOUTS, SERVING_TIMEOUTS
+from storage.db import BACKGROUND_TIMEOUTS, SERVING_TIMEOUTS, create_store_engine
 
 
 def statement_timeout_ms(session: Session) -> int:
@@ -26,3 +26,26 @@ def test_a_reports_reads_are_not_cut_short_at_a_replys_limit(runtime: Runtime):
         assert statement_timeout_ms(slow) == BACKGROUND_TIMEOUTS.statement_ms
         # A statement longer than a reply may take, as a year's report on a large store is.
         assert slow.scalar(text("SELECT 1 FROM pg_sleep(2)")) == 1
+
+
+def test_postgresql_compiles_no_statement_to_machine_code(runtime: Runtime):
+    """PostgreSQL's JIT spent about a second compiling a year's report on the benchmark store (bench/report.py),
+    more than the statements took to run; every store connection turns it off unless DATABASE_URL says
+    otherwise."""
+    if runtime.engine.dialect.name == "sqlite":
+        assert runtime.slow_readers is runtime.readers  # SQLite compiles nothing: no such setting
+        return
+    with runtime.readers.begin() as serving, runtime.slow_readers.begin() as slow:
+        assert serving.scalar(text("SHOW jit")) == slow.scalar(text("SHOW jit")) == "off"
+    url = runtime.engine.url.update_query_dict({"options": "-c jit=on"}).render_as_string(hide_password=False)
+    asked = create_store_engine(url, BACKGROUND_TIMEOUTS)
+    try:
+        with asked.connect() as conn:
+            assert conn.scalar(text("SHOW jit")) == "on"
+            assert statement_timeout_ms_of(conn) == BACKGROUND_TIMEOUTS.statement_ms  # its own options kept too
+    finally:
+        asked.dispose()
+
+
+def statement_timeout_ms_of(conn: Connection) -> int:
+    return int(conn.scalar(text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")))
