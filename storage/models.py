@@ -181,9 +181,16 @@ class Customer(Base):
         # The App Home lists the customers a person owns: without it, a scan of every customer of the workspace.
         Index("ix_customers_owner", "workspace_id", "owner_user_id"),
         # Reports count the customers of one stage (active ones untouched), and the quiet ones by stage and owner,
-        # from the index alone: without it, a scan of every customer.
+        # from the index alone, their last touch deciding most of them: without it, a scan of every customer.
         Index(
-            "ix_customers_stage", "workspace_id", "stage", "owner_user_id", "created_at", "deleted_at", "merged_into_id"
+            "ix_customers_stage",
+            "workspace_id",
+            "stage",
+            "owner_user_id",
+            "created_at",
+            "deleted_at",
+            "merged_into_id",
+            "last_touched_at",
         ),
         # One live customer per folded name in a workspace: two people creating "Acme" at once get one Acme.
         Index(
@@ -210,6 +217,9 @@ class Customer(Base):
     # `fold(name)`, kept by `_fold_name` whenever the name is set. None on duplicates that predate migration 0008:
     # they keep their rows and names but leave the name to the oldest of them, until someone merges them.
     name_key: Mapped[str | None] = mapped_column(String(200))
+    # When its latest live touchpoint happened (None: never touched): `customer_touches.last_at`, copied here by
+    # triggers (migration 0020) so a pass over ix_customers_stage can tell who was touched when. Never set by the app.
+    last_touched_at: Mapped[datetime | None]
 
     @validates("name")
     def _fold_name(self, _attribute: str, name: str) -> str:

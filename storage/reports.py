@@ -13,9 +13,11 @@ customer_id, occurred_at, id, deleted_at, author_department) for the probes per 
 makes one live); stage changes (workspace_id, changed_at, stages, customer) and (workspace_id, customer_id,
 changed_at, stages). How many customers went untouched in a window is every customer less the touched ones (a
 semi-join, `IN`, which both stores hash or index), never `NOT IN` a list of every touched customer: PostgreSQL
-rescans such a list per customer once it outgrows `work_mem`. Untouched active customers are told by their last
-touch (`customer_touches`, kept by triggers), probing the touchpoints only for those their last touch leaves
-undecided (`_untouched_in`); the first touchpoints of new customers are that table's too. `bench/report.py`
+rescans such a list per customer once it outgrows `work_mem`. Untouched active customers and quiet ones are told
+by their last touch (`customers.last_touched_at`, a copy of `customer_touches.last_at`, both kept by triggers),
+which ix_customers_stage holds beside the stage and owner; only those their last touch leaves undecided are
+looked up in the touchpoints (`_untouched_in`, `quiet_customer_counts`). The first touchpoints of new customers
+are `customer_touches`' too. `bench/report.py`
 times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
@@ -309,34 +311,29 @@ def customers_in_stage_untouched(
     where = [Customer.workspace_id == workspace_id, Customer.stage == stage, *_live()]
     if scope.customer_id is not None:
         where.append(Customer.id == scope.customer_id)
-    untouched = (
-        select(Customer.id, Customer.name)
-        .outerjoin(CustomerTouch, CustomerTouch.customer_id == Customer.id)
-        .where(*where, _untouched_in(session, workspace_id, start, end, scope))
+    untouched = select(Customer.id, Customer.name).where(
+        *where, _untouched_in(session, workspace_id, start, end, scope)
     )
     if not names:
         return session.scalar(select(func.count()).select_from(untouched.subquery())) or 0, []
     # One pass: the names in order, each row carrying how many there are in all.
     ordered = session.execute(
         untouched.add_columns(func.count().over().label("total"))
-        .order_by(CustomerTouch.last_at.asc().nulls_first(), Customer.id)
+        .order_by(Customer.last_touched_at.asc().nulls_first(), Customer.id)
         .limit(names)
     ).all()
     return (ordered[0].total if ordered else 0), [row.name for row in ordered]
 
 
 def _untouched_in(session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope) -> Any:
-    """The customer of the outer query, joined to its `customer_touches` row (an outer join), has no touchpoint in
-    the period and scope. Its last touch decides most customers without reading a touchpoint: never touched, or
-    last before the period, it is untouched; last inside it, touched (unless the scope narrows the touchpoints).
-    Only the rest, touched since the period ended (or, narrowed, in it), probe ix_touchpoints_customer."""
+    """The customer of the outer query has no touchpoint in the period and scope. Its last touch (kept on its row,
+    `last_touched_at`) decides most customers without reading a touchpoint: never touched, or last before the
+    period, it is untouched; last inside it, touched (unless the scope narrows the touchpoints). Only the rest,
+    touched since the period ended (or, narrowed, in it), probe ix_touchpoints_customer."""
     narrowed = scope.department is not None or scope.user_id is not None or scope.tag is not None
-    undecided = CustomerTouch.last_at >= (start if narrowed else end)
-    return or_(
-        CustomerTouch.last_at.is_(None),
-        CustomerTouch.last_at < start,
-        and_(undecided, ~_touched(session, workspace_id, start, end, scope)),
-    )
+    last = Customer.last_touched_at
+    undecided = last >= (start if narrowed else end)
+    return or_(last.is_(None), last < start, and_(undecided, ~_touched(session, workspace_id, start, end, scope)))
 
 
 def _touched(session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope) -> Any:
@@ -580,10 +577,10 @@ def quiet_customer_counts(
     A customer never touched is quiet once it was created that long before. The scope's customer and person
     (as the customer's owner) narrow it; department and tag do not.
 
-    Counted as every such customer less the ones touched in the window, both in one pass over the customers,
-    each looked up in the window's touched customers (hashed once: one pass over the window's touchpoints),
-    where asking each of 100,000 customers for a touchpoint took a probe each; a second pass for the touched
-    ones alone cost a third more.
+    Counted as every such customer less the ones touched in the window, both in one pass over ix_customers_stage:
+    a customer's last touch decides whether it was touched, unless it came after the window; only then is it looked
+    up in the window's touched customers (gathered once, at the first such customer: one pass over the window's
+    touchpoints). Asking each of 100,000 customers for a touchpoint took a probe each.
     """
     since = as_of - timedelta(days=quiet_after_days)
     where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since]
@@ -591,9 +588,10 @@ def quiet_customer_counts(
         where.append(Customer.id == scope.customer_id)
     if scope.user_id is not None:
         where.append(Customer.owner_user_id == scope.user_id)
-    heard = _touched_customers(session, workspace_id, since, as_of, EVERYTHING)
+    last, heard = Customer.last_touched_at, _touched_customers(session, workspace_id, since, as_of, EVERYTHING)
+    touched = and_(last >= since, or_(last < as_of, Customer.id.in_(heard)))
     rows = session.execute(
-        select(Customer.stage, Customer.owner_user_id, func.count(), func.count(case((Customer.id.in_(heard), 1))))
+        select(Customer.stage, Customer.owner_user_id, func.count(), func.count(case((touched, 1))))
         .where(*where)
         .group_by(Customer.stage, Customer.owner_user_id)
     )
