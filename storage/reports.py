@@ -336,6 +336,15 @@ def _untouched_in(session: Session, workspace_id: int, start: datetime, end: dat
     return or_(last.is_(None), last < start, and_(undecided, ~_touched(session, workspace_id, start, end, scope)))
 
 
+def _touched_at_or_after(session: Session, workspace_id: int, instant: datetime) -> bool:
+    """Whether any live touchpoint of the workspace happened at `instant` or later: one step of ix_touchpoints_occurred.
+    When none did (a window that ends now), every customer's last touch lies before the window's end."""
+    later = select(Touchpoint.id).where(
+        Touchpoint.workspace_id == workspace_id, Touchpoint.occurred_at >= instant, Touchpoint.deleted_at.is_(None)
+    )
+    return session.scalar(select(later.exists())) or False
+
+
 def _touched(session: Session, workspace_id: int, start: datetime, end: datetime, scope: Scope) -> Any:
     """The customer of the outer query (`customers.id`) has a touchpoint in the period and scope: one probe of
     ix_touchpoints_customer per customer, an anti-join rather than a list of every touched customer
@@ -579,8 +588,9 @@ def quiet_customer_counts(
 
     Counted as every such customer less the ones touched in the window, both in one pass over ix_customers_stage:
     a customer's last touch decides whether it was touched, unless it came after the window; only then is it looked
-    up in the window's touched customers (gathered once, at the first such customer: one pass over the window's
-    touchpoints). Asking each of 100,000 customers for a touchpoint took a probe each.
+    up: among the window's touched customers (one pass over the window's touchpoints) when the workspace has
+    touchpoints after the window, else (the period that ends now) by a probe of its own. Asking each of 100,000
+    customers for a touchpoint took a probe each.
     """
     since = as_of - timedelta(days=quiet_after_days)
     where = [Customer.workspace_id == workspace_id, *_live(), Customer.created_at < since]
@@ -588,8 +598,13 @@ def quiet_customer_counts(
         where.append(Customer.id == scope.customer_id)
     if scope.user_id is not None:
         where.append(Customer.owner_user_id == scope.user_id)
-    last, heard = Customer.last_touched_at, _touched_customers(session, workspace_id, since, as_of, EVERYTHING)
-    touched = and_(last >= since, or_(last < as_of, Customer.id.in_(heard)))
+    # Touched in the window: last touched inside it, or after it and found among the window's touchpoints.
+    if _touched_at_or_after(session, workspace_id, as_of):  # many may be: the window's customers, gathered once
+        found = Customer.id.in_(_touched_customers(session, workspace_id, since, as_of, EVERYTHING))
+    else:  # none was; only a touchpoint written since that look can have moved one: probed on its own
+        found = _touched(session, workspace_id, since, as_of, EVERYTHING)
+    last = Customer.last_touched_at
+    touched = and_(last >= since, or_(last < as_of, found))
     rows = session.execute(
         select(Customer.stage, Customer.owner_user_id, func.count(), func.count(case((touched, 1))))
         .where(*where)
