@@ -17,8 +17,7 @@ rescans such a list per customer once it outgrows `work_mem`. Untouched active c
 by their last touch (`customers.last_touched_at`, a copy of `customer_touches.last_at`, both kept by triggers),
 which ix_customers_stage holds beside the stage and owner; only those their last touch leaves undecided are
 looked up in the touchpoints (`_untouched_in`, `quiet_customer_counts`). The first touchpoints of new customers
-are `customer_touches`' too. `bench/report.py`
-times all of it on 1,000,000 touchpoints.
+are `customer_touches`' too. `bench/report.py` times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
 so the indexes and the queries that need them are read side by side.

@@ -195,3 +195,38 @@ def test_active_customers_untouched_in_a_period_are_told_by_their_last_touch_or_
         4,
         ["Customer 0", "Customer 1", "Customer 2", "Customer 3"],
     )
+
+
+@pytest.mark.parametrize("later_seen", [True, False])
+def test_quiet_customers_are_told_by_their_last_touch_or_looked_up(sessions, customers, monkeypatch, later_seen):
+    """A customer last touched after the window is looked up, among the window's touched customers when the
+    workspace has touchpoints after it, else (a touchpoint written while the report runs) by a probe of its own:
+    either way the same count."""
+    workspace_id, ids = customers
+    as_of = datetime(2027, 2, 1, tzinfo=UTC)  # the window: the 30 days before
+    touches = {
+        ids[1]: [datetime(2027, 1, 10, tzinfo=UTC)],  # in the window
+        ids[2]: [datetime(2026, 12, 20, tzinfo=UTC)],  # before it only: quiet
+        ids[3]: [datetime(2027, 1, 20, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)],  # in it, and after it
+        ids[4]: [datetime(2027, 3, 5, tzinfo=UTC)],  # after it only: quiet
+    }  # Customers 0 and 5: never touched, quiet
+    with sessions.begin() as session:
+        session.add_all(
+            Touchpoint(
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                author_user_id="U0ANNA",
+                kind="call",
+                summary="",
+                occurred_at=at,
+                source="command",
+            )
+            for customer_id, instants in touches.items()
+            for at in instants
+        )
+    monkeypatch.setattr(report_store, "_touched_at_or_after", lambda *_args: later_seen)
+
+    with sessions() as session:
+        quiet = report_store.quiet_customer_counts(session, workspace_id, as_of, 30, report_store.EVERYTHING)
+
+    assert sum(row.customers for row in quiet) == 4
