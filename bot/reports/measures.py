@@ -202,13 +202,7 @@ def build_report(
     is read in one transaction; two parts may be a few milliseconds apart, as two statements already are on
     PostgreSQL under read committed.
     """
-    if stages is None:
-        if isinstance(where, Session):
-            stages = stages_for(where, workspace_id)
-        else:
-            with where.begin() as session:
-                stages = stages_for(session, workspace_id)
-    stages = list(stages)
+    stages = list(stages if stages is not None else _read_in(where, lambda session: stages_for(session, workspace_id)))
     previous = period.previous()
     scope = scope_of(chosen)
     active_stage = _active_stage(stages)
@@ -243,21 +237,21 @@ def build_report(
     return _with_actions(report)
 
 
+def _read_in(where: Session | sessionmaker[Session], part: Part) -> Any:
+    """One part read in the session, or in a read transaction of its own from the factory."""
+    if isinstance(where, Session):
+        return part(where)
+    with where.begin() as session:
+        return part(session)
+
+
 def _read(where: Session | sessionmaker[Session], parts: dict[str, Part], workers: int) -> dict[str, Any]:
     """Each part read in `where`: all in the one session, or at once from the factory. A part that fails (a
     statement timeout) fails the report, once the parts already running have ended."""
-    if isinstance(where, Session):
-        return {name: part(where) for name, part in parts.items()}
-    if workers <= 1 or one_store_per_connection(where.kw["bind"]):
-        with where.begin() as session:
-            return _read(session, parts, workers)
-
-    def in_own_session(part: Part) -> Any:
-        with where.begin() as session:
-            return part(session)
-
+    if isinstance(where, Session) or workers <= 1 or one_store_per_connection(where.kw["bind"]):
+        return _read_in(where, lambda session: {name: part(session) for name, part in parts.items()})
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
-        running = {name: pool.submit(in_own_session, part) for name, part in parts.items()}
+        running = {name: pool.submit(_read_in, where, part) for name, part in parts.items()}
         try:
             return {name: future.result() for name, future in running.items()}
         finally:
@@ -297,7 +291,7 @@ def _touchpoints(session: Session, workspace_id: int, period: Period, previous: 
         return sums
 
     def total(counts: report_store.TouchpointCounts, week: int | None = None) -> int:
-        return sum(count for (at, _), count in counts.by_week_department.items() if week is None or at == week)
+        return sum(by_department(counts, week).values())
 
     by_week = [
         Week(

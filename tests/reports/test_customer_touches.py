@@ -41,18 +41,33 @@ def customers(sessions) -> tuple[int, list[int]]:
         return workspace.id, [row.id for row in rows]
 
 
+def touchpoint(workspace_id: int, customer_id: int | None, at: datetime, department: str | None = None) -> Touchpoint:
+    return Touchpoint(
+        workspace_id=workspace_id,
+        customer_id=customer_id,
+        author_user_id="U0ANNA",
+        author_department=department,
+        kind="call",
+        summary="",
+        occurred_at=at,
+        source="command",
+    )
+
+
+def add_touches(sessions, workspace_id: int, touches: list[tuple[int, str | None, datetime]]) -> None:
+    """Touchpoints of (customer, department, when)."""
+    with sessions.begin() as session:
+        session.add_all(touchpoint(workspace_id, customer, at, department) for customer, department, at in touches)
+
+
 def add_touchpoints(sessions, workspace_id: int, customer_ids: list[int | None], rng: random.Random) -> list[int]:
     with sessions.begin() as session:
+        # Whole hours over a month, so that two of a customer's touchpoints often share an instant.
         rows = [
-            Touchpoint(
-                workspace_id=workspace_id,
-                customer_id=customer_id,
-                author_user_id="U0ANNA",
-                kind="call",
-                summary="",
-                # Whole hours over a month, so that two of a customer's touchpoints often share an instant.
-                occurred_at=datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(30 * 24) // 24 * 24),
-                source="command",
+            touchpoint(
+                workspace_id,
+                customer_id,
+                datetime(2026, 10, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(30 * 24) // 24 * 24),
             )
             for customer_id in customer_ids
         ]
@@ -167,19 +182,7 @@ def test_active_customers_untouched_in_a_period_are_told_by_their_last_touch_or_
     ]
     with sessions.begin() as session:
         session.execute(update(Customer).where(Customer.id.in_(ids[:5])).values(stage="active"))
-        session.add_all(
-            Touchpoint(
-                workspace_id=workspace_id,
-                customer_id=customer_id,
-                author_user_id="U0ANNA",
-                author_department=department,
-                kind="call",
-                summary="",
-                occurred_at=at,
-                source="command",
-            )
-            for customer_id, department, at in touches
-        )
+    add_touches(sessions, workspace_id, touches)
 
     def untouched(scope: report_store.Scope, names: int = 5) -> tuple[int, list[str]]:
         with sessions() as session:
@@ -204,26 +207,14 @@ def test_quiet_customers_are_told_by_their_last_touch_or_looked_up(sessions, cus
     either way the same count."""
     workspace_id, ids = customers
     as_of = datetime(2027, 2, 1, tzinfo=UTC)  # the window: the 30 days before
-    touches = {
-        ids[1]: [datetime(2027, 1, 10, tzinfo=UTC)],  # in the window
-        ids[2]: [datetime(2026, 12, 20, tzinfo=UTC)],  # before it only: quiet
-        ids[3]: [datetime(2027, 1, 20, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)],  # in it, and after it
-        ids[4]: [datetime(2027, 3, 5, tzinfo=UTC)],  # after it only: quiet
-    }  # Customers 0 and 5: never touched, quiet
-    with sessions.begin() as session:
-        session.add_all(
-            Touchpoint(
-                workspace_id=workspace_id,
-                customer_id=customer_id,
-                author_user_id="U0ANNA",
-                kind="call",
-                summary="",
-                occurred_at=at,
-                source="command",
-            )
-            for customer_id, instants in touches.items()
-            for at in instants
-        )
+    touches = [  # (customer, department, when); Customers 0 and 5: never touched, quiet
+        (ids[1], None, datetime(2027, 1, 10, tzinfo=UTC)),  # in the window
+        (ids[2], None, datetime(2026, 12, 20, tzinfo=UTC)),  # before it only: quiet
+        (ids[3], None, datetime(2027, 1, 20, tzinfo=UTC)),  # in it, and after it
+        (ids[3], None, datetime(2027, 3, 1, tzinfo=UTC)),
+        (ids[4], None, datetime(2027, 3, 5, tzinfo=UTC)),  # after it only: quiet
+    ]
+    add_touches(sessions, workspace_id, touches)
     monkeypatch.setattr(report_store, "_touched_at_or_after", lambda *_args: later_seen)
 
     with sessions() as session:
