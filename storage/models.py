@@ -191,6 +191,7 @@ class Customer(Base):
             "deleted_at",
             "merged_into_id",
             "last_touched_at",
+            "id",  # PostgreSQL's indexes hold only their columns: the passes look each customer's id up
         ),
         # One live customer per folded name in a workspace: two people creating "Acme" at once get one Acme.
         Index(

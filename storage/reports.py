@@ -15,9 +15,10 @@ changed_at, stages). How many customers went untouched in a window is every cust
 semi-join, `IN`, which both stores hash or index), never `NOT IN` a list of every touched customer: PostgreSQL
 rescans such a list per customer once it outgrows `work_mem`. Untouched active customers and quiet ones are told
 by their last touch (`customers.last_touched_at`, a copy of `customer_touches.last_at`, both kept by triggers),
-which ix_customers_stage holds beside the stage and owner; only those their last touch leaves undecided are
-looked up in the touchpoints (`_untouched_in`, `quiet_customer_counts`). The first touchpoints of new customers
-are `customer_touches`' too. `bench/report.py` times all of it on 1,000,000 touchpoints.
+which ix_customers_stage holds beside the stage, owner and id (a PostgreSQL index holds no row id of its own:
+migration 0021); only those their last touch leaves undecided are looked up in the touchpoints (`_untouched_in`,
+`quiet_customer_counts`). The first touchpoints of new customers are `customer_touches`' too. `bench/report.py`
+times all of it on 1,000,000 touchpoints.
 
 Long on purpose: one query per measure, each with its own dialect-neutral date arithmetic, kept together
 so the indexes and the queries that need them are read side by side.

@@ -28,20 +28,25 @@ def test_a_reports_reads_are_not_cut_short_at_a_replys_limit(runtime: Runtime):
         assert slow.scalar(text("SELECT 1 FROM pg_sleep(2)")) == 1
 
 
-def test_postgresql_compiles_no_statement_to_machine_code(runtime: Runtime):
+def test_postgresql_compiles_no_statement_to_machine_code_nor_starts_workers_for_one(runtime: Runtime):
     """PostgreSQL's JIT spent about a second compiling a year's report on the benchmark store (bench/report.py),
-    more than the statements took to run; every store connection turns it off unless DATABASE_URL says
-    otherwise."""
+    more than the statements took to run, and a statement's parallel workers each built the quiet customers'
+    list of touched ones again, against the report's own parts read two at once; every store connection turns
+    both off unless DATABASE_URL says otherwise."""
     if runtime.engine.dialect.name == "sqlite":
         assert runtime.slow_readers is runtime.readers  # SQLite compiles nothing: no such setting
         return
     with runtime.readers.begin() as serving, runtime.slow_readers.begin() as slow:
         assert serving.scalar(text("SHOW jit")) == slow.scalar(text("SHOW jit")) == "off"
-    url = runtime.engine.url.update_query_dict({"options": "-c jit=on"}).render_as_string(hide_password=False)
+        workers = text("SHOW max_parallel_workers_per_gather")
+        assert serving.scalar(workers) == slow.scalar(workers) == "0"
+    asked_for = {"options": "-c jit=on -c max_parallel_workers_per_gather=2"}
+    url = runtime.engine.url.update_query_dict(asked_for).render_as_string(hide_password=False)
     asked = create_store_engine(url, BACKGROUND_TIMEOUTS)
     try:
         with asked.connect() as conn:
             assert conn.scalar(text("SHOW jit")) == "on"
+            assert conn.scalar(text("SHOW max_parallel_workers_per_gather")) == "2"
             assert statement_timeout_ms_of(conn) == BACKGROUND_TIMEOUTS.statement_ms  # its own options kept too
     finally:
         asked.dispose()

@@ -49,3 +49,17 @@ def test_untouched_customers_of_a_stage_are_found_from_the_stage_index(fresh, sc
     by_stage = "SEARCH customers USING INDEX ix_customers_stage (workspace_id=? AND stage=?)"
     assert customer_plans(plan) == [by_stage], plan
     assert "SCAN touchpoints" not in plan, plan
+
+
+def test_quiet_customers_are_counted_from_the_stage_index_alone_on_either_store(engine):
+    """The store the suite runs on (PostgreSQL too): a PostgreSQL index holds only its columns, so without the id
+    in ix_customers_stage (migration 0021) each customer was read from the table (126 MB against 7 MB of index on
+    100,000 customers)."""
+    plan = plans_of(
+        engine, lambda session: report_store.quiet_customer_counts(session, 1, END, 30, report_store.EVERYTHING)
+    )
+
+    if engine.dialect.name == "sqlite":
+        assert "SEARCH customers USING COVERING INDEX ix_customers_stage (workspace_id=?)" in plan, plan
+    else:
+        assert "Index Only Scan using ix_customers_stage on customers" in plan, plan
