@@ -45,12 +45,18 @@ SERVING_TIMEOUTS = StoreTimeouts(statement_ms=1500, lock_ms=1000)
 BACKGROUND_TIMEOUTS = StoreTimeouts(statement_ms=60_000, lock_ms=10_000)
 # Commands (imports, exports, migrations) run as long as their work takes.
 COMMAND_TIMEOUTS = StoreTimeouts(statement_ms=None, lock_ms=None)
-JIT = "off"
-# Workers PostgreSQL may start for one statement: none. A report already reads its parts two at once on connections
-# of their own (bot.reports.measures.REPORT_WORKERS), one a core; a statement's own workers only contend with them,
-# and each built what a statement looks up again (the quiet customers' list of the window's touched ones, 13 ms,
-# built three times): that statement took 200 ms of CPU in three processes against 54 ms in one.
-PARALLEL_WORKERS = 0
+# How PostgreSQL plans the app's statements, unless DATABASE_URL's options say otherwise.
+PLANNER_DEFAULTS = {
+    # It compiles a statement's expressions to machine code once its estimated cost passes jit_above_cost: for
+    # statements of milliseconds to a second, as all of ours are, compiling costs more than it saves (a year's
+    # report spent about a second in it).
+    "jit": "off",
+    # No workers of its own for one statement: a report already reads its parts two at once on connections of
+    # their own (bot.reports.measures.REPORT_WORKERS), one a core, and each worker built again what the statement
+    # looks up (the quiet customers' list of the window's touched ones, 13 ms): 200 ms of CPU in three processes
+    # against 54 ms in one.
+    "max_parallel_workers_per_gather": 0,
+}
 
 
 def create_store_engine(
@@ -75,11 +81,7 @@ def create_store_engine(
     connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     settings = {"statement_timeout": timeouts.statement_ms, "lock_timeout": timeouts.lock_ms}
     given = parsed.query.get("options", ())  # DATABASE_URL's own ?options=, kept; a later -c of a name wins
-    # PostgreSQL compiles a statement's expressions to machine code once its estimated cost passes jit_above_cost:
-    # for statements of milliseconds to a second, as all of ours are, compiling costs more than it saves (a
-    # year's report spent about a second in it). Off, as are a statement's parallel workers (PARALLEL_WORKERS), unless
-    # DATABASE_URL's options turn them back on.
-    options = [f"-c jit={JIT}", f"-c max_parallel_workers_per_gather={PARALLEL_WORKERS}"]
+    options = [f"-c {name}={value}" for name, value in PLANNER_DEFAULTS.items()]
     options += [given] if isinstance(given, str) else given
     options += [f"-c {name}={value}" for name, value in settings.items() if value is not None]
     if read_only:
